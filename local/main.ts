@@ -1,0 +1,33 @@
+import { ConfigurationError } from '../functions/core/errors';
+import { startLocalRuntime } from './runtime';
+
+/** `npm start`: runs the embedded runtime until Ctrl-C. */
+async function main(): Promise<void> {
+  let runtime: Awaited<ReturnType<typeof startLocalRuntime>>;
+  try {
+    runtime = await startLocalRuntime();
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      process.stderr.write(`threat-engine: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  process.stdout.write(
+    `\nThreat engine local runtime is up at ${runtime.url}  (data: ${runtime.dataDirectory})\n` +
+      `  health: ${runtime.url}/api/v1/health\n  press Ctrl-C to stop\n\n`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.logger.info('shutting down', { signal });
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+await main();

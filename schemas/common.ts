@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** Legacy rows hold naive UTC timestamps (`2024-05-01T10:00:00.123456`); new writes end in `Z`. */
+const NAIVE_OR_ZONED_TIMESTAMP =
+  /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Parses a legacy naive timestamp (taken as UTC) or an ISO-8601 timestamp with a zone. */
+export function parseTimestamp(value: string): Date | undefined {
+  if (!NAIVE_OR_ZONED_TIMESTAMP.test(value)) return undefined;
+  const normalized = value.replace(' ', 'T');
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(normalized);
+  // JavaScript keeps milliseconds only; Python wrote microseconds.
+  const trimmed = normalized.replace(/(\.\d{3})\d+/, '$1');
+  const date = new Date(hasZone ? trimmed : `${trimmed}Z`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** ISO-8601 UTC with `Z`, millisecond precision: the only shape this service writes. */
+export function toIsoUtc(date: Date): string {
+  return date.toISOString();
+}
+
+/** Accepts both timestamp shapes on read and normalizes to ISO-8601 UTC with `Z`. */
+export const TimestampSchema = z.string().transform((value, ctx) => {
+  const date = parseTimestamp(value);
+  if (!date) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 timestamp' });
+    return z.NEVER;
+  }
+  return toIsoUtc(date);
+});
+
+/** A timestamp as it must be written: ISO-8601 UTC ending in `Z`. */
+export const IsoUtcTimestampSchema = z.iso.datetime({
+  offset: false,
+  message: 'expected an ISO-8601 UTC timestamp ending in Z',
+});
+
+export const IdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may hold letters, digits, ".", "_", ":" and "-" only');
+
+export const ProviderTypeSchema = z.enum(['aws', 'azure', 'gcp', 'alicloud', 'oci', 'ibm']);
+export type ProviderType = z.infer<typeof ProviderTypeSchema>;
+export const PROVIDER_TYPES = ProviderTypeSchema.options;
+
+/** Free text that ends up in a console or a UI: bounded, no control characters. */
+export const DisplayTextSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * The environment this service reads, with the legacy variable names and defaults
+ * (see the legacy README) plus what the local runtime needs. Parsed once at start-up.
+ */
+
+const tableName = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+    .default(fallback);
+
+const optionalUrl = z
+  .string()
+  .url('expected an http(s) URL')
+  .refine((value) => /^https?:\/\//.test(value), 'expected an http(s) URL')
+  .optional();
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'] as const;
+
+export const ConfigSchema = z.object({
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'expected an AWS region such as ap-south-1')
+    .default('ap-south-1'),
+  DYNAMODB_TENANTS_TABLE: tableName('threat-engine-tenants'),
+  DYNAMODB_PROVIDERS_TABLE: tableName('threat-engine-providers'),
+  DYNAMODB_ACCOUNTS_TABLE: tableName('threat-engine-accounts'),
+  DYNAMODB_SCHEDULES_TABLE: tableName('threat-engine-schedules'),
+  DYNAMODB_EXECUTIONS_TABLE: tableName('threat-engine-executions'),
+  DYNAMODB_SCAN_RESULTS_TABLE: tableName('threat-engine-scan-results'),
+  /** New (not legacy): unique-name claims and API idempotency records. */
+  DYNAMODB_CLAIMS_TABLE: tableName('threat-engine-claims'),
+  SECRETS_MANAGER_PREFIX: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9/_+=.@-]{1,256}$/,
+      'expected a Secrets Manager name prefix (A-Z a-z 0-9 / _ + = . @ -)',
+    )
+    .transform((value) => value.replace(/\/+$/, ''))
+    .default('threat-engine'),
+  SECRETS_MANAGER_KMS_KEY_ID: z.string().min(1, 'expected a KMS key id, ARN or alias').optional(),
+  PLATFORM_AWS_ACCOUNT_ID: z
+    .string()
+    .regex(/^(\d{12})?$/, 'expected a 12-digit AWS account id or an empty value')
+    .default(''),
+  AWS_ENGINE_URL: optionalUrl,
+  AZURE_ENGINE_URL: optionalUrl,
+  GCP_ENGINE_URL: optionalUrl,
+  ALICLOUD_ENGINE_URL: optionalUrl,
+  OCI_ENGINE_URL: optionalUrl,
+  IBM_ENGINE_URL: optionalUrl,
+  LOG_LEVEL: z
+    .string()
+    .transform((value) => {
+      const upper = value.toUpperCase();
+      return upper === 'WARNING' ? 'WARN' : upper;
+    })
+    .pipe(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }))
+    .default('INFO'),
+  PORT: z.coerce
+    .number({ message: 'expected a port number' })
+    .int('expected a whole port number')
+    .min(1, 'expected a port between 1 and 65535')
+    .max(65535, 'expected a port between 1 and 65535')
+    .default(3000),
+  THREAT_ENGINE_DATA_DIR: z.string().min(1, 'expected a directory path').default('.threat-engine'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Names of the variables that hold table names, keyed by logical table. */
+export const TABLE_NAME_VARIABLES = {
+  tenants: 'DYNAMODB_TENANTS_TABLE',
+  providers: 'DYNAMODB_PROVIDERS_TABLE',
+  accounts: 'DYNAMODB_ACCOUNTS_TABLE',
+  schedules: 'DYNAMODB_SCHEDULES_TABLE',
+  executions: 'DYNAMODB_EXECUTIONS_TABLE',
+  scanResults: 'DYNAMODB_SCAN_RESULTS_TABLE',
+  claims: 'DYNAMODB_CLAIMS_TABLE',
+} as const satisfies Record<string, keyof Config>;

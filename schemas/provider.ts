@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
+
+export const ProviderStatusSchema = z.enum(['active', 'disabled']);
+export type ProviderStatus = z.infer<typeof ProviderStatusSchema>;
+
+/** One provider per (tenant, provider_type). */
+export const ProviderSchema = z.looseObject({
+  provider_id: IdSchema,
+  tenant_id: IdSchema,
+  provider_type: ProviderTypeSchema,
+  status: ProviderStatusSchema.default('active'),
+  created_at: TimestampSchema,
+  updated_at: TimestampSchema,
+});
+export type Provider = z.infer<typeof ProviderSchema>;
