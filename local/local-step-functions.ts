@@ -1,0 +1,1212 @@
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+} from 'aws-local-stepfunctions';
+import { type Clock, systemClock } from '../functions/core/clock';
+import {
+  ConfigurationError,
+  ConflictError,
+  DependencyUnavailableError,
+  NotFoundError,
+  ValidationError,
+} from '../functions/core/errors';
+import { type Logger, silentLogger } from '../functions/core/logger';
+import {
+  assertValidExecutionName,
+  type ExecutionTerminatedEvent,
+  type ListWorkflowExecutionsRequest,
+  type Orchestrator,
+  type StartWorkflowRequest,
+  sameExecutionInput,
+  WORKFLOW_NAMES,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionHandle,
+  type WorkflowExecutionStatus,
+  type WorkflowHistoryEvent,
+  type WorkflowName,
+} from '../functions/core/ports/orchestrator';
+import { toIsoUtc } from '../schemas/common';
+
+/** A Lambda task as the local runtime calls it: the state's input in, a JSON-serializable result out. */
+export type LocalTaskHandler = (input: unknown) => Promise<unknown>;
+
+export interface LocalStepFunctionsOptions {
+  /** Where execution records and histories are kept (a folder inside the data directory). */
+  directory: string;
+  region: string;
+  /** Account id used in ARNs; default `000000000000`. */
+  accountId?: string;
+  /** ASL definitions whose Task resources are `${Token}` placeholders (as in workflows/). */
+  definitions: Partial<Record<WorkflowName, object>>;
+  /** The handler of every resource token the definitions use. */
+  taskHandlers: Record<string, LocalTaskHandler>;
+  /** Called once for every execution that ends FAILED, TIMED_OUT or ABORTED (the AWS EventBridge rule). */
+  onTerminated?: (event: ExecutionTerminatedEvent) => Promise<void>;
+  logger?: Logger;
+  clock?: Clock;
+  /**
+   * Multiplies every Wait and every retry pause: 1 (default) is real time, 0.001 turns seconds into
+   * milliseconds, 0 removes the pauses. Task and execution timeouts stay in real time. Under a
+   * scale, retries wait the scaled first interval of their retrier each time (no growth).
+   */
+  timeScale?: number;
+  /** Exact Wait durations in milliseconds, by workflow then state name (win over timeScale). */
+  waitTimeOverrides?: Partial<Record<WorkflowName, Record<string, number>>>;
+  /** Exact retry pauses in milliseconds (one value, or one per retrier), by workflow then state name. */
+  retryIntervalOverrides?: Partial<Record<WorkflowName, Record<string, number | number[]>>>;
+  /** Executions running at once; the others wait for a slot, RUNNING. Default 100. */
+  maxConcurrentExecutions?: number;
+}
+
+export interface CloseOptions {
+  /** How long running executions may go on before they are aborted. Default 2000 ms. */
+  gracePeriodMs?: number;
+}
+
+export const DEFAULT_LOCAL_ACCOUNT_ID = '000000000000';
+export const STATE_MACHINE_PREFIX = 'threat-engine-';
+/** Error of the ExecutionAborted event written for executions the runtime could not finish. */
+export const RUNTIME_STOPPED_ERROR = 'LocalRuntimeStopped';
+export const RUNTIME_STOPPED_CAUSE = 'the local runtime stopped while the execution was running';
+export const RUNTIME_CLOSED_CAUSE = 'the local runtime was closed while the execution was running';
+
+/** Step Functions' limit on an execution input and on every state's payload. */
+const MAX_PAYLOAD_BYTES = 262_144;
+const MAX_PAGE_SIZE = 1000;
+const DEFAULT_LIST_PAGE_SIZE = 100;
+const DEFAULT_MAX_CONCURRENT = 100;
+const DEFAULT_GRACE_MS = 2000;
+const RECORD_VERSION = 1;
+/** The timeout given to the Task that replaces a scaled Wait: beyond any scaled wait, below setTimeout's limit. */
+const SCALED_WAIT_TIMEOUT_SECONDS = 2_000_000;
+const SCALED_WAIT_FUNCTION = 'LocalRuntimeScaledWait';
+const LOAD_CONCURRENCY = 32;
+/**
+ * Definitions (after substitution) already validated in this process: validation costs about
+ * 300 ms a definition, and tests open a runtime over the same definitions again and again.
+ */
+const VALID_DEFINITIONS = new Set<string>();
+
+type StateType = 'Task' | 'Parallel' | 'Map' | 'Pass' | 'Wait' | 'Choice' | 'Succeed' | 'Fail';
+/** JSON as the interpreter types it. */
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type AslDefinition = ConstructorParameters<typeof StateMachine>[0];
+type RunHandle = ReturnType<StateMachine['run']>;
+type LibraryEvent = RunHandle['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+interface AslState {
+  Type: StateType;
+  Resource?: unknown;
+  Branches?: Array<{ States?: Record<string, AslState> }>;
+  ItemProcessor?: { States?: Record<string, AslState> };
+  Iterator?: { States?: Record<string, AslState> };
+  Retry?: Array<{ IntervalSeconds?: number; MaxDelaySeconds?: number }>;
+  Seconds?: number;
+  Timestamp?: string;
+  SecondsPath?: string;
+  TimestampPath?: string;
+  [field: string]: unknown;
+}
+
+interface WaitSpec {
+  Seconds?: number;
+  Timestamp?: string;
+  SecondsPath?: string;
+  TimestampPath?: string;
+}
+
+interface PreparedWorkflow {
+  workflow: WorkflowName;
+  stateMachineArn: string;
+  stateMachineName: string;
+  machine: StateMachine;
+  /** Task state name → resource token. */
+  taskTokens: Map<string, string>;
+  /** Every state name → its type in the definition as written. */
+  stateTypes: Map<string, StateType>;
+  /** Wait states run by the runtime (scaled), by name. */
+  scaledWaits: Map<string, WaitSpec>;
+  waitTimeOverrides: Record<string, number>;
+  retryIntervalOverrides: Record<string, number | number[]>;
+  timeoutSeconds?: number;
+}
+
+/** What is kept on disk for one execution (`executions/<workflow>/<file>.json`). */
+interface ExecutionRecord {
+  version: number;
+  workflow: WorkflowName;
+  name: string;
+  executionArn: string;
+  stateMachineArn: string;
+  status: WorkflowExecutionStatus;
+  startedAt: string;
+  stoppedAt?: string;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  /** Events written so far (the next event's id is this + 1). */
+  eventCount: number;
+}
+
+interface Outcome {
+  status: Exclude<WorkflowExecutionStatus, 'RUNNING'>;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+interface LiveExecution {
+  record: ExecutionRecord;
+  prepared: PreparedWorkflow;
+  history: HistoryFile;
+  /** Aborted on stop, timeout and close: refuses further task calls, ends scaled waits. */
+  controller: AbortController;
+  stopRequest?: { error?: string; cause?: string };
+  abortRun?: () => void;
+  /** The latest result of each task state, shown on its TaskSucceeded event. */
+  taskResults: Map<string, unknown>;
+  /** States whose error a Catch took: their exit is not a success. */
+  caught: Set<string>;
+  done: Promise<void>;
+  markDone: () => void;
+}
+
+/** A task failure as a Lambda reports it: error type and message only, nothing else crosses. */
+class TaskError extends Error {
+  constructor(
+    name: string,
+    message: string,
+    private readonly terminal = false,
+  ) {
+    super(message);
+    this.name = name;
+  }
+  /** Read by the interpreter: States.Runtime-like errors match no Retry or Catch. */
+  get isRetryable(): boolean {
+    return !this.terminal;
+  }
+  get isCatchable(): boolean {
+    return !this.terminal;
+  }
+}
+
+function toTaskError(error: unknown): TaskError {
+  if (error instanceof TaskError) return error;
+  if (error instanceof Error) return new TaskError(error.name || 'Error', error.message);
+  return new TaskError('Error', String(error));
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Reads a JSONPath reference path (`$.a.b[0]`, `$['a']`, `$$.Execution.Input.x`); undefined when absent. */
+function readReferencePath(path: string, input: unknown, context: unknown): unknown {
+  const root = path.startsWith('$$') ? context : input;
+  let rest = path.startsWith('$$') ? path.slice(2) : path.startsWith('$') ? path.slice(1) : undefined;
+  if (rest === undefined) throw new TaskError('States.Runtime', `'${path}' is not a reference path`, true);
+  let current: unknown = root;
+  const step = /^(?:\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
+  while (rest.length > 0) {
+    const match = step.exec(rest);
+    if (!match) throw new TaskError('States.Runtime', `'${path}' is not a reference path`, true);
+    const key = match[1] ?? match[3] ?? match[4];
+    if (current === null || typeof current !== 'object') return undefined;
+    current =
+      key !== undefined
+        ? (current as Record<string, unknown>)[key]
+        : (current as unknown[])[Number(match[2])];
+    rest = rest.slice(match[0].length);
+  }
+  return current;
+}
+
+function fileStem(name: string): string {
+  return `${name}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
+
+function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeToken<T>(token: string, isValid: (value: unknown) => value is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (isValid(value)) return value;
+  } catch {
+    // Falls through to the error below.
+  }
+  throw new ValidationError('the page token is not valid', [
+    { field: 'nextToken', message: 'expired or not from this listing' },
+  ]);
+}
+
+/** Newest first; ties broken by name, so the order (and a page token) is total. */
+function newerFirst(a: { startedAt: string; name: string }, b: { startedAt: string; name: string }): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
+  if (a.name === b.name) return 0;
+  return a.name < b.name ? 1 : -1;
+}
+
+const clampPageSize = (limit: number | undefined, fallback: number) =>
+  Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit ?? fallback)));
+
+function describeCause(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause);
+}
+
+/**
+ * The append-only event history of one execution (`history/<workflow>/<file>.jsonl`): one JSON
+ * event per line, appended in batches, so a crash can only lose or cut the last line (a cut line
+ * is ignored on read).
+ */
+class HistoryFile {
+  #pending: string[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly logger: Logger,
+  ) {}
+
+  append(event: WorkflowHistoryEvent): void {
+    this.#pending.push(`${JSON.stringify(event)}\n`);
+    this.#flushing ??= this.#drain();
+  }
+
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.join('');
+        this.#pending = [];
+        await appendFile(this.path, batch, { encoding: 'utf8', mode: 0o600 }).catch((error: unknown) =>
+          this.logger.error('could not append to an execution history', { path: this.path, error }),
+        );
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  static async read(path: string): Promise<WorkflowHistoryEvent[]> {
+    return (await HistoryFile.#readWithTail(path)).events;
+  }
+
+  /** Ends a line a crash cut (so the next append starts on its own line); returns the events. */
+  static async repair(path: string): Promise<WorkflowHistoryEvent[]> {
+    const { events, cut } = await HistoryFile.#readWithTail(path);
+    if (cut) await appendFile(path, '\n', 'utf8');
+    return events;
+  }
+
+  static async #readWithTail(path: string): Promise<{ events: WorkflowHistoryEvent[]; cut: boolean }> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], cut: false };
+      throw error;
+    }
+    const events: WorkflowHistoryEvent[] = [];
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      try {
+        events.push(JSON.parse(line) as WorkflowHistoryEvent);
+      } catch {
+        // A line cut by a crash: everything before it is intact.
+      }
+    }
+    return { events, cut: text.length > 0 && !text.endsWith('\n') };
+  }
+}
+
+/**
+ * The orchestration port in process: the workflows' ASL run by aws-local-stepfunctions with the
+ * same task handlers the Lambdas use, execution records and histories kept in files, ARNs and
+ * statuses shaped like Step Functions'. Executions that were running when the process died are
+ * marked ABORTED when the runtime opens again.
+ */
+export class LocalStepFunctions implements Orchestrator {
+  readonly #directory: string;
+  readonly #region: string;
+  readonly #accountId: string;
+  readonly #workflows: Map<WorkflowName, PreparedWorkflow>;
+  readonly #handlers: Record<string, LocalTaskHandler>;
+  readonly #onTerminated: LocalStepFunctionsOptions['onTerminated'];
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #timeScale: number;
+  readonly #maxConcurrent: number;
+  /** Every known execution, by ARN. */
+  readonly #records = new Map<string, ExecutionRecord>();
+  readonly #live = new Map<string, LiveExecution>();
+  /** Record writes in flight, one chain per execution so an older write never lands last. */
+  readonly #writes = new Map<string, Promise<void>>();
+  #running = 0;
+  readonly #slotWaiters: Array<() => void> = [];
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #tmpCounter = 0;
+
+  private constructor(options: LocalStepFunctionsOptions) {
+    this.#directory = options.directory;
+    this.#region = options.region;
+    this.#accountId = options.accountId ?? DEFAULT_LOCAL_ACCOUNT_ID;
+    this.#handlers = options.taskHandlers;
+    this.#onTerminated = options.onTerminated;
+    this.#logger = options.logger ?? silentLogger;
+    this.#clock = options.clock ?? systemClock;
+    this.#timeScale = options.timeScale ?? 1;
+    this.#maxConcurrent = options.maxConcurrentExecutions ?? DEFAULT_MAX_CONCURRENT;
+    if (!Number.isFinite(this.#timeScale) || this.#timeScale < 0) {
+      throw new ConfigurationError('timeScale must be a finite number of at least 0', [
+        { field: 'timeScale', message: 'expected a number >= 0' },
+      ]);
+    }
+    if (!Number.isInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
+      throw new ConfigurationError('maxConcurrentExecutions must be a positive integer', [
+        { field: 'maxConcurrentExecutions', message: 'expected an integer >= 1' },
+      ]);
+    }
+    this.#workflows = new Map();
+    for (const workflow of WORKFLOW_NAMES) {
+      const definition = options.definitions[workflow];
+      if (definition === undefined) continue;
+      this.#workflows.set(workflow, this.#prepare(workflow, definition, options));
+    }
+  }
+
+  /**
+   * Checks every definition (each Task must have a handler), loads the records kept in
+   * `directory`, and ends as ABORTED every execution a previous process left RUNNING.
+   */
+  static async open(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+    const runtime = new LocalStepFunctions(options);
+    await runtime.#load();
+    return runtime;
+  }
+
+  stateMachineArnFor(workflow: WorkflowName): string {
+    return `arn:aws:states:${this.#region}:${this.#accountId}:stateMachine:${STATE_MACHINE_PREFIX}${workflow}`;
+  }
+
+  executionArnFor(workflow: WorkflowName, name: string): string {
+    return `arn:aws:states:${this.#region}:${this.#accountId}:execution:${STATE_MACHINE_PREFIX}${workflow}:${name}`;
+  }
+
+  async start(request: StartWorkflowRequest): Promise<WorkflowExecutionHandle> {
+    if (this.#closed) {
+      throw new DependencyUnavailableError(
+        'local_step_functions',
+        'the local Step Functions runtime is closed',
+      );
+    }
+    const prepared = this.#workflows.get(request.workflow);
+    if (!prepared) throw new NotFoundError('state machine', this.stateMachineArnFor(request.workflow));
+    assertValidExecutionName(request.name);
+    const inputJson = JSON.stringify(request.input ?? {});
+    if (request.input === null || typeof request.input !== 'object' || Array.isArray(request.input)) {
+      throw new ValidationError('the execution input must be a JSON object', [
+        { field: 'input', message: 'expected a JSON object' },
+      ]);
+    }
+    if (Buffer.byteLength(inputJson) > MAX_PAYLOAD_BYTES) {
+      throw new ValidationError(`the execution input is larger than ${MAX_PAYLOAD_BYTES} bytes`, [
+        { field: 'input', message: `at most ${MAX_PAYLOAD_BYTES} bytes of JSON` },
+      ]);
+    }
+    const input: unknown = JSON.parse(inputJson);
+    const executionArn = this.executionArnFor(request.workflow, request.name);
+    const existing = this.#records.get(executionArn);
+    if (existing) {
+      if (!sameExecutionInput(existing.input, input)) {
+        throw new ConflictError(
+          `an execution named '${request.name}' of workflow '${request.workflow}' already exists with a different input`,
+          'name',
+        );
+      }
+      await this.#writes.get(executionArn);
+      return this.#handleOf(existing, true);
+    }
+
+    const record: ExecutionRecord = {
+      version: RECORD_VERSION,
+      workflow: request.workflow,
+      name: request.name,
+      executionArn,
+      stateMachineArn: prepared.stateMachineArn,
+      status: 'RUNNING',
+      startedAt: toIsoUtc(this.#clock()),
+      input,
+      eventCount: 0,
+    };
+    // Registered before the first await: a concurrent start of the same name sees it.
+    this.#records.set(executionArn, record);
+    let markDone = () => {};
+    const done = new Promise<void>((resolve) => {
+      markDone = resolve;
+    });
+    const live: LiveExecution = {
+      record,
+      prepared,
+      history: new HistoryFile(this.#historyPath(record), this.#logger),
+      controller: new AbortController(),
+      taskResults: new Map(),
+      caught: new Set(),
+      done,
+      markDone,
+    };
+    this.#live.set(executionArn, live);
+    this.#appendEvent(live, { type: 'ExecutionStarted', input, timestamp: record.startedAt });
+    try {
+      await Promise.all([live.history.flush(), this.#persist(record)]);
+    } catch (error) {
+      // Not on disk, so not started: a later start of the same name may try again.
+      this.#records.delete(executionArn);
+      this.#live.delete(executionArn);
+      live.markDone();
+      throw error;
+    }
+    this.#logger.debug('execution started', { workflow: record.workflow, executionArn });
+    void this.#execute(live).catch((error: unknown) =>
+      this.#logger.error('the local runtime failed to run an execution', { executionArn, error }),
+    );
+    return this.#handleOf(record, false);
+  }
+
+  async describe(executionArn: string): Promise<WorkflowExecutionDescription> {
+    return this.#describeRecord(this.#recordOf(executionArn));
+  }
+
+  async list(
+    request: ListWorkflowExecutionsRequest,
+  ): Promise<{ executions: WorkflowExecutionDescription[]; nextToken?: string }> {
+    const limit = clampPageSize(request.limit, DEFAULT_LIST_PAGE_SIZE);
+    const after = request.nextToken
+      ? decodeToken(request.nextToken, (value): value is { s: string; n: string } => {
+          const candidate = value as { s?: unknown; n?: unknown } | null;
+          return typeof candidate?.s === 'string' && typeof candidate.n === 'string';
+        })
+      : undefined;
+    const matching = [...this.#records.values()]
+      .filter((record) => record.workflow === request.workflow)
+      .filter((record) => !request.status || record.status === request.status)
+      .filter((record) => !after || newerFirst(record, { startedAt: after.s, name: after.n }) > 0)
+      .sort(newerFirst);
+    const page = matching.slice(0, limit);
+    const last = page.at(-1);
+    const executions = page.map((record) => this.#describeRecord(record));
+    return matching.length > limit && last
+      ? { executions, nextToken: encodeToken({ s: last.startedAt, n: last.name }) }
+      : { executions };
+  }
+
+  async history(
+    executionArn: string,
+    options: { limit?: number; nextToken?: string; reverseOrder?: boolean } = {},
+  ): Promise<{ events: WorkflowHistoryEvent[]; nextToken?: string }> {
+    const record = this.#recordOf(executionArn);
+    await this.#live.get(executionArn)?.history.flush();
+    const all = await HistoryFile.read(this.#historyPath(record));
+    if (options.reverseOrder) all.reverse();
+    const offset = options.nextToken
+      ? decodeToken(options.nextToken, (value): value is { o: number } => {
+          const candidate = value as { o?: unknown } | null;
+          return typeof candidate?.o === 'number' && Number.isInteger(candidate.o) && candidate.o >= 0;
+        }).o
+      : 0;
+    const limit = clampPageSize(options.limit, MAX_PAGE_SIZE);
+    const events = all.slice(offset, offset + limit);
+    return offset + limit < all.length
+      ? { events, nextToken: encodeToken({ o: offset + limit }) }
+      : { events };
+  }
+
+  /** Aborts a running execution (ABORTED, onTerminated called); stopping a finished one does nothing. */
+  async stop(executionArn: string, options: { error?: string; cause?: string } = {}): Promise<void> {
+    this.#recordOf(executionArn);
+    const live = this.#live.get(executionArn);
+    if (!live) return;
+    this.#abort(live, options);
+    await live.done;
+  }
+
+  /** Resolves with the description once the execution has ended and its records are written. */
+  async waitForCompletion(executionArn: string, timeoutMs = 30_000): Promise<WorkflowExecutionDescription> {
+    this.#recordOf(executionArn);
+    const live = this.#live.get(executionArn);
+    if (live) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const result = await Promise.race([live.done.then(() => 'done' as const), timedOut]);
+      clearTimeout(timer);
+      if (result === 'timeout') {
+        throw new Error(`execution ${executionArn} did not finish within ${timeoutMs} ms`);
+      }
+    }
+    return this.describe(executionArn);
+  }
+
+  /**
+   * Stops accepting executions, lets the running ones go on for the grace period, then aborts
+   * what is left (ABORTED, onTerminated called) and waits until every record is written.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.gracePeriodMs ?? DEFAULT_GRACE_MS);
+    return this.#closing;
+  }
+
+  async #close(gracePeriodMs: number): Promise<void> {
+    this.#closed = true;
+    const running = [...this.#live.values()];
+    if (running.length > 0 && gracePeriodMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(running.map((live) => live.done)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, gracePeriodMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const live of this.#live.values()) {
+      this.#abort(live, { error: RUNTIME_STOPPED_ERROR, cause: RUNTIME_CLOSED_CAUSE });
+    }
+    await Promise.all(running.map((live) => live.done));
+    await Promise.all([...this.#writes.values()]);
+  }
+
+  // ---- definitions --------------------------------------------------------------------------
+
+  #prepare(workflow: WorkflowName, source: object, options: LocalStepFunctionsOptions): PreparedWorkflow {
+    const fail = (message: string, field = `definitions.${workflow}`): never => {
+      throw new ConfigurationError(`workflow '${workflow}': ${message}`, [{ field, message }]);
+    };
+    const definition = JSON.parse(JSON.stringify(source)) as {
+      States?: Record<string, AslState>;
+      TimeoutSeconds?: number;
+    };
+    const taskTokens = new Map<string, string>();
+    const stateTypes = new Map<string, StateType>();
+    const retries = new Map<string, NonNullable<AslState['Retry']>>();
+    const waits = new Map<string, AslState>();
+
+    const visit = (states: Record<string, AslState> | undefined) => {
+      for (const [name, state] of Object.entries(states ?? {})) {
+        if (stateTypes.has(name)) {
+          fail(
+            `the state name '${name}' is used more than once (handlers and overrides are keyed by state name)`,
+          );
+        }
+        stateTypes.set(name, state.Type);
+        if (state.Retry) retries.set(name, state.Retry);
+        if (state.Type === 'Task') {
+          const resource = typeof state.Resource === 'string' ? state.Resource : '';
+          const token =
+            /^\$\{([A-Za-z0-9_]+)\}$/.exec(resource)?.[1] ??
+            /^arn:aws:lambda:[^:]*:[^:]*:function:([A-Za-z0-9_-]+)$/.exec(resource)?.[1];
+          if (!token) {
+            fail(
+              `Task state '${name}' has resource '${resource}', which is neither a \${Token} placeholder nor a Lambda ARN`,
+            );
+          } else if (typeof this.#handlers[token] !== 'function') {
+            fail(
+              `Task state '${name}' uses resource token '${token}', which has no local handler (the local runtime never calls real Lambda)`,
+              `taskHandlers.${token}`,
+            );
+          } else {
+            taskTokens.set(name, token);
+            state.Resource = this.#lambdaArn(token);
+          }
+        }
+        if (state.Type === 'Wait') waits.set(name, state);
+        for (const branch of state.Branches ?? []) visit(branch.States);
+        visit((state.ItemProcessor ?? state.Iterator)?.States);
+      }
+    };
+    visit(definition.States);
+
+    const validationMachine = (() => {
+      const text = JSON.stringify(definition);
+      try {
+        const machine = new StateMachine(definition as unknown as AslDefinition, {
+          validationOptions: VALID_DEFINITIONS.has(text)
+            ? { noValidate: true }
+            : { checkPaths: true, checkArn: true },
+        });
+        VALID_DEFINITIONS.add(text);
+        return machine;
+      } catch (error) {
+        return fail(`the definition is not valid ASL: ${(error as Error).message}`);
+      }
+    })();
+
+    // Under a time scale, each Wait becomes a Task run by the runtime (the interpreter only
+    // shortens waits by a fixed amount per state name, which cannot scale a SecondsPath).
+    const scaledWaits = new Map<string, WaitSpec>();
+    let machine = validationMachine;
+    if (this.#timeScale !== 1) {
+      for (const [name, state] of waits) {
+        const { Seconds, Timestamp, SecondsPath, TimestampPath } = state;
+        scaledWaits.set(name, { Seconds, Timestamp, SecondsPath, TimestampPath });
+        for (const field of ['Seconds', 'Timestamp', 'SecondsPath', 'TimestampPath']) delete state[field];
+        state.Type = 'Task';
+        state.Resource = this.#lambdaArn(SCALED_WAIT_FUNCTION);
+        state.TimeoutSeconds = SCALED_WAIT_TIMEOUT_SECONDS;
+      }
+      machine = new StateMachine(definition as unknown as AslDefinition, {
+        validationOptions: { noValidate: true },
+      });
+    }
+
+    const retryIntervalOverrides: Record<string, number | number[]> = {};
+    if (this.#timeScale !== 1) {
+      for (const [name, retriers] of retries) {
+        retryIntervalOverrides[name] = retriers.map((retrier) =>
+          Math.round(
+            Math.min(retrier.IntervalSeconds ?? 1, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) *
+              1000 *
+              this.#timeScale,
+          ),
+        );
+      }
+    }
+    Object.assign(retryIntervalOverrides, options.retryIntervalOverrides?.[workflow] ?? {});
+
+    const stateMachineName = `${STATE_MACHINE_PREFIX}${workflow}`;
+    const prepared: PreparedWorkflow = {
+      workflow,
+      stateMachineArn: this.stateMachineArnFor(workflow),
+      stateMachineName,
+      machine,
+      taskTokens,
+      stateTypes,
+      scaledWaits,
+      waitTimeOverrides: { ...(options.waitTimeOverrides?.[workflow] ?? {}) },
+      retryIntervalOverrides,
+    };
+    if (definition.TimeoutSeconds !== undefined) prepared.timeoutSeconds = definition.TimeoutSeconds;
+    return prepared;
+  }
+
+  #lambdaArn(functionName: string): string {
+    return `arn:aws:lambda:${this.#region}:${this.#accountId}:function:${functionName}`;
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  async #execute(live: LiveExecution): Promise<void> {
+    if (!(await this.#acquireSlot(live.controller.signal))) {
+      await this.#finish(live, this.#abortedOutcome(live));
+      return;
+    }
+    let outcome: Outcome;
+    try {
+      outcome = await this.#run(live);
+    } finally {
+      this.#releaseSlot();
+    }
+    await this.#finish(live, outcome);
+  }
+
+  async #run(live: LiveExecution): Promise<Outcome> {
+    const { record, prepared } = live;
+    const context = {
+      Execution: {
+        Id: record.executionArn,
+        Name: record.name,
+        StartTime: record.startedAt,
+        Input: record.input,
+        RoleArn: `arn:aws:iam::${this.#accountId}:role/${prepared.stateMachineName}`,
+      },
+      StateMachine: { Id: prepared.stateMachineArn, Name: prepared.stateMachineName },
+    };
+    const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+    for (const [stateName, token] of prepared.taskTokens) {
+      const handler = this.#handlers[token];
+      if (handler) handlers[stateName] = this.#taskCall(live, stateName, handler);
+    }
+    for (const [stateName, spec] of prepared.scaledWaits) {
+      handlers[stateName] = this.#scaledWait(live, stateName, spec, context);
+    }
+
+    const execution = prepared.machine.run(record.input as Json, {
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        waitTimeOverrides: prepared.waitTimeOverrides,
+        retryIntervalOverrides: prepared.retryIntervalOverrides,
+      },
+      // The interpreter types the Context Object loosely; this one mirrors Step Functions'.
+      context: context as unknown as NonNullable<Parameters<StateMachine['run']>[1]>['context'],
+    });
+    live.abortRun = execution.abort;
+    if (live.controller.signal.aborted) execution.abort();
+
+    const consume = (async () => {
+      for await (const event of execution.eventLogs) {
+        for (const converted of this.#convert(live, event)) this.#appendEvent(live, converted);
+      }
+    })();
+    const [result] = await Promise.allSettled([execution.result, consume]);
+    live.controller.abort();
+    if (result.status === 'fulfilled') return { status: 'SUCCEEDED', output: result.value };
+    const error: unknown = result.reason;
+    if (error instanceof ExecutionAbortedError) return this.#abortedOutcome(live);
+    if (error instanceof ExecutionTimeoutError) {
+      return {
+        status: 'TIMED_OUT',
+        error: 'States.Timeout',
+        cause: `the execution ran longer than its TimeoutSeconds (${prepared.timeoutSeconds ?? '?'} s)`,
+      };
+    }
+    const failure = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
+    if (failure instanceof Error) {
+      const outcome: Outcome = { status: 'FAILED', error: failure.name };
+      const cause = describeCause(failure.message);
+      if (cause) outcome.cause = cause;
+      return outcome;
+    }
+    return { status: 'FAILED', error: 'States.Runtime', cause: describeCause(failure) ?? 'unknown failure' };
+  }
+
+  #abortedOutcome(live: LiveExecution): Outcome {
+    const outcome: Outcome = { status: 'ABORTED' };
+    if (live.stopRequest?.error !== undefined) outcome.error = live.stopRequest.error;
+    if (live.stopRequest?.cause !== undefined) outcome.cause = live.stopRequest.cause;
+    return outcome;
+  }
+
+  #taskCall(
+    live: LiveExecution,
+    stateName: string,
+    handler: LocalTaskHandler,
+  ): (input: Json) => Promise<Json> {
+    return async (input) => {
+      if (live.controller.signal.aborted) {
+        throw new TaskError('States.Runtime', 'the execution is no longer running', true);
+      }
+      let result: unknown;
+      try {
+        // A copy, as Lambda would receive it: a handler cannot change the interpreter's data.
+        result = await handler(JSON.parse(JSON.stringify(input)));
+      } catch (error) {
+        throw toTaskError(error);
+      }
+      let json: string;
+      try {
+        json = JSON.stringify(result ?? null);
+      } catch (error) {
+        throw new TaskError(
+          'Runtime.MarshalError',
+          `the result of task state '${stateName}' is not JSON: ${(error as Error).message}`,
+        );
+      }
+      if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) {
+        throw new TaskError(
+          'States.DataLimitExceeded',
+          `the result of task state '${stateName}' is larger than ${MAX_PAYLOAD_BYTES} bytes`,
+          true,
+        );
+      }
+      const output = JSON.parse(json) as Json;
+      live.taskResults.set(stateName, output);
+      return output;
+    };
+  }
+
+  #scaledWait(
+    live: LiveExecution,
+    stateName: string,
+    spec: WaitSpec,
+    context: unknown,
+  ): (input: Json) => Promise<Json> {
+    return async (input) => {
+      const override = live.prepared.waitTimeOverrides[stateName];
+      let ms: number;
+      if (override !== undefined) {
+        ms = override;
+      } else if (spec.Seconds !== undefined) {
+        ms = spec.Seconds * 1000 * this.#timeScale;
+      } else if (spec.SecondsPath !== undefined) {
+        const seconds = readReferencePath(spec.SecondsPath, input, context);
+        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
+          throw new TaskError(
+            'States.Runtime',
+            `Wait state '${stateName}': ${spec.SecondsPath} must be an integer of at least 0`,
+            true,
+          );
+        }
+        ms = seconds * 1000 * this.#timeScale;
+      } else {
+        const timestamp = spec.Timestamp ?? readReferencePath(spec.TimestampPath ?? '$', input, context);
+        const time = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
+        if (Number.isNaN(time)) {
+          throw new TaskError(
+            'States.Runtime',
+            `Wait state '${stateName}': the timestamp is not valid`,
+            true,
+          );
+        }
+        ms = Math.max(0, time - this.#clock().getTime()) * this.#timeScale;
+      }
+      await sleep(ms, live.controller.signal);
+      return input;
+    };
+  }
+
+  /** Maps one interpreter event to Step Functions-like history events. */
+  #convert(live: LiveExecution, event: LibraryEvent): Array<Omit<WorkflowHistoryEvent, 'id' | 'timestamp'>> {
+    switch (event.type) {
+      case 'ExecutionStarted':
+      case 'ExecutionSucceeded':
+      case 'ExecutionFailed':
+      case 'ExecutionAborted':
+      case 'ExecutionTimeout':
+        // Written by the runtime itself, from the execution's outcome.
+        return [];
+      case 'MapIterationStarted':
+      case 'ParallelBranchStarted':
+        // The interpreter copies the iteration's own ExecutionStarted event (with its input) into these.
+        return [
+          {
+            type: event.type,
+            stateName: event.parentState.name,
+            input: (event as { input?: unknown }).input,
+          },
+        ];
+      case 'MapIterationSucceeded':
+      case 'ParallelBranchSucceeded':
+        return [
+          {
+            type: event.type,
+            stateName: event.parentState.name,
+            output: (event as { output?: unknown }).output,
+          },
+        ];
+      case 'MapIterationFailed':
+      case 'ParallelBranchFailed':
+        return [
+          {
+            type: event.type,
+            stateName: event.parentState.name,
+            error: event.Error,
+            ...(describeCause(event.Cause) !== undefined ? { cause: describeCause(event.Cause) } : {}),
+          },
+        ];
+      default:
+        break;
+    }
+    const stateName = event.state.name;
+    const type = live.prepared.stateTypes.get(stateName) ?? event.state.type;
+    switch (event.type) {
+      case 'StateEntered': {
+        const entered = { type: `${type}StateEntered`, stateName, input: event.state.input };
+        return type === 'Map' || type === 'Parallel'
+          ? [entered, { type: `${type}StateStarted`, stateName }]
+          : [entered];
+      }
+      case 'StateExited': {
+        const exited = { type: `${type}StateExited`, stateName, output: event.state.output };
+        if (live.caught.delete(stateName)) return [exited];
+        if (type === 'Task') {
+          const result = live.taskResults.get(stateName);
+          return [
+            { type: 'TaskSucceeded', stateName, ...(result !== undefined ? { output: result } : {}) },
+            exited,
+          ];
+        }
+        return type === 'Map' || type === 'Parallel'
+          ? [{ type: `${type}StateSucceeded`, stateName }, exited]
+          : [exited];
+      }
+      case 'StateFailed': {
+        if (type === 'Fail') return [];
+        const failed =
+          type === 'Task'
+            ? event.Error === 'States.Timeout'
+              ? 'TaskTimedOut'
+              : 'TaskFailed'
+            : `${type}StateFailed`;
+        const cause = describeCause(event.Cause);
+        return [{ type: failed, stateName, error: event.Error, ...(cause !== undefined ? { cause } : {}) }];
+      }
+      case 'StateRetried':
+        return [{ type: 'StateRetried', stateName }];
+      case 'StateCaught':
+        live.caught.add(stateName);
+        return [{ type: 'StateCaught', stateName }];
+      default:
+        return [];
+    }
+  }
+
+  #appendEvent(
+    live: LiveExecution,
+    event: Omit<WorkflowHistoryEvent, 'id' | 'timestamp'> & { timestamp?: string },
+  ): void {
+    live.record.eventCount += 1;
+    const complete: WorkflowHistoryEvent = {
+      id: live.record.eventCount,
+      timestamp: event.timestamp ?? toIsoUtc(this.#clock()),
+      type: event.type,
+    };
+    if (event.stateName !== undefined) complete.stateName = event.stateName;
+    if (event.input !== undefined) complete.input = event.input;
+    if (event.output !== undefined) complete.output = event.output;
+    if (event.error !== undefined) complete.error = event.error;
+    if (event.cause !== undefined) complete.cause = event.cause;
+    live.history.append(complete);
+  }
+
+  #abort(live: LiveExecution, request: { error?: string; cause?: string }): void {
+    if (live.controller.signal.aborted) return;
+    live.stopRequest = request;
+    live.controller.abort();
+    live.abortRun?.();
+  }
+
+  async #finish(live: LiveExecution, outcome: Outcome): Promise<void> {
+    const { record } = live;
+    try {
+      record.status = outcome.status;
+      record.stoppedAt = toIsoUtc(this.#clock());
+      if (outcome.output !== undefined) record.output = outcome.output;
+      if (outcome.error !== undefined) record.error = outcome.error;
+      if (outcome.cause !== undefined) record.cause = outcome.cause;
+      const type = {
+        SUCCEEDED: 'ExecutionSucceeded',
+        FAILED: 'ExecutionFailed',
+        TIMED_OUT: 'ExecutionTimedOut',
+        ABORTED: 'ExecutionAborted',
+      }[outcome.status];
+      this.#appendEvent(live, { type, output: outcome.output, error: outcome.error, cause: outcome.cause });
+      // A failed write is logged by #persist; the outcome stands in memory and onTerminated still runs.
+      await Promise.all([live.history.flush(), this.#persist(record).catch(() => {})]);
+      this.#logger.info('execution ended', {
+        workflow: record.workflow,
+        executionArn: record.executionArn,
+        status: record.status,
+        ...(record.error !== undefined ? { error: record.error } : {}),
+      });
+      if (outcome.status !== 'SUCCEEDED') await this.#notifyTerminated(record);
+    } finally {
+      this.#live.delete(record.executionArn);
+      live.markDone();
+    }
+  }
+
+  async #notifyTerminated(record: ExecutionRecord): Promise<void> {
+    if (!this.#onTerminated || record.status === 'RUNNING' || record.status === 'SUCCEEDED') return;
+    const event: ExecutionTerminatedEvent = {
+      workflow: record.workflow,
+      executionArn: record.executionArn,
+      name: record.name,
+      status: record.status,
+      input: record.input,
+    };
+    if (record.error !== undefined) event.error = record.error;
+    if (record.cause !== undefined) event.cause = record.cause;
+    try {
+      await this.#onTerminated(event);
+    } catch (error) {
+      this.#logger.error('the handler of a terminated execution failed', {
+        executionArn: record.executionArn,
+        status: record.status,
+        error,
+      });
+    }
+  }
+
+  /** Resolves true with a slot, or false when the execution is stopped while it waits for one. */
+  async #acquireSlot(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return false;
+    if (this.#running < this.#maxConcurrent) {
+      this.#running += 1;
+      return true;
+    }
+    return new Promise<boolean>((resolve) => {
+      // The releasing execution hands its slot over directly.
+      const waiter = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      };
+      const onAbort = () => {
+        this.#slotWaiters.splice(this.#slotWaiters.indexOf(waiter), 1);
+        resolve(false);
+      };
+      this.#slotWaiters.push(waiter);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #releaseSlot(): void {
+    const next = this.#slotWaiters.shift();
+    if (next) next();
+    else this.#running -= 1;
+  }
+
+  // ---- records ------------------------------------------------------------------------------
+
+  #recordOf(executionArn: string): ExecutionRecord {
+    const record = this.#records.get(executionArn);
+    if (!record) throw new NotFoundError('workflow execution', executionArn);
+    return record;
+  }
+
+  #handleOf(record: ExecutionRecord, alreadyStarted: boolean): WorkflowExecutionHandle {
+    return {
+      workflow: record.workflow,
+      name: record.name,
+      executionArn: record.executionArn,
+      startedAt: record.startedAt,
+      alreadyStarted,
+    };
+  }
+
+  #describeRecord(record: ExecutionRecord): WorkflowExecutionDescription {
+    const description: WorkflowExecutionDescription = {
+      workflow: record.workflow,
+      name: record.name,
+      executionArn: record.executionArn,
+      status: record.status,
+      startedAt: record.startedAt,
+      input: record.input,
+    };
+    if (record.stoppedAt !== undefined) description.stoppedAt = record.stoppedAt;
+    if (record.output !== undefined) description.output = record.output;
+    if (record.error !== undefined) description.error = record.error;
+    if (record.cause !== undefined) description.cause = record.cause;
+    return description;
+  }
+
+  #recordPath(record: Pick<ExecutionRecord, 'workflow' | 'name'>): string {
+    return join(this.#directory, 'executions', record.workflow, `${fileStem(record.name)}.json`);
+  }
+
+  #historyPath(record: Pick<ExecutionRecord, 'workflow' | 'name'>): string {
+    return join(this.#directory, 'history', record.workflow, `${fileStem(record.name)}.jsonl`);
+  }
+
+  /**
+   * Writes a record atomically (temporary file, then rename), after any earlier write of it.
+   * Rejects when the write fails; later writes of the record still go ahead.
+   */
+  #persist(record: ExecutionRecord): Promise<void> {
+    const path = this.#recordPath(record);
+    const snapshot = `${JSON.stringify(record)}\n`;
+    const previous = this.#writes.get(record.executionArn) ?? Promise.resolve();
+    const write = previous.then(async () => {
+      this.#tmpCounter += 1;
+      const temporary = `${path}.${process.pid}.${this.#tmpCounter}.tmp`;
+      try {
+        await writeFile(temporary, snapshot, { encoding: 'utf8', mode: 0o600 });
+        await rename(temporary, path);
+      } catch (error) {
+        this.#logger.error('could not write an execution record', { path, error });
+        await rm(temporary, { force: true }).catch(() => {});
+        throw new DependencyUnavailableError(
+          'local_step_functions',
+          `could not write the record of execution ${record.executionArn}`,
+          { cause: error },
+        );
+      }
+    });
+    const settled = write.catch(() => {});
+    this.#writes.set(record.executionArn, settled);
+    void settled.then(() => {
+      if (this.#writes.get(record.executionArn) === settled) this.#writes.delete(record.executionArn);
+    });
+    return write;
+  }
+
+  async #load(): Promise<void> {
+    const files: string[] = [];
+    for (const workflow of WORKFLOW_NAMES) {
+      const recordDirectory = join(this.#directory, 'executions', workflow);
+      await mkdir(recordDirectory, { recursive: true, mode: 0o700 });
+      await mkdir(join(this.#directory, 'history', workflow), { recursive: true, mode: 0o700 });
+      for (const entry of await readdir(recordDirectory)) {
+        const path = join(recordDirectory, entry);
+        if (entry.endsWith('.tmp')) await rm(path, { force: true });
+        else if (entry.endsWith('.json')) files.push(path);
+      }
+    }
+    for (let index = 0; index < files.length; index += LOAD_CONCURRENCY) {
+      await Promise.all(files.slice(index, index + LOAD_CONCURRENCY).map((path) => this.#loadRecord(path)));
+    }
+    const interrupted = [...this.#records.values()].filter((record) => record.status === 'RUNNING');
+    for (const record of interrupted) await this.#endInterrupted(record);
+    this.#logger.info('local Step Functions runtime opened', {
+      directory: this.#directory,
+      executions: this.#records.size,
+      interrupted: interrupted.length,
+      workflows: [...this.#workflows.keys()],
+    });
+  }
+
+  async #loadRecord(path: string): Promise<void> {
+    try {
+      const record = JSON.parse(await readFile(path, 'utf8')) as ExecutionRecord;
+      if (
+        record.version !== RECORD_VERSION ||
+        typeof record.executionArn !== 'string' ||
+        !WORKFLOW_NAMES.includes(record.workflow)
+      ) {
+        this.#logger.warn('ignored an execution record of an unknown shape', { path });
+        return;
+      }
+      this.#records.set(record.executionArn, record);
+    } catch (error) {
+      this.#logger.warn('ignored an unreadable execution record', { path, error });
+    }
+  }
+
+  /** An execution a previous process left RUNNING: it can never finish, so it ends ABORTED. */
+  async #endInterrupted(record: ExecutionRecord): Promise<void> {
+    const history = await HistoryFile.repair(this.#historyPath(record));
+    const lastId = history.reduce((max, event) => Math.max(max, event.id), 0);
+    const stoppedAt = toIsoUtc(this.#clock());
+    record.status = 'ABORTED';
+    record.stoppedAt = stoppedAt;
+    record.error = RUNTIME_STOPPED_ERROR;
+    record.cause = RUNTIME_STOPPED_CAUSE;
+    record.eventCount = lastId + 1;
+    const file = new HistoryFile(this.#historyPath(record), this.#logger);
+    file.append({
+      id: record.eventCount,
+      timestamp: stoppedAt,
+      type: 'ExecutionAborted',
+      error: RUNTIME_STOPPED_ERROR,
+      cause: RUNTIME_STOPPED_CAUSE,
+    });
+    await Promise.all([file.flush(), this.#persist(record).catch(() => {})]);
+    this.#logger.warn('marked an interrupted execution as aborted', {
+      workflow: record.workflow,
+      executionArn: record.executionArn,
+    });
+    await this.#notifyTerminated(record);
+  }
+}
