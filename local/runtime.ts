@@ -7,13 +7,13 @@ import {
   toDocumentClient,
 } from '../functions/adapters/aws/dynamodb-client';
 import { createApp } from '../functions/api/app';
-import type { HealthCheck } from '../functions/api/health';
+import { type HealthCheck, tablesHealthCheck } from '../functions/api/health';
 import { loadConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/json-logger';
 import type { Logger } from '../functions/core/logger';
 import type { SecretStore } from '../functions/core/ports/secret-store';
 import type { Config } from '../schemas/config';
-import { TABLE_DEFINITIONS, type TableNames, tableNamesFrom } from '../schemas/tables';
+import { type TableNames, tableNamesFrom } from '../schemas/tables';
 import { createMissingTables } from './create-tables';
 import { startLocalDynamoDbServer } from './dynamodb-server';
 import { startHttpServer } from './http-server';
@@ -78,7 +78,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
 
     const healthChecks: HealthCheck[] = [
-      { name: 'dynamodb', check: () => probeTables(documentClient, tables) },
+      tablesHealthCheck(documentClient, tables),
       { name: 'secret_store', check: () => secretStore.checkHealth() },
     ];
     const app = createApp({ logger, healthChecks, target: 'local', version: VERSION });
@@ -95,18 +95,4 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await close();
     throw error;
   }
-}
-
-/** A real read on every table: proves the server answers and the tables exist. */
-async function probeTables(client: DynamoDBDocumentClient, tables: TableNames): Promise<void> {
-  await Promise.all(
-    TABLE_DEFINITIONS.map((definition) =>
-      client.send(
-        new GetCommand({
-          TableName: tables[definition.logicalName],
-          Key: { [definition.partitionKey.name]: '__health_probe__' },
-        }),
-      ),
-    ),
-  );
 }

@@ -35,6 +35,10 @@ export const AccountSchema = z.looseObject({
   validated_offline: z.boolean().nullish(),
   onboarding_error_code: z.string().nullish(),
   onboarding_error_message: z.string().nullish(),
+  /** The last failed validation of the current credentials (cleared by a successful one). */
+  validation_error_code: z.string().nullish(),
+  validation_error_message: z.string().nullish(),
+  validation_failed_at: TimestampSchema.nullish(),
   /** Scan lock: the execution holding it and when its lease runs out. */
   scan_lock_owner: z.string().nullish(),
   scan_lock_expires_at: TimestampSchema.nullish(),

@@ -19,6 +19,19 @@ const optionalUrl = z
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'] as const;
 
+const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, 'expected an ARN');
+
+const seconds = (min: number, max: number) =>
+  z.coerce
+    .number({ message: 'expected a number of seconds' })
+    .int('expected a whole number of seconds')
+    .min(min, `expected at least ${min} seconds`)
+    .max(max, `expected at most ${max} seconds`);
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
 export const ConfigSchema = z.object({
   AWS_REGION: z
     .string()
@@ -59,6 +72,26 @@ export const ConfigSchema = z.object({
     })
     .pipe(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }))
     .default('INFO'),
+  // Set by the CDK app on AWS: where workflows and scheduler entries live.
+  ONBOARDING_STATE_MACHINE_ARN: arn.optional(),
+  VALIDATION_STATE_MACHINE_ARN: arn.optional(),
+  SCAN_STATE_MACHINE_ARN: arn.optional(),
+  SCHEDULE_GROUP_NAME: z
+    .string()
+    .regex(/^[0-9a-zA-Z-_.]{1,64}$/, 'expected a schedule group name')
+    .default('threat-engine-scans'),
+  SCHEDULER_ROLE_ARN: arn.optional(),
+  SCHEDULER_DLQ_ARN: arn.optional(),
+  /** Tunables of the scan workflow (seconds). */
+  ENGINE_REQUEST_TIMEOUT_SECONDS: seconds(1, 900).default(300),
+  SCAN_LOCK_LEASE_SECONDS: seconds(60, 86_400).default(900),
+  SCAN_MAX_SECONDS: seconds(60, 7 * 86_400).default(4 * 3600),
+  SCHEDULE_AUTO_PAUSE_AFTER_FAILURES: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0, 'expected 0 (never) or more')
+    .default(5),
+  // Local runtime only.
   PORT: z.coerce
     .number({ message: 'expected a port number' })
     .int('expected a whole port number')
@@ -66,6 +99,16 @@ export const ConfigSchema = z.object({
     .max(65535, 'expected a port between 1 and 65535')
     .default(3000),
   THREAT_ENGINE_DATA_DIR: z.string().min(1, 'expected a directory path').default('.threat-engine'),
+  /** Accept structurally valid credentials without the provider's live check (offline trials only). */
+  THREAT_ENGINE_VALIDATE_OFFLINE: booleanFlag.default(false),
+  /** How the local engine simulator answers when no *_ENGINE_URL is set. */
+  THREAT_ENGINE_SIMULATOR_MODE: z.enum(['sync', 'async'], { message: 'expected sync or async' }).default('sync'),
+  /** Local scheduler: run the latest slot missed while stopped if it is at most this many minutes old. */
+  THREAT_ENGINE_CATCH_UP_MINUTES: z.coerce
+    .number({ message: 'expected a number of minutes' })
+    .int('expected a whole number of minutes')
+    .min(0, 'expected 0 or more minutes')
+    .default(0),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

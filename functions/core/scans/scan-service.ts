@@ -1,0 +1,385 @@
+import { toIsoUtc } from '../../../schemas/common';
+import type { Execution, ExecutionStatus } from '../../../schemas/execution';
+import type { ScanType } from '../../../schemas/scan-result';
+import type {
+  ClaimScanInput,
+  ClaimScanOutput,
+  EngineState,
+  EngineStepInput,
+  FailScanInput,
+  ScanRequest,
+  StartScanInput,
+} from '../../../schemas/workflow-payloads';
+import type { ScanEngine } from '../../engines/scan-engine-client';
+import type { Clock } from '../clock';
+import { DomainError, NotFoundError } from '../errors';
+import { deterministicId } from '../ids';
+import type { Logger } from '../logger';
+import type { SecretStore } from '../ports/secret-store';
+import type { AccountRepository } from '../repositories/account-repository';
+import type { ExecutionRepository } from '../repositories/execution-repository';
+import type { ScanResultRepository } from '../repositories/scan-result-repository';
+import type { ScheduleRepository } from '../repositories/schedule-repository';
+import { describeFailure } from '../task-failure';
+import { nextPollWaitSeconds, type ScanSettings } from './scan-settings';
+
+export interface ScanDependencies {
+  accounts: AccountRepository;
+  schedules: ScheduleRepository;
+  executions: ExecutionRepository;
+  scanResults: ScanResultRepository;
+  secretStore: SecretStore;
+  engine: ScanEngine;
+  clock: Clock;
+  logger: Logger;
+  settings: ScanSettings;
+}
+
+/** A scan that ran past its deadline (the workflow records it as timed out). */
+export class ScanTimedOutError extends DomainError {
+  override readonly name = 'ScanTimedOutError';
+  readonly code = 'dependency_unavailable';
+  constructor(
+    readonly executionId: string,
+    readonly seconds: number,
+  ) {
+    super(`the scan was still running after ${seconds} seconds and was given up`);
+  }
+}
+
+/** The engine reported the scan itself failed or was cancelled. */
+export class EngineScanFailedError extends DomainError {
+  override readonly name = 'EngineScanFailedError';
+  readonly code = 'dependency_unavailable';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** One slot of a schedule: its scheduled time truncated to the minute. */
+export function scanSlotOf(scheduledTime: string): string {
+  return `${scheduledTime.slice(0, 16)}Z`;
+}
+
+/**
+ * The execution record's id: one per (schedule, slot) so duplicate starts meet on one record;
+ * one per workflow execution otherwise (the API may also choose it up front).
+ */
+export function executionIdFor(request: ScanRequest, workflowExecutionName: string): string {
+  if (request.execution_id) return request.execution_id;
+  if (request.schedule_id && request.scheduled_time) {
+    return deterministicId('scan-execution', `${request.schedule_id}|${scanSlotOf(request.scheduled_time)}`);
+  }
+  return deterministicId('scan-execution', workflowExecutionName);
+}
+
+/** Scan results are one per execution. */
+export function scanIdFor(executionId: string): string {
+  return deterministicId('scan-result', executionId);
+}
+
+const scanTypeOf = (triggeredBy: ScanRequest['triggered_by']): ScanType =>
+  triggeredBy === 'scheduler' ? 'scheduled' : triggeredBy === 'manual' ? 'manual' : 'on_demand';
+
+/**
+ * Claims the slot (a conditional create of the execution record), checks the account and schedule
+ * are active and takes the account's scan lock. Everything that ends the run here is recorded.
+ */
+export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): Promise<ClaimScanOutput> {
+  const { request } = input;
+  const executionId = executionIdFor(request, input.workflow_execution_name);
+  const now = toIsoUtc(deps.clock());
+  const log = deps.logger.child({ execution_id: executionId, account_id: request.account_id });
+
+  const account = await deps.accounts.get(request.account_id);
+  if (!account || account.tenant_id !== request.tenant_id) throw new NotFoundError('account', request.account_id);
+  const schedule = request.schedule_id ? await deps.schedules.get(request.schedule_id) : undefined;
+  if (request.schedule_id && (!schedule || schedule.account_id !== account.account_id)) {
+    throw new NotFoundError('schedule', request.schedule_id);
+  }
+
+  const { created, execution } = await deps.executions.create({
+    execution_id: executionId,
+    schedule_id: request.schedule_id ?? null,
+    account_id: account.account_id,
+    tenant_id: account.tenant_id,
+    provider_type: account.provider_type,
+    started_at: now,
+    status: 'running',
+    triggered_by: request.triggered_by,
+    scheduled_time: request.scheduled_time ?? null,
+    workflow_execution_name: input.workflow_execution_name,
+    workflow_execution_arn: input.workflow_execution_arn,
+    current_step: 'claimed',
+    progress_percent: 0,
+  });
+  if (!created) {
+    // A retry of this very task finds its own record: carry on. Anyone else is a duplicate start.
+    if (execution.workflow_execution_arn === input.workflow_execution_arn && execution.status === 'running') {
+      return { outcome: 'claimed', execution_id: executionId };
+    }
+    log.info('duplicate scan start ignored', { existing_status: execution.status });
+    return { outcome: 'duplicate', execution_id: executionId };
+  }
+
+  if (account.status !== 'active') {
+    await finishWithoutScan(deps, execution, 'skipped', 'account_not_active', `the account is ${account.status}`);
+    return { outcome: 'account_not_active', execution_id: executionId };
+  }
+  if (schedule && (schedule.status !== 'active' || schedule.enabled !== 'true')) {
+    await finishWithoutScan(deps, execution, 'skipped', 'schedule_not_active', `the schedule is ${schedule.status}`);
+    return { outcome: 'schedule_not_active', execution_id: executionId };
+  }
+
+  const locked = await deps.accounts.acquireScanLock(account.account_id, executionId, deps.settings.lockLeaseSeconds);
+  if (!locked) {
+    await finishWithoutScan(
+      deps,
+      execution,
+      'skipped',
+      'overlap_skipped',
+      'another scan of this account is running (overlap policy: skip)',
+    );
+    if (schedule) await deps.schedules.recordRunOutcome(schedule.schedule_id, 'skipped', { last_run_at: now });
+    return { outcome: 'skipped_overlap', execution_id: executionId };
+  }
+  return { outcome: 'claimed', execution_id: executionId };
+}
+
+async function finishWithoutScan(
+  deps: ScanDependencies,
+  execution: Execution,
+  status: ExecutionStatus,
+  code: string,
+  message: string,
+): Promise<void> {
+  await deps.executions.finish(execution.execution_id, status, { error_code: code, error_message: message });
+}
+
+/** Sends the scan to the provider's engine; the credentials exist only inside this call. */
+export async function startScan(deps: ScanDependencies, input: StartScanInput): Promise<EngineState> {
+  const execution = await requireExecution(deps, input.execution_id);
+  const account = await deps.accounts.get(input.account_id);
+  if (!account?.provider_type || !account.account_number) throw new NotFoundError('account', input.account_id);
+  const schedule = execution.schedule_id ? await deps.schedules.get(execution.schedule_id) : undefined;
+  const secret = await deps.secretStore.read(account.account_id);
+
+  const startedAt = toIsoUtc(deps.clock());
+  const outcome = await deps.engine.startScan({
+    provider: account.provider_type,
+    accountNumber: account.account_number,
+    credentials: secret.credentials,
+    regions: schedule?.regions ?? [],
+    services: schedule?.services ?? [],
+    excludeServices: schedule?.exclude_services ?? [],
+    requestId: execution.execution_id,
+  });
+
+  if (outcome.kind === 'completed') {
+    const { scan_id, ...counts } = outcome.summary;
+    await deps.executions.recordProgress(execution.execution_id, {
+      current_step: 'engine_completed',
+      progress_percent: 90,
+      engine_scan_id: scan_id,
+    });
+    return { status: 'completed', engine_scan_id: scan_id, started_at: startedAt, polls: 0, wait_seconds: 1, summary: counts };
+  }
+  await deps.executions.recordProgress(execution.execution_id, {
+    current_step: 'engine_running',
+    progress_percent: 10,
+    engine_scan_id: outcome.scanId,
+  });
+  return {
+    status: 'running',
+    engine_scan_id: outcome.scanId,
+    started_at: startedAt,
+    polls: 0,
+    wait_seconds: nextPollWaitSeconds(deps.settings, 0),
+  };
+}
+
+/** One poll of an asynchronous engine: progress, lock renewal, deadline, and the summary at the end. */
+export async function pollScan(deps: ScanDependencies, input: EngineStepInput): Promise<EngineState> {
+  const { engine } = input;
+  const account = await deps.accounts.get(input.account_id);
+  if (!account?.provider_type) throw new NotFoundError('account', input.account_id);
+  const status = await deps.engine.getStatus(account.provider_type, engine.engine_scan_id);
+  const polls = engine.polls + 1;
+
+  if (status.status === 'completed') {
+    const { scan_id: _scanId, ...summary } = await deps.engine.getSummary(account.provider_type, engine.engine_scan_id);
+    return { ...engine, status: 'completed', polls, summary };
+  }
+  if (status.status === 'failed' || status.status === 'cancelled') {
+    throw new EngineScanFailedError(
+      `the engine reported the scan ${status.status}${status.message ? `: ${status.message.slice(0, 200)}` : ''}`,
+    );
+  }
+
+  const elapsedSeconds = (deps.clock().getTime() - Date.parse(engine.started_at)) / 1000;
+  if (elapsedSeconds > deps.settings.maxScanSeconds) {
+    await deps.engine.cancel(account.provider_type, engine.engine_scan_id).catch((error: unknown) => {
+      deps.logger.warn('could not cancel a timed-out scan on the engine', { execution_id: input.execution_id, error });
+    });
+    throw new ScanTimedOutError(input.execution_id, deps.settings.maxScanSeconds);
+  }
+
+  await Promise.all([
+    deps.accounts.acquireScanLock(account.account_id, input.execution_id, deps.settings.lockLeaseSeconds),
+    deps.executions.recordProgress(input.execution_id, {
+      current_step: 'engine_running',
+      progress_percent: Math.max(10, Math.min(89, Math.round(status.progress ?? 10))),
+      engine_scan_id: engine.engine_scan_id,
+    }),
+  ]);
+  return { ...engine, status: 'running', polls, wait_seconds: nextPollWaitSeconds(deps.settings, polls) };
+}
+
+/** Writes the scan-result metadata, completes the execution, counts the success, frees the lock. */
+export async function completeScan(deps: ScanDependencies, input: EngineStepInput): Promise<{ scan_id: string }> {
+  const execution = await requireExecution(deps, input.execution_id);
+  const summary = input.engine.summary ?? { total_checks: 0, passed_checks: 0, failed_checks: 0, error_checks: 0 };
+  const completedAt = toIsoUtc(deps.clock());
+  const scanId = scanIdFor(execution.execution_id);
+
+  await deps.scanResults.create({
+    scan_id: scanId,
+    account_id: execution.account_id,
+    tenant_id: execution.tenant_id,
+    provider_type: execution.provider_type ?? 'aws',
+    scan_type: scanTypeOf(execution.triggered_by),
+    started_at: input.engine.started_at,
+    completed_at: completedAt,
+    status: 'completed',
+    ...summary,
+    execution_id: execution.execution_id,
+    schedule_id: execution.schedule_id ?? null,
+    engine_scan_id: input.engine.engine_scan_id,
+    metadata: { engine_polls: input.engine.polls },
+  });
+  await deps.executions.finish(execution.execution_id, 'completed', {
+    scan_id: scanId,
+    engine_scan_id: input.engine.engine_scan_id,
+    total_checks: summary.total_checks,
+    passed_checks: summary.passed_checks,
+    failed_checks: summary.failed_checks,
+    current_step: 'completed',
+    progress_percent: 100,
+  });
+  await Promise.all([
+    execution.schedule_id
+      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'success', { last_run_at: execution.started_at })
+      : Promise.resolve(),
+    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+  ]);
+  return { scan_id: scanId };
+}
+
+/**
+ * Records a failed run: the execution (created here when the claim itself failed), a failed scan
+ * result when the engine had started, the schedule's failure counters, and frees the lock.
+ */
+export async function failScan(deps: ScanDependencies, input: FailScanInput): Promise<{ status: ExecutionStatus }> {
+  const { request } = input;
+  const failure = describeFailure(request.failure);
+  const status: ExecutionStatus = failure.error_name === 'ScanTimedOutError' ? 'timed_out' : 'failed';
+  const executionId =
+    request.claim?.execution_id ??
+    (request.account_id && request.tenant_id && request.triggered_by
+      ? executionIdFor(
+          {
+            tenant_id: request.tenant_id,
+            account_id: request.account_id,
+            schedule_id: request.schedule_id ?? null,
+            scheduled_time: request.scheduled_time ?? null,
+            triggered_by: request.triggered_by as ScanRequest['triggered_by'],
+            execution_id: request.execution_id ?? null,
+          },
+          input.workflow_execution_name,
+        )
+      : deterministicId('scan-execution', input.workflow_execution_name));
+  await recordScanFailure(deps, {
+    executionId,
+    status,
+    errorCode: failure.error_code,
+    errorMessage: failure.error_message,
+    engine: request.engine,
+    fallback: {
+      account_id: request.account_id ?? 'unknown',
+      schedule_id: request.schedule_id ?? null,
+      triggered_by: request.triggered_by,
+      workflow_execution_name: input.workflow_execution_name,
+    },
+  });
+  return { status };
+}
+
+export interface ScanFailureRecord {
+  executionId: string;
+  status: ExecutionStatus;
+  errorCode: string;
+  errorMessage: string;
+  engine?: EngineState | undefined;
+  /** Used to create the record when the run failed before its claim wrote one. */
+  fallback?: { account_id: string; schedule_id: string | null; triggered_by?: string | undefined; workflow_execution_name: string };
+}
+
+/** Shared by the failure state and the terminated-execution handler (timeouts, aborts). */
+export async function recordScanFailure(deps: ScanDependencies, record: ScanFailureRecord): Promise<void> {
+  const now = toIsoUtc(deps.clock());
+  let execution = await deps.executions.get(record.executionId);
+  if (!execution && record.fallback) {
+    const created = await deps.executions.create({
+      execution_id: record.executionId,
+      account_id: record.fallback.account_id,
+      schedule_id: record.fallback.schedule_id,
+      started_at: now,
+      status: 'running',
+      triggered_by: record.fallback.triggered_by === 'manual' || record.fallback.triggered_by === 'api' ? record.fallback.triggered_by : 'scheduler',
+      workflow_execution_name: record.fallback.workflow_execution_name,
+    });
+    execution = created.execution;
+  }
+  if (!execution) return;
+  if (execution.status !== 'running') return; // Already recorded (a retry of this step, or a duplicate).
+
+  const engineScanId = record.engine?.engine_scan_id ?? execution.engine_scan_id ?? null;
+  const scanId = engineScanId ? scanIdFor(execution.execution_id) : null;
+  if (scanId && execution.provider_type) {
+    await deps.scanResults.create({
+      scan_id: scanId,
+      account_id: execution.account_id,
+      tenant_id: execution.tenant_id,
+      provider_type: execution.provider_type,
+      scan_type: scanTypeOf(execution.triggered_by),
+      started_at: record.engine?.started_at ?? execution.started_at,
+      completed_at: now,
+      status: record.status === 'timed_out' ? 'timed_out' : record.status === 'cancelled' ? 'cancelled' : 'failed',
+      total_checks: 0,
+      passed_checks: 0,
+      failed_checks: 0,
+      error_checks: 0,
+      execution_id: execution.execution_id,
+      schedule_id: execution.schedule_id ?? null,
+      engine_scan_id: engineScanId,
+      metadata: { error_code: record.errorCode },
+    });
+  }
+  await deps.executions.finish(execution.execution_id, record.status, {
+    error_code: record.errorCode,
+    error_message: record.errorMessage,
+    ...(scanId ? { scan_id: scanId } : {}),
+  });
+  await Promise.all([
+    execution.schedule_id
+      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'failure', { last_run_at: execution.started_at })
+      : Promise.resolve(),
+    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+  ]);
+}
+
+async function requireExecution(deps: ScanDependencies, executionId: string): Promise<Execution> {
+  const execution = await deps.executions.get(executionId);
+  if (!execution) throw new NotFoundError('execution', executionId);
+  return execution;
+}

@@ -1,0 +1,29 @@
+/** Tunables of the scan workflow, from configuration; defaults suit the legacy engines. */
+export interface ScanSettings {
+  /** Lease of the per-account scan lock; renewed by every poll, so a crash frees it after this long. */
+  lockLeaseSeconds: number;
+  /** A scan still running this long after it started is given up as timed out. */
+  maxScanSeconds: number;
+  /** First wait before polling an asynchronous engine; each later wait doubles, up to the maximum. */
+  firstPollWaitSeconds: number;
+  maxPollWaitSeconds: number;
+}
+
+export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
+  lockLeaseSeconds: 900,
+  maxScanSeconds: 4 * 3600,
+  firstPollWaitSeconds: 5,
+  maxPollWaitSeconds: 300,
+};
+
+/** Waits 5, 10, 20, 40 … seconds between polls, capped. */
+export function nextPollWaitSeconds(settings: ScanSettings, polls: number): number {
+  return Math.min(settings.maxPollWaitSeconds, settings.firstPollWaitSeconds * 2 ** Math.min(polls, 20));
+}
+
+export function scanSettingsFrom(config: {
+  SCAN_LOCK_LEASE_SECONDS: number;
+  SCAN_MAX_SECONDS: number;
+}): ScanSettings {
+  return { ...DEFAULT_SCAN_SETTINGS, lockLeaseSeconds: config.SCAN_LOCK_LEASE_SECONDS, maxScanSeconds: config.SCAN_MAX_SECONDS };
+}

@@ -1,0 +1,89 @@
+import {
+  type ExecutionTerminated,
+  OnboardingRequestSchema,
+  ScanRequestSchema,
+  ValidationRequestSchema,
+} from '../../schemas/workflow-payloads';
+import type { ExecutionStatus } from '../../schemas/execution';
+import { deterministicId } from './ids';
+import { failOnboarding, recordValidationFailure } from './onboarding/onboarding-service';
+import { executionIdFor, recordScanFailure } from './scans/scan-service';
+import { describeFailure } from './task-failure';
+import type { WorkflowDependencies } from './workflow-dependencies';
+
+const SCAN_STATUS: Record<ExecutionTerminated['status'], ExecutionStatus> = {
+  FAILED: 'failed',
+  TIMED_OUT: 'timed_out',
+  ABORTED: 'cancelled',
+};
+
+const CODE: Record<ExecutionTerminated['status'], string> = {
+  FAILED: 'workflow_failed',
+  TIMED_OUT: 'workflow_timed_out',
+  ABORTED: 'workflow_aborted',
+};
+
+/**
+ * The backstop that keeps "nothing left running" true when an execution ends outside its own
+ * states (execution timeout, a stop request, the local runtime dying, an unhandled failure).
+ * Idempotent: records that are already terminal are left as they are.
+ */
+export async function recordTerminatedExecution(
+  deps: WorkflowDependencies,
+  event: ExecutionTerminated,
+): Promise<{ recorded: boolean }> {
+  const failure =
+    event.status === 'FAILED' && event.error
+      ? describeFailure({ Error: event.error, Cause: event.cause ?? '' })
+      : {
+          error_code: CODE[event.status],
+          error_message: event.cause?.slice(0, 300) || `the workflow execution ended ${event.status.toLowerCase().replace('_', ' ')}`,
+        };
+  const log = deps.logger.child({ workflow: event.workflow, workflow_execution_name: event.name, status: event.status });
+
+  if (event.workflow === 'scan') {
+    const request = ScanRequestSchema.safeParse(event.input);
+    const executionId = request.success
+      ? executionIdFor(request.data, event.name)
+      : deterministicId('scan-execution', event.name);
+    const execution = await deps.executions.get(executionId);
+    if (!execution || execution.status !== 'running') return { recorded: false };
+    if (execution.engine_scan_id && execution.provider_type) {
+      await deps.engine.cancel(execution.provider_type, execution.engine_scan_id).catch((error: unknown) => {
+        log.warn('could not cancel the engine scan of a terminated execution', { error });
+      });
+    }
+    await recordScanFailure(deps, {
+      executionId,
+      status: SCAN_STATUS[event.status],
+      errorCode: failure.error_code,
+      errorMessage: failure.error_message,
+    });
+    log.info('recorded a terminated scan execution', { execution_id: executionId });
+    return { recorded: true };
+  }
+
+  if (event.workflow === 'onboarding') {
+    const request = OnboardingRequestSchema.safeParse(event.input);
+    if (!request.success) return { recorded: false };
+    const account = await deps.accounts.get(request.data.account_id);
+    if (account?.onboarding_status !== 'in_progress' || account.onboarding_id !== request.data.onboarding_id) {
+      return { recorded: false };
+    }
+    await failOnboarding(deps, {
+      account_id: request.data.account_id,
+      onboarding_id: request.data.onboarding_id,
+      secret_version_id: request.data.secret_version_id,
+      failure: { Error: failure.error_code, Cause: `[${failure.error_code}] ${failure.error_message}` },
+    });
+    return { recorded: true };
+  }
+
+  const request = ValidationRequestSchema.safeParse(event.input);
+  if (!request.success) return { recorded: false };
+  await recordValidationFailure(deps, {
+    account_id: request.data.account_id,
+    failure: { Error: failure.error_code, Cause: `[${failure.error_code}] ${failure.error_message}` },
+  });
+  return { recorded: true };
+}
