@@ -132,3 +132,28 @@ export class DependencyUnavailableError extends DomainError {
     super(message, options);
   }
 }
+
+/** No valid bearer token. */
+export class UnauthenticatedError extends DomainError {
+  override readonly name = 'UnauthenticatedError';
+  readonly code = 'unauthenticated';
+}
+
+/** The caller's role may not do this (within its own tenant; other tenants' ids are NotFoundError). */
+export class ForbiddenError extends DomainError {
+  override readonly name = 'ForbiddenError';
+  readonly code = 'forbidden';
+}
+
+/** Too many requests of one kind for a tenant within the window. */
+export class RateLimitedError extends DomainError {
+  override readonly name = 'RateLimitedError';
+  readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,90 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
+
+/**
+ * The contract every route module is written against: who the caller is, how input is parsed,
+ * and how tenant scope is decided. Route modules export `xxxRoutes(services): Hono<ApiEnv>` and
+ * stay thin: parse, authorize, call a core service, shape the answer.
+ */
+
+export const ROLES = ['platform_admin', 'tenant_admin', 'operator', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Caller {
+  /** The token's subject. */
+  subject: string;
+  /** The caller's tenant; null only for platform admins. */
+  tenantId: string | null;
+  role: Role;
+}
+
+export type ApiEnv = { Variables: { caller: Caller; requestId: string } };
+
+/** What each role may do, from least to most. */
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, tenant_admin: 2, platform_admin: 3 };
+
+/** Throws ForbiddenError unless the caller's role is at least `minimum`. */
+export function requireRole(caller: Caller, minimum: Role): void {
+  if (RANK[caller.role] < RANK[minimum]) {
+    throw new ForbiddenError(`this action needs the ${minimum} role or higher (you are ${caller.role})`);
+  }
+}
+
+/**
+ * The tenant a request acts on. Tenant-scoped callers always act on their own tenant (a
+ * different `tenant_id` in the request is treated as an unknown id: 404, never 403, so callers
+ * cannot learn that another tenant exists). Platform admins name the tenant explicitly.
+ */
+export function tenantScope(caller: Caller, requested?: string | null, entity = 'tenant'): string {
+  if (caller.role === 'platform_admin') {
+    if (requested) return requested;
+    if (caller.tenantId) return caller.tenantId;
+    throw new ValidationError('tenant_id is required for platform administrators', [
+      { field: 'tenant_id', message: 'name the tenant to act on' },
+    ]);
+  }
+  if (!caller.tenantId) throw new ForbiddenError('the token names no tenant');
+  if (requested && requested !== caller.tenantId) throw new NotFoundError(entity, requested);
+  return caller.tenantId;
+}
+
+/** Whether a record of `tenantId` is visible to the caller (use it to answer 404 otherwise). */
+export function canSee(caller: Caller, tenantId: string | undefined | null): boolean {
+  return caller.role === 'platform_admin' || (tenantId != null && tenantId === caller.tenantId);
+}
+
+function issuesOf(error: z.ZodError, prefix = '') {
+  return error.issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || prefix || '(body)',
+    message: issue.message,
+  }));
+}
+
+export function parseWith<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.infer<Schema> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = issuesOf(result.error);
+  throw new ValidationError(`invalid ${what}: ${issues.map((issue) => issue.field).join(', ')}`, issues);
+}
+
+/** Parses a JSON body: the content type must be JSON and the body must parse and match. */
+export async function parseJsonBody<Schema extends z.ZodType>(context: Context, schema: Schema): Promise<z.infer<Schema>> {
+  const type = context.req.header('content-type') ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new ValidationError('the request body must be JSON', [
+      { field: 'content-type', message: 'must be application/json' },
+    ]);
+  }
+  let body: unknown;
+  try {
+    body = await context.req.json();
+  } catch {
+    throw new ValidationError('the request body is not valid JSON', [{ field: '(body)', message: 'must be valid JSON' }]);
+  }
+  return parseWith(schema, body, 'request body');
+}
+
+export function parseQuery<Schema extends z.ZodType>(context: Context, schema: Schema): z.infer<Schema> {
+  return parseWith(schema, context.req.query(), 'query');
+}
