@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ExecutionAbortedError,
@@ -279,6 +289,7 @@ function describeCause(cause: unknown): string | undefined {
  */
 class HistoryFile {
   #pending: string[] = [];
+  #handle: Promise<FileHandle> | undefined;
   #flushing: Promise<void> | undefined;
 
   constructor(
@@ -295,14 +306,27 @@ class HistoryFile {
     while (this.#flushing) await this.#flushing;
   }
 
+  /** Ends the file's use by a live execution: waits for pending events, then closes the handle. */
+  async close(): Promise<void> {
+    await this.flush();
+    const handle = await this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => {});
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending.join('');
         this.#pending = [];
-        await appendFile(this.path, batch, { encoding: 'utf8', mode: 0o600 }).catch((error: unknown) =>
-          this.logger.error('could not append to an execution history', { path: this.path, error }),
-        );
+        try {
+          // One handle per live execution: opening the file for every batch cost more than the write.
+          this.#handle ??= open(this.path, 'a', 0o600);
+          await (await this.#handle).write(batch, null, 'utf8');
+        } catch (error) {
+          this.#handle = undefined;
+          this.logger.error('could not append to an execution history', { path: this.path, error });
+        }
       }
     } finally {
       this.#flushing = undefined;
@@ -485,6 +509,7 @@ export class LocalStepFunctions implements Orchestrator {
       // Not on disk, so not started: a later start of the same name may try again.
       this.#records.delete(executionArn);
       this.#live.delete(executionArn);
+      await live.history.close();
       live.markDone();
       throw error;
     }
@@ -1004,7 +1029,7 @@ export class LocalStepFunctions implements Orchestrator {
       }[outcome.status];
       this.#appendEvent(live, { type, output: outcome.output, error: outcome.error, cause: outcome.cause });
       // A failed write is logged by #persist; the outcome stands in memory and onTerminated still runs.
-      await Promise.all([live.history.flush(), this.#persist(record).catch(() => {})]);
+      await Promise.all([live.history.close(), this.#persist(record).catch(() => {})]);
       this.#logger.info('execution ended', {
         workflow: record.workflow,
         executionArn: record.executionArn,
@@ -1202,7 +1227,7 @@ export class LocalStepFunctions implements Orchestrator {
       error: RUNTIME_STOPPED_ERROR,
       cause: RUNTIME_STOPPED_CAUSE,
     });
-    await Promise.all([file.flush(), this.#persist(record).catch(() => {})]);
+    await Promise.all([file.close(), this.#persist(record).catch(() => {})]);
     this.#logger.warn('marked an interrupted execution as aborted', {
       workflow: record.workflow,
       executionArn: record.executionArn,

@@ -1,4 +1,3 @@
-import { accountNumberOf } from '../../schemas/credentials';
 import {
   type CredentialRejectionReason,
   CredentialValidationError,
@@ -6,6 +5,7 @@ import {
   type ProviderValidationResult,
   type ProviderValidator,
 } from '../../functions/core/ports/provider-validator';
+import { accountNumberOf } from '../../schemas/credentials';
 
 /**
  * A provider validator for workflow tests: accepts structurally valid credentials (answering the
@@ -30,8 +30,12 @@ export class ScriptedValidator implements ProviderValidator {
   ): Promise<ProviderValidationResult> {
     this.calls.push({ credentialType, context });
     const rejection = this.#rejections.shift();
-    if (rejection) throw new CredentialValidationError(rejection, `the provider refused the credentials (${rejection})`);
-    const declared = accountNumberOf(credentialType as Parameters<typeof accountNumberOf>[0], credentials as never);
+    if (rejection)
+      throw new CredentialValidationError(rejection, `the provider refused the credentials (${rejection})`);
+    const declared = accountNumberOf(
+      credentialType as Parameters<typeof accountNumberOf>[0],
+      credentials as never,
+    );
     return { accountNumber: declared ?? this.accountNumber, validatedOffline: false };
   }
 }

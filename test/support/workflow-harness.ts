@@ -1,22 +1,25 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROVIDER_TYPES, type ProviderType } from '../../schemas/common';
-import type { CredentialType } from '../../schemas/credentials';
-import type { ScanRequest } from '../../schemas/workflow-payloads';
-import { HttpScanEngine } from '../../functions/engines/scan-engine-client';
 import { systemClock } from '../../functions/core/clock';
-import { createJsonLogger } from '../../functions/core/json-logger';
 import { scanExecutionName } from '../../functions/core/execution-names';
+import { createJsonLogger } from '../../functions/core/json-logger';
 import { submitCredentials } from '../../functions/core/onboarding/credential-submission';
-import type { WorkflowExecutionDescription, WorkflowHistoryEvent } from '../../functions/core/ports/orchestrator';
+import type {
+  WorkflowExecutionDescription,
+  WorkflowHistoryEvent,
+} from '../../functions/core/ports/orchestrator';
 import { createRepositories, type Repositories } from '../../functions/core/repositories/repositories';
 import { DEFAULT_SCAN_SETTINGS, type ScanSettings } from '../../functions/core/scans/scan-settings';
 import type { WorkflowDependencies } from '../../functions/core/workflow-dependencies';
-import { LocalVaultSecretStore } from '../../local/local-vault-secret-store';
+import { HttpScanEngine } from '../../functions/engines/scan-engine-client';
 import type { LocalStepFunctions } from '../../local/local-step-functions';
+import { LocalVaultSecretStore } from '../../local/local-vault-secret-store';
 import { openLocalWorkflows } from '../../local/local-workflows';
 import { ScanEngineSimulator } from '../../local/scan-engine-simulator';
+import { PROVIDER_TYPES, type ProviderType } from '../../schemas/common';
+import type { CredentialType } from '../../schemas/credentials';
+import type { ScanRequest } from '../../schemas/workflow-payloads';
 import { fakeCredentials } from '../fixtures/credentials';
 import { startTestTables, type TestTables } from './dynalite';
 import { RecordingScheduler } from './recording-scheduler';
@@ -61,15 +64,24 @@ export class WorkflowHarness {
   static async start(options: WorkflowHarnessOptions = {}): Promise<WorkflowHarness> {
     const directory = await mkdtemp(join(tmpdir(), 'te-workflows-'));
     const logLines: string[] = [];
-    const logger = createJsonLogger({ level: 'DEBUG', service: 'workflow-test', write: (line) => logLines.push(line) });
+    const logger = createJsonLogger({
+      level: 'DEBUG',
+      service: 'workflow-test',
+      write: (line) => logLines.push(line),
+    });
     const tables = await startTestTables();
     const repositories = createRepositories(tables.client, tables.tables);
-    const secretStore = await LocalVaultSecretStore.open({ directory: join(directory, 'vault'), prefix: 'threat-engine' });
+    const secretStore = await LocalVaultSecretStore.open({
+      directory: join(directory, 'vault'),
+      prefix: 'threat-engine',
+    });
     const simulator = new ScanEngineSimulator({ logger, runningPolls: options.runningPolls ?? 2 });
     await simulator.start();
     const mode = options.engineMode ?? 'sync';
     const engine = new HttpScanEngine({
-      urls: Object.fromEntries(PROVIDER_TYPES.map((provider) => [provider, simulator.urlFor(provider, mode)])),
+      urls: Object.fromEntries(
+        PROVIDER_TYPES.map((provider) => [provider, simulator.urlFor(provider, mode)]),
+      ),
       timeoutMs: options.engineTimeoutMs ?? 5_000,
       logger,
     });
@@ -108,7 +120,9 @@ export class WorkflowHarness {
 
   /** A tenant, its provider and a pending account. */
   async createAccount(provider: ProviderType = 'aws', accountName = 'Production') {
-    const tenant = await this.repositories.tenants.create({ tenant_name: `Tenant ${Math.random().toString(36).slice(2, 10)}` });
+    const tenant = await this.repositories.tenants.create({
+      tenant_name: `Tenant ${Math.random().toString(36).slice(2, 10)}`,
+    });
     const providerItem = await this.repositories.providers.getOrCreate(tenant.tenant_id, provider);
     const account = await this.repositories.accounts.create({
       tenant_id: tenant.tenant_id,
@@ -127,7 +141,12 @@ export class WorkflowHarness {
     options: { requestToken?: string; firstSchedule?: Record<string, unknown> } = {},
   ) {
     const submitted = await submitCredentials(
-      { accounts: this.repositories.accounts, secretStore: this.secretStore, orchestrator: this.workflows, clock: systemClock },
+      {
+        accounts: this.repositories.accounts,
+        secretStore: this.secretStore,
+        orchestrator: this.workflows,
+        clock: systemClock,
+      },
       {
         tenantId,
         accountId,
@@ -142,12 +161,20 @@ export class WorkflowHarness {
   }
 
   /** An active account, onboarded with generated fake credentials. */
-  async activeAccount(provider: ProviderType = 'aws', credentials?: { credential_type: CredentialType; credentials: unknown }) {
+  async activeAccount(
+    provider: ProviderType = 'aws',
+    credentials?: { credential_type: CredentialType; credentials: unknown },
+  ) {
     const { tenant, account } = await this.createAccount(provider);
     const type = CREDENTIAL_TYPE_OF[provider];
-    await this.onboard(tenant.tenant_id, account.account_id, credentials ?? { credential_type: type, credentials: fakeCredentials(type) });
+    await this.onboard(
+      tenant.tenant_id,
+      account.account_id,
+      credentials ?? { credential_type: type, credentials: fakeCredentials(type) },
+    );
     const onboarded = await this.repositories.accounts.get(account.account_id);
-    if (onboarded?.status !== 'active') throw new Error(`onboarding of the fixture account failed: ${JSON.stringify(onboarded)}`);
+    if (onboarded?.status !== 'active')
+      throw new Error(`onboarding of the fixture account failed: ${JSON.stringify(onboarded)}`);
     return { tenant, account: onboarded };
   }
 
@@ -177,7 +204,10 @@ export class WorkflowHarness {
     const events: WorkflowHistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.workflows.history(executionArn, { limit: 500, ...(nextToken ? { nextToken } : {}) });
+      const page = await this.workflows.history(executionArn, {
+        limit: 500,
+        ...(nextToken ? { nextToken } : {}),
+      });
       events.push(...page.events);
       nextToken = page.nextToken;
     } while (nextToken);

@@ -1,14 +1,14 @@
-import { z } from 'zod';
-import { toIsoUtc } from '../../../schemas/common';
+import type { z } from 'zod';
 import type { Account } from '../../../schemas/account';
-import type { Verification } from '../../../schemas/workflow-payloads';
-import {
+import { toIsoUtc } from '../../../schemas/common';
+import type {
   CaughtFailureSchema,
   CompleteOnboardingInputSchema,
   CreateFirstScheduleInputSchema,
   FailOnboardingInputSchema,
   PromoteCredentialsInputSchema,
   RecordValidationFailureInputSchema,
+  Verification,
   VerifyStagedCredentialsInputSchema,
   VerifyStoredCredentialsInputSchema,
 } from '../../../schemas/workflow-payloads';
@@ -34,9 +34,14 @@ const DEFINITIVE_REJECTIONS: ReadonlySet<CredentialRejectionReason> = new Set([
   'malformed',
 ]);
 
-async function requireAccount(deps: WorkflowDependencies, accountId: string, tenantId?: string): Promise<Account> {
+async function requireAccount(
+  deps: WorkflowDependencies,
+  accountId: string,
+  tenantId?: string,
+): Promise<Account> {
   const account = await deps.accounts.get(accountId);
-  if (!account || (tenantId !== undefined && account.tenant_id !== tenantId)) throw new NotFoundError('account', accountId);
+  if (!account || (tenantId !== undefined && account.tenant_id !== tenantId))
+    throw new NotFoundError('account', accountId);
   return account;
 }
 
@@ -73,7 +78,11 @@ export async function completeOnboarding(
     last_validated_at: input.verification.validated_at,
     validated_offline: input.verification.validated_offline,
   });
-  return { account_id: account.account_id, status: account.status, onboarding_status: account.onboarding_status };
+  return {
+    account_id: account.account_id,
+    status: account.status,
+    onboarding_status: account.onboarding_status,
+  };
 }
 
 /** Onboarding, optional step 4: the first schedule, through the scheduling port. */
@@ -82,7 +91,12 @@ export async function createFirstSchedule(
   input: Input<typeof CreateFirstScheduleInputSchema>,
 ): Promise<{ schedule_id: string }> {
   const account = await requireAccount(deps, input.account_id, input.tenant_id);
-  const schedule = await createScheduleForAccount(deps, account, input.schedule, `first-schedule:${input.onboarding_id}`);
+  const schedule = await createScheduleForAccount(
+    deps,
+    account,
+    input.schedule,
+    `first-schedule:${input.onboarding_id}`,
+  );
   return { schedule_id: schedule.schedule_id };
 }
 
@@ -113,16 +127,25 @@ export async function verifyStoredCredentials(
   const validatedAt = toIsoUtc(deps.clock());
   try {
     const result = await verifyAccountCredentials(deps, account, { stage: 'current' });
-    await deps.accounts.recordValidation(account.account_id, {
-      ok: true,
-      validated_at: validatedAt,
+    await Promise.all([
+      deps.accounts.recordValidation(account.account_id, {
+        ok: true,
+        validated_at: validatedAt,
+        account_number: result.accountNumber,
+        validated_offline: result.validatedOffline,
+      }),
+      input.execution_id
+        ? deps.executions.recordProgress(input.execution_id, {
+            current_step: 'credentials_validated',
+            progress_percent: 5,
+          })
+        : undefined,
+    ]);
+    return {
       account_number: result.accountNumber,
+      validated_at: validatedAt,
       validated_offline: result.validatedOffline,
-    });
-    if (input.execution_id) {
-      await deps.executions.recordProgress(input.execution_id, { current_step: 'credentials_validated', progress_percent: 5 });
-    }
-    return { account_number: result.accountNumber, validated_at: validatedAt, validated_offline: result.validatedOffline };
+    };
   } catch (error) {
     if (error instanceof CredentialValidationError && DEFINITIVE_REJECTIONS.has(error.reason)) {
       await deps.accounts.recordValidation(account.account_id, {

@@ -91,9 +91,12 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
   const now = toIsoUtc(deps.clock());
   const log = deps.logger.child({ execution_id: executionId, account_id: request.account_id });
 
-  const account = await deps.accounts.get(request.account_id);
-  if (!account || account.tenant_id !== request.tenant_id) throw new NotFoundError('account', request.account_id);
-  const schedule = request.schedule_id ? await deps.schedules.get(request.schedule_id) : undefined;
+  const [account, schedule] = await Promise.all([
+    deps.accounts.get(request.account_id),
+    request.schedule_id ? deps.schedules.get(request.schedule_id) : Promise.resolve(undefined),
+  ]);
+  if (!account || account.tenant_id !== request.tenant_id)
+    throw new NotFoundError('account', request.account_id);
   if (request.schedule_id && (!schedule || schedule.account_id !== account.account_id)) {
     throw new NotFoundError('schedule', request.schedule_id);
   }
@@ -123,15 +126,31 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
   }
 
   if (account.status !== 'active') {
-    await finishWithoutScan(deps, execution, 'skipped', 'account_not_active', `the account is ${account.status}`);
+    await finishWithoutScan(
+      deps,
+      execution,
+      'skipped',
+      'account_not_active',
+      `the account is ${account.status}`,
+    );
     return { outcome: 'account_not_active', execution_id: executionId };
   }
   if (schedule && (schedule.status !== 'active' || schedule.enabled !== 'true')) {
-    await finishWithoutScan(deps, execution, 'skipped', 'schedule_not_active', `the schedule is ${schedule.status}`);
+    await finishWithoutScan(
+      deps,
+      execution,
+      'skipped',
+      'schedule_not_active',
+      `the schedule is ${schedule.status}`,
+    );
     return { outcome: 'schedule_not_active', execution_id: executionId };
   }
 
-  const locked = await deps.accounts.acquireScanLock(account.account_id, executionId, deps.settings.lockLeaseSeconds);
+  const locked = await deps.accounts.acquireScanLock(
+    account.account_id,
+    executionId,
+    deps.settings.lockLeaseSeconds,
+  );
   if (!locked) {
     await finishWithoutScan(
       deps,
@@ -140,7 +159,8 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
       'overlap_skipped',
       'another scan of this account is running (overlap policy: skip)',
     );
-    if (schedule) await deps.schedules.recordRunOutcome(schedule.schedule_id, 'skipped', { last_run_at: now });
+    if (schedule)
+      await deps.schedules.recordRunOutcome(schedule.schedule_id, 'skipped', { last_run_at: now });
     return { outcome: 'skipped_overlap', execution_id: executionId };
   }
   return { outcome: 'claimed', execution_id: executionId };
@@ -158,11 +178,14 @@ async function finishWithoutScan(
 
 /** Sends the scan to the provider's engine; the credentials exist only inside this call. */
 export async function startScan(deps: ScanDependencies, input: StartScanInput): Promise<EngineState> {
-  const execution = await requireExecution(deps, input.execution_id);
-  const account = await deps.accounts.get(input.account_id);
-  if (!account?.provider_type || !account.account_number) throw new NotFoundError('account', input.account_id);
+  const [execution, account, secret] = await Promise.all([
+    requireExecution(deps, input.execution_id),
+    deps.accounts.get(input.account_id),
+    deps.secretStore.read(input.account_id),
+  ]);
+  if (!account?.provider_type || !account.account_number)
+    throw new NotFoundError('account', input.account_id);
   const schedule = execution.schedule_id ? await deps.schedules.get(execution.schedule_id) : undefined;
-  const secret = await deps.secretStore.read(account.account_id);
 
   const startedAt = toIsoUtc(deps.clock());
   const outcome = await deps.engine.startScan({
@@ -182,7 +205,14 @@ export async function startScan(deps: ScanDependencies, input: StartScanInput): 
       progress_percent: 90,
       engine_scan_id: scan_id,
     });
-    return { status: 'completed', engine_scan_id: scan_id, started_at: startedAt, polls: 0, wait_seconds: 1, summary: counts };
+    return {
+      status: 'completed',
+      engine_scan_id: scan_id,
+      started_at: startedAt,
+      polls: 0,
+      wait_seconds: 1,
+      summary: counts,
+    };
   }
   await deps.executions.recordProgress(execution.execution_id, {
     current_step: 'engine_running',
@@ -207,7 +237,10 @@ export async function pollScan(deps: ScanDependencies, input: EngineStepInput): 
   const polls = engine.polls + 1;
 
   if (status.status === 'completed') {
-    const { scan_id: _scanId, ...summary } = await deps.engine.getSummary(account.provider_type, engine.engine_scan_id);
+    const { scan_id: _scanId, ...summary } = await deps.engine.getSummary(
+      account.provider_type,
+      engine.engine_scan_id,
+    );
     return { ...engine, status: 'completed', polls, summary };
   }
   if (status.status === 'failed' || status.status === 'cancelled') {
@@ -219,7 +252,10 @@ export async function pollScan(deps: ScanDependencies, input: EngineStepInput): 
   const elapsedSeconds = (deps.clock().getTime() - Date.parse(engine.started_at)) / 1000;
   if (elapsedSeconds > deps.settings.maxScanSeconds) {
     await deps.engine.cancel(account.provider_type, engine.engine_scan_id).catch((error: unknown) => {
-      deps.logger.warn('could not cancel a timed-out scan on the engine', { execution_id: input.execution_id, error });
+      deps.logger.warn('could not cancel a timed-out scan on the engine', {
+        execution_id: input.execution_id,
+        error,
+      });
     });
     throw new ScanTimedOutError(input.execution_id, deps.settings.maxScanSeconds);
   }
@@ -236,9 +272,17 @@ export async function pollScan(deps: ScanDependencies, input: EngineStepInput): 
 }
 
 /** Writes the scan-result metadata, completes the execution, counts the success, frees the lock. */
-export async function completeScan(deps: ScanDependencies, input: EngineStepInput): Promise<{ scan_id: string }> {
+export async function completeScan(
+  deps: ScanDependencies,
+  input: EngineStepInput,
+): Promise<{ scan_id: string }> {
   const execution = await requireExecution(deps, input.execution_id);
-  const summary = input.engine.summary ?? { total_checks: 0, passed_checks: 0, failed_checks: 0, error_checks: 0 };
+  const summary = input.engine.summary ?? {
+    total_checks: 0,
+    passed_checks: 0,
+    failed_checks: 0,
+    error_checks: 0,
+  };
   const completedAt = toIsoUtc(deps.clock());
   const scanId = scanIdFor(execution.execution_id);
 
@@ -268,7 +312,9 @@ export async function completeScan(deps: ScanDependencies, input: EngineStepInpu
   });
   await Promise.all([
     execution.schedule_id
-      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'success', { last_run_at: execution.started_at })
+      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'success', {
+          last_run_at: execution.started_at,
+        })
       : Promise.resolve(),
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
   ]);
@@ -279,7 +325,10 @@ export async function completeScan(deps: ScanDependencies, input: EngineStepInpu
  * Records a failed run: the execution (created here when the claim itself failed), a failed scan
  * result when the engine had started, the schedule's failure counters, and frees the lock.
  */
-export async function failScan(deps: ScanDependencies, input: FailScanInput): Promise<{ status: ExecutionStatus }> {
+export async function failScan(
+  deps: ScanDependencies,
+  input: FailScanInput,
+): Promise<{ status: ExecutionStatus }> {
   const { request } = input;
   const failure = describeFailure(request.failure);
   const status: ExecutionStatus = failure.error_name === 'ScanTimedOutError' ? 'timed_out' : 'failed';
@@ -321,7 +370,12 @@ export interface ScanFailureRecord {
   errorMessage: string;
   engine?: EngineState | undefined;
   /** Used to create the record when the run failed before its claim wrote one. */
-  fallback?: { account_id: string; schedule_id: string | null; triggered_by?: string | undefined; workflow_execution_name: string };
+  fallback?: {
+    account_id: string;
+    schedule_id: string | null;
+    triggered_by?: string | undefined;
+    workflow_execution_name: string;
+  };
 }
 
 /** Shared by the failure state and the terminated-execution handler (timeouts, aborts). */
@@ -335,7 +389,10 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
       schedule_id: record.fallback.schedule_id,
       started_at: now,
       status: 'running',
-      triggered_by: record.fallback.triggered_by === 'manual' || record.fallback.triggered_by === 'api' ? record.fallback.triggered_by : 'scheduler',
+      triggered_by:
+        record.fallback.triggered_by === 'manual' || record.fallback.triggered_by === 'api'
+          ? record.fallback.triggered_by
+          : 'scheduler',
       workflow_execution_name: record.fallback.workflow_execution_name,
     });
     execution = created.execution;
@@ -354,7 +411,8 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
       scan_type: scanTypeOf(execution.triggered_by),
       started_at: record.engine?.started_at ?? execution.started_at,
       completed_at: now,
-      status: record.status === 'timed_out' ? 'timed_out' : record.status === 'cancelled' ? 'cancelled' : 'failed',
+      status:
+        record.status === 'timed_out' ? 'timed_out' : record.status === 'cancelled' ? 'cancelled' : 'failed',
       total_checks: 0,
       passed_checks: 0,
       failed_checks: 0,
@@ -372,7 +430,9 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
   });
   await Promise.all([
     execution.schedule_id
-      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'failure', { last_run_at: execution.started_at })
+      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'failure', {
+          last_run_at: execution.started_at,
+        })
       : Promise.resolve(),
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
   ]);

@@ -25,5 +25,9 @@ export function scanSettingsFrom(config: {
   SCAN_LOCK_LEASE_SECONDS: number;
   SCAN_MAX_SECONDS: number;
 }): ScanSettings {
-  return { ...DEFAULT_SCAN_SETTINGS, lockLeaseSeconds: config.SCAN_LOCK_LEASE_SECONDS, maxScanSeconds: config.SCAN_MAX_SECONDS };
+  return {
+    ...DEFAULT_SCAN_SETTINGS,
+    lockLeaseSeconds: config.SCAN_LOCK_LEASE_SECONDS,
+    maxScanSeconds: config.SCAN_MAX_SECONDS,
+  };
 }

@@ -22,9 +22,16 @@ describe('Credential canary', () => {
   it('never lets a credential value reach a history, a log line, a table item or the vault file in clear', async () => {
     // Prepare: a unique secret, and runs through every workflow and failure path that touches it
     const canary = `CanarySecret${Date.now()}`.padEnd(40, 'Z');
-    const credentials = { credential_type: 'aws_access_key' as const, credentials: fakeAwsAccessKeyCredentials({ secret_access_key: canary }) };
+    const credentials = {
+      credential_type: 'aws_access_key' as const,
+      credentials: fakeAwsAccessKeyCredentials({ secret_access_key: canary }),
+    };
     const { tenant, account } = await harness.activeAccount('aws', credentials);
-    const scan = { tenant_id: tenant.tenant_id, account_id: account.account_id, triggered_by: 'api' as const };
+    const scan = {
+      tenant_id: tenant.tenant_id,
+      account_id: account.account_id,
+      triggered_by: 'api' as const,
+    };
 
     // Act: a successful scan, an engine failure, a rejected validation and a failed re-onboarding
     expect((await harness.runScan(scan)).description.status).toBe('SUCCEEDED');

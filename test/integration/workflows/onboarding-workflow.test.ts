@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialValidationError } from '../../../functions/core/ports/provider-validator';
-import { fakeAwsAccessKeyCredentials, fakeAwsIamRoleCredentials, FAKE_AWS_ACCOUNT } from '../../fixtures/credentials';
+import {
+  FAKE_AWS_ACCOUNT,
+  fakeAwsAccessKeyCredentials,
+  fakeAwsIamRoleCredentials,
+} from '../../fixtures/credentials';
 import { statesEntered, WorkflowHarness } from '../../support/workflow-harness';
 
 describe('Workflow: onboarding', () => {
@@ -79,7 +83,9 @@ describe('Workflow: onboarding', () => {
     // Act
     const { description } = await harness.onboard(tenant.tenant_id, account.account_id, {
       credential_type: 'aws_access_key',
-      credentials: fakeAwsAccessKeyCredentials({ secret_access_key: 'AnotherFakeSecretKeyForTestsOnly/'.padEnd(40, 'y') }),
+      credentials: fakeAwsAccessKeyCredentials({
+        secret_access_key: 'AnotherFakeSecretKeyForTestsOnly/'.padEnd(40, 'y'),
+      }),
     });
 
     // Assess
@@ -110,10 +116,17 @@ describe('Workflow: onboarding', () => {
 
   it('answers a retried submission with the same onboarding, version and execution', async () => {
     const { tenant, account } = await harness.createAccount('aws');
-    const credentials = { credential_type: 'aws_iam_role' as const, credentials: fakeAwsIamRoleCredentials() };
+    const credentials = {
+      credential_type: 'aws_iam_role' as const,
+      credentials: fakeAwsIamRoleCredentials(),
+    };
 
-    const first = await harness.onboard(tenant.tenant_id, account.account_id, credentials, { requestToken: 'retry-1' });
-    const second = await harness.onboard(tenant.tenant_id, account.account_id, credentials, { requestToken: 'retry-1' });
+    const first = await harness.onboard(tenant.tenant_id, account.account_id, credentials, {
+      requestToken: 'retry-1',
+    });
+    const second = await harness.onboard(tenant.tenant_id, account.account_id, credentials, {
+      requestToken: 'retry-1',
+    });
 
     expect(second.submitted.onboarding_id).toBe(first.submitted.onboarding_id);
     expect(second.submitted.secret_version_id).toBe(first.submitted.secret_version_id);

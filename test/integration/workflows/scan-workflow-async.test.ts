@@ -34,22 +34,34 @@ describe('Workflow: scan (asynchronous engine)', () => {
     expect(execution).toMatchObject({ status: 'completed', progress_percent: 100 });
     expect(execution?.engine_scan_id).toBeDefined();
     const scan = await harness.repositories.scanResults.get(execution?.scan_id ?? '');
-    expect(scan).toMatchObject({ status: 'completed', provider_type: 'gcp', engine_scan_id: execution?.engine_scan_id });
+    expect(scan).toMatchObject({
+      status: 'completed',
+      provider_type: 'gcp',
+      engine_scan_id: execution?.engine_scan_id,
+    });
   });
 
   it('skips a scan of an account that another running scan holds (overlap policy: skip)', async () => {
     // Prepare: the first scan holds the lock while the engine runs
     const { tenant, account } = await harness.activeAccount('aws');
-    const request = { tenant_id: tenant.tenant_id, account_id: account.account_id, triggered_by: 'api' as const };
+    const request = {
+      tenant_id: tenant.tenant_id,
+      account_id: account.account_id,
+      triggered_by: 'api' as const,
+    };
     const first = await harness.startScan(request, `overlap-a-${account.account_id}`);
-    await waitFor(async () => (await harness.repositories.accounts.get(account.account_id))?.scan_lock_owner != null);
+    await waitFor(
+      async () => (await harness.repositories.accounts.get(account.account_id))?.scan_lock_owner != null,
+    );
 
     // Act
     const second = await harness.runScan(request, `overlap-b-${account.account_id}`);
     const firstDone = await harness.workflows.waitForCompletion(first.executionArn, 20_000);
 
     // Assess
-    expect((second.description.output as { claim: { outcome: string } }).claim.outcome).toBe('skipped_overlap');
+    expect((second.description.output as { claim: { outcome: string } }).claim.outcome).toBe(
+      'skipped_overlap',
+    );
     expect(firstDone.status).toBe('SUCCEEDED');
     const statuses = (await harness.repositories.executions.listByAccount(account.account_id)).items.map(
       (execution) => `${execution.status}:${execution.error_code ?? ''}`,
@@ -62,7 +74,11 @@ describe('Workflow: scan (asynchronous engine)', () => {
     const slow = await WorkflowHarness.start({ engineMode: 'async', runningPolls: 1000 });
     try {
       const { tenant, account } = await slow.activeAccount('aws');
-      const handle = await slow.startScan({ tenant_id: tenant.tenant_id, account_id: account.account_id, triggered_by: 'api' });
+      const handle = await slow.startScan({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        triggered_by: 'api',
+      });
       await waitFor(async () => {
         const execution = (await slow.repositories.executions.listByAccount(account.account_id)).items[0];
         return execution?.current_step === 'engine_running';
@@ -80,7 +96,9 @@ describe('Workflow: scan (asynchronous engine)', () => {
       });
       const execution = (await slow.repositories.executions.listByAccount(account.account_id)).items[0];
       expect(execution).toMatchObject({ status: 'cancelled', error_code: 'workflow_aborted' });
-      expect((await slow.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined).toBeUndefined();
+      expect(
+        (await slow.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined,
+      ).toBeUndefined();
       expect(slow.simulator.counters.cancellations).toBe(1);
     } finally {
       await slow.close();
@@ -89,7 +107,11 @@ describe('Workflow: scan (asynchronous engine)', () => {
 
   it('gives up a scan that runs past its deadline and records it as timed out', async () => {
     // Prepare
-    const slow = await WorkflowHarness.start({ engineMode: 'async', runningPolls: 1000, settings: { maxScanSeconds: 1 } });
+    const slow = await WorkflowHarness.start({
+      engineMode: 'async',
+      runningPolls: 1000,
+      settings: { maxScanSeconds: 1 },
+    });
     try {
       const { tenant, account } = await slow.activeAccount('azure');
 
@@ -109,7 +131,9 @@ describe('Workflow: scan (asynchronous engine)', () => {
       const scan = await slow.repositories.scanResults.get(execution?.scan_id ?? '');
       expect(scan?.status).toBe('timed_out');
       expect(slow.simulator.counters.cancellations).toBe(1);
-      expect((await slow.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined).toBeUndefined();
+      expect(
+        (await slow.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined,
+      ).toBeUndefined();
     } finally {
       await slow.close();
     }

@@ -94,25 +94,36 @@ describe('Workflow: scan (synchronous engine)', () => {
     // Act: two differently named starts of one slot (a manual trigger racing the timer)
     const [first, second] = await Promise.all([
       harness.runScan(request, `dup-a-${schedule.schedule_id}`),
-      harness.runScan({ ...request, scheduled_time: '2026-11-23T03:00:30Z' }, `dup-b-${schedule.schedule_id}`),
+      harness.runScan(
+        { ...request, scheduled_time: '2026-11-23T03:00:30Z' },
+        `dup-b-${schedule.schedule_id}`,
+      ),
     ]);
 
     // Assess
     expect(harness.simulator.scansStarted - scansBefore).toBe(1);
-    const outcomes = [first, second].map((run) => (run.description.output as { claim: { outcome: string } }).claim.outcome);
+    const outcomes = [first, second].map(
+      (run) => (run.description.output as { claim: { outcome: string } }).claim.outcome,
+    );
     expect(outcomes.sort()).toEqual(['claimed', 'duplicate']);
     const duplicate = [first, second].find(
       (run) => (run.description.output as { claim: { outcome: string } }).claim.outcome === 'duplicate',
     );
     expect(duplicate?.description.status).toBe('SUCCEEDED');
     expect(statesEntered(duplicate?.history ?? [])).toContain('Scan was not needed');
-    expect((await harness.repositories.executions.listBySchedule(schedule.schedule_id)).items).toHaveLength(1);
+    expect((await harness.repositories.executions.listBySchedule(schedule.schedule_id)).items).toHaveLength(
+      1,
+    );
     expect(await harness.repositories.schedules.get(schedule.schedule_id)).toMatchObject({ run_count: 1 });
   });
 
   it('treats a repeated start with the same name and input as the same execution', async () => {
     const { tenant, account } = await harness.activeAccount('aws');
-    const request = { tenant_id: tenant.tenant_id, account_id: account.account_id, triggered_by: 'api' as const };
+    const request = {
+      tenant_id: tenant.tenant_id,
+      account_id: account.account_id,
+      triggered_by: 'api' as const,
+    };
 
     const first = await harness.startScan(request, `same-name-${account.account_id}`);
     const second = await harness.startScan(request, `same-name-${account.account_id}`);
@@ -165,7 +176,9 @@ describe('Workflow: scan (synchronous engine)', () => {
     const execution = (await harness.repositories.executions.listByAccount(account.account_id)).items[0];
     expect(execution).toMatchObject({ status: 'failed', error_code: 'engine_unavailable' });
     expect(execution?.completed_at).toBeDefined();
-    expect((await harness.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined).toBeUndefined();
+    expect(
+      (await harness.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined,
+    ).toBeUndefined();
   });
 
   it('fails before the engine runs when the provider rejects the stored credentials', async () => {
@@ -209,7 +222,7 @@ describe('Workflow: scan (synchronous engine)', () => {
     expect(execution).toMatchObject({ status: 'skipped', error_code: 'account_not_active' });
   });
 
-  it("records a failed run when the account belongs to another tenant (ids from another tenant are unknown)", async () => {
+  it('records a failed run when the account belongs to another tenant (ids from another tenant are unknown)', async () => {
     const { account } = await harness.activeAccount('aws');
     const { tenant: otherTenant } = await harness.createAccount('aws');
 

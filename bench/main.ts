@@ -1,0 +1,43 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { runScanBenchmark } from './scan-bench';
+
+/**
+ * `npm run bench [-- --scans N --concurrency C --json file]`: measures the scan workflow end to
+ * end on the local runtime against the floor of the same DynamoDB operations done directly.
+ */
+const { values } = parseArgs({
+  options: {
+    scans: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '8' },
+    json: { type: 'string' },
+  },
+});
+
+const scans = Number(values.scans);
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(scans) || scans < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
+  process.stderr.write('bench: --scans and --concurrency take whole numbers ≥ 1\n');
+  process.exit(2);
+}
+
+const scan = await runScanBenchmark({ scans, concurrency });
+const line = (label: string, value: unknown) => process.stdout.write(`${label.padEnd(36)} ${value}\n`);
+process.stdout.write(
+  `\nScan workflow, ${scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator)\n`,
+);
+line('workflow throughput (scans/s)', scan.workflow.throughput_per_second);
+line('workflow latency p50 / p99 (ms)', `${scan.workflow.p50_ms} / ${scan.workflow.p99_ms}`);
+line('floor throughput (scans/s)', scan.floor.throughput_per_second);
+line('floor latency p50 / p99 (ms)', `${scan.floor.p50_ms} / ${scan.floor.p99_ms}`);
+line('ratio to floor, p50 (target ≤ 1.5)', scan.ratio_p50);
+line('ratio to floor, throughput', scan.ratio_throughput);
+line('state transitions per scan (≤ 8)', scan.state_transitions_per_scan);
+line('DynamoDB operations per scan', JSON.stringify(scan.dynamodb_operations_per_scan));
+line('floor DynamoDB operations per scan', JSON.stringify(scan.floor_dynamodb_operations_per_scan));
+line('failed scans', scan.failed_scans);
+
+if (values.json) {
+  await writeFile(values.json, `${JSON.stringify({ scan }, null, 2)}\n`);
+  process.stdout.write(`\nfigures written to ${values.json}\n`);
+}

@@ -1,0 +1,334 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createDynamoDbClient,
+  LOCAL_ENDPOINT_CREDENTIALS,
+  toDocumentClient,
+} from '../functions/adapters/aws/dynamodb-client';
+import { systemClock } from '../functions/core/clock';
+import { deterministicId, newId } from '../functions/core/ids';
+import { silentLogger } from '../functions/core/logger';
+import { createRepositories, type Repositories } from '../functions/core/repositories/repositories';
+import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
+import type { WorkflowDependencies } from '../functions/core/workflow-dependencies';
+import { HttpScanEngine } from '../functions/engines/scan-engine-client';
+import { createProviderValidator } from '../functions/providers/provider-validator-registry';
+import { createMissingTables } from '../local/create-tables';
+import { startLocalDynamoDbServer } from '../local/dynamodb-server';
+import { LocalVaultSecretStore } from '../local/local-vault-secret-store';
+import { openLocalWorkflows } from '../local/local-workflows';
+import { ScanEngineSimulator } from '../local/scan-engine-simulator';
+import { PROVIDER_TYPES, toIsoUtc } from '../schemas/common';
+import { ConfigSchema } from '../schemas/config';
+import { tableNamesFrom } from '../schemas/tables';
+
+export interface ScanBenchmarkOptions {
+  scans: number;
+  concurrency: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  seconds: number;
+  throughput_per_second: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+export interface ScanBenchmarkResult {
+  scans: number;
+  concurrency: number;
+  workflow: LatencySummary;
+  floor: LatencySummary;
+  /** Workflow p50 latency over floor p50 latency (target ≤ 1.5). */
+  ratio_p50: number;
+  /** Floor throughput over workflow throughput (target ≤ 1.5). */
+  ratio_throughput: number;
+  dynamodb_operations_per_scan: Record<string, number>;
+  /** Must equal the workflow's: the floor is the same operations without the orchestration. */
+  floor_dynamodb_operations_per_scan: Record<string, number>;
+  state_transitions_per_scan: number;
+  failed_scans: number;
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
+}
+
+function summarize(latencies: number[], seconds: number): LatencySummary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    count: latencies.length,
+    seconds: Number(seconds.toFixed(3)),
+    throughput_per_second: Number((latencies.length / seconds).toFixed(1)),
+    p50_ms: Number(percentile(sorted, 0.5).toFixed(2)),
+    p99_ms: Number(percentile(sorted, 0.99).toFixed(2)),
+  };
+}
+
+async function inPool<T>(
+  count: number,
+  concurrency: number,
+  run: (index: number) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const index = next;
+        next += 1;
+        results[index] = await run(index);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Counts the DynamoDB operations a piece of work issues, by command name. */
+function countOperations(client: DynamoDBDocumentClient): { counts: Map<string, number>; reset(): void } {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      counts.set(context.commandName ?? 'unknown', (counts.get(context.commandName ?? 'unknown') ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchOperationCounter' },
+  );
+  return { counts, reset: () => counts.clear() };
+}
+
+/**
+ * The floor: the DynamoDB operations one synchronous-engine scan makes, issued directly through
+ * the same repositories in the same order, without the interpreter, the tasks, the secret store or
+ * the engine.
+ */
+async function floorScan(repositories: Repositories, tenantId: string, accountId: string): Promise<void> {
+  const executionId = newId();
+  const now = toIsoUtc(new Date());
+  // Claim.
+  const account = await repositories.accounts.get(accountId);
+  await repositories.executions.create({
+    execution_id: executionId,
+    account_id: accountId,
+    tenant_id: tenantId,
+    provider_type: account?.provider_type,
+    started_at: now,
+    status: 'running',
+    triggered_by: 'api',
+    workflow_execution_name: `floor-${executionId}`,
+    workflow_execution_arn: `floor-${executionId}`,
+    current_step: 'claimed',
+    progress_percent: 0,
+  });
+  await repositories.accounts.acquireScanLock(accountId, executionId, 900);
+  // Validate.
+  await repositories.accounts.get(accountId);
+  await repositories.accounts.recordValidation(accountId, {
+    ok: true,
+    validated_at: now,
+    account_number: '111122223333',
+    validated_offline: true,
+  });
+  await repositories.executions.recordProgress(executionId, {
+    current_step: 'credentials_validated',
+    progress_percent: 5,
+  });
+  // Start.
+  await repositories.executions.get(executionId);
+  await repositories.accounts.get(accountId);
+  await repositories.executions.recordProgress(executionId, {
+    current_step: 'engine_completed',
+    progress_percent: 90,
+    engine_scan_id: 'floor',
+  });
+  // Record.
+  const execution = await repositories.executions.get(executionId);
+  await repositories.scanResults.create({
+    scan_id: deterministicId('scan-result', executionId),
+    account_id: accountId,
+    tenant_id: tenantId,
+    provider_type: execution?.provider_type ?? 'aws',
+    scan_type: 'on_demand',
+    started_at: now,
+    completed_at: now,
+    status: 'completed',
+    total_checks: 10,
+    passed_checks: 8,
+    failed_checks: 2,
+    error_checks: 0,
+    execution_id: executionId,
+  });
+  await repositories.executions.finish(executionId, 'completed', {
+    scan_id: 'floor',
+    total_checks: 10,
+    passed_checks: 8,
+    failed_checks: 2,
+  });
+  await repositories.accounts.releaseScanLock(accountId, executionId);
+}
+
+export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<ScanBenchmarkResult> {
+  const directory = await mkdtemp(join(tmpdir(), 'te-bench-'));
+  const server = await startLocalDynamoDbServer();
+  const rawClient = createDynamoDbClient({
+    region: 'ap-south-1',
+    endpoint: server.endpoint,
+    credentials: LOCAL_ENDPOINT_CREDENTIALS,
+  });
+  const client = toDocumentClient(rawClient);
+  const tables = tableNamesFrom(ConfigSchema.parse({}));
+  await createMissingTables(rawClient, tables);
+  const operations = countOperations(client);
+  const repositories = createRepositories(client, tables);
+  const secretStore = await LocalVaultSecretStore.open({
+    directory: join(directory, 'vault'),
+    prefix: 'threat-engine',
+  });
+  const simulator = new ScanEngineSimulator();
+  await simulator.start();
+  const dependencies: WorkflowDependencies = {
+    ...repositories,
+    secretStore,
+    engine: new HttpScanEngine({
+      urls: Object.fromEntries(PROVIDER_TYPES.map((p) => [p, simulator.urlFor(p, 'sync')])),
+    }),
+    validator: createProviderValidator({ offline: true }),
+    scheduler: { upsert: async () => {}, remove: async () => {} },
+    clock: systemClock,
+    logger: silentLogger,
+    settings: DEFAULT_SCAN_SETTINGS,
+  };
+  const workflows = await openLocalWorkflows({
+    directory: join(directory, 'workflows'),
+    region: 'ap-south-1',
+    dependencies,
+    logger: silentLogger,
+    maxConcurrentExecutions: Math.max(100, options.concurrency),
+  });
+
+  try {
+    // One tenant, and one active account per concurrent lane (scans of one account would overlap).
+    const tenant = await repositories.tenants.create({ tenant_name: `Bench ${Date.now()}` });
+    const provider = await repositories.providers.getOrCreate(tenant.tenant_id, 'aws');
+    const accounts = await inPool(options.concurrency, 8, async (lane) => {
+      const account = await repositories.accounts.create({
+        tenant_id: tenant.tenant_id,
+        provider_id: provider.provider_id,
+        provider_type: 'aws',
+        account_name: `bench-${lane}`,
+        account_number: '111122223333',
+      });
+      const staged = await secretStore.stage(
+        account.account_id,
+        {
+          credential_type: 'aws_access_key',
+          credentials: {
+            access_key_id: ['AKIA', 'BENCH'.padEnd(16, '7')].join(''),
+            secret_access_key: 'BenchFakeSecretKey/'.padEnd(40, 'b'),
+          },
+          account_id: account.account_id,
+          created_at: toIsoUtc(new Date()),
+          expires_at: null,
+        },
+        'bench',
+      );
+      await secretStore.promote(account.account_id, staged.versionId);
+      await repositories.accounts.beginOnboarding(account.account_id, 'bench-onboarding');
+      await repositories.accounts.completeOnboarding(account.account_id, {
+        account_number: '111122223333',
+        last_validated_at: toIsoUtc(new Date()),
+      });
+      return account.account_id;
+    });
+
+    const runWorkflowScan = async (lane: number, index: number) => {
+      const started = performance.now();
+      const handle = await workflows.start({
+        workflow: 'scan',
+        name: `bench-${index}-${lane}-${Date.now()}`,
+        input: { tenant_id: tenant.tenant_id, account_id: accounts[lane], triggered_by: 'api' },
+      });
+      const description = await workflows.waitForCompletion(handle.executionArn, 60_000);
+      return {
+        latency: performance.now() - started,
+        ok: description.status === 'SUCCEEDED',
+        arn: handle.executionArn,
+      };
+    };
+
+    // Warm-up, then one measured scan to count operations and transitions.
+    await runWorkflowScan(0, -1);
+    operations.reset();
+    const probe = await runWorkflowScan(0, -2);
+    const operationsPerScan = Object.fromEntries(operations.counts);
+    const history = await workflows.history(probe.arn, { limit: 1000 });
+    const transitions = history.events.filter((event) => event.type.endsWith('StateEntered')).length;
+
+    // Workflow and floor alternate in rounds, so both meet the same machine load. In each round,
+    // lane i scans account i only (no two concurrent scans share an account).
+    const rounds = 5;
+    const perLane = Math.max(1, Math.ceil(options.scans / options.concurrency / rounds));
+    const runs: Array<{ latency: number; ok: boolean }> = [];
+    const floorLatencies: number[] = [];
+    let workflowSeconds = 0;
+    let floorSeconds = 0;
+    operations.reset();
+    await floorScan(repositories, tenant.tenant_id, accounts[0] as string);
+    const floorOperationsPerScan = Object.fromEntries(operations.counts);
+    for (let round = 0; round < rounds; round += 1) {
+      const workflowStart = performance.now();
+      const roundRuns = await Promise.all(
+        accounts.map(async (_, lane) => {
+          const laneRuns = [];
+          for (let i = 0; i < perLane; i += 1) laneRuns.push(await runWorkflowScan(lane, round * 1000 + i));
+          return laneRuns;
+        }),
+      );
+      workflowSeconds += (performance.now() - workflowStart) / 1000;
+      runs.push(...roundRuns.flat());
+
+      const floorStart = performance.now();
+      const roundFloor = await Promise.all(
+        accounts.map(async (accountId) => {
+          const latencies: number[] = [];
+          for (let i = 0; i < perLane; i += 1) {
+            const started = performance.now();
+            await floorScan(repositories, tenant.tenant_id, accountId);
+            latencies.push(performance.now() - started);
+          }
+          return latencies;
+        }),
+      );
+      floorSeconds += (performance.now() - floorStart) / 1000;
+      floorLatencies.push(...roundFloor.flat());
+    }
+
+    const workflow = summarize(
+      runs.map((run) => run.latency),
+      workflowSeconds,
+    );
+    const floor = summarize(floorLatencies, floorSeconds);
+    return {
+      scans: runs.length,
+      concurrency: options.concurrency,
+      workflow,
+      floor,
+      ratio_p50: Number((workflow.p50_ms / floor.p50_ms).toFixed(2)),
+      ratio_throughput: Number((floor.throughput_per_second / workflow.throughput_per_second).toFixed(2)),
+      dynamodb_operations_per_scan: operationsPerScan,
+      floor_dynamodb_operations_per_scan: floorOperationsPerScan,
+      state_transitions_per_scan: transitions,
+      failed_scans: runs.filter((run) => !run.ok).length,
+    };
+  } finally {
+    await workflows.close({ gracePeriodMs: 500 });
+    await simulator.stop();
+    rawClient.destroy();
+    await server.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
