@@ -46,7 +46,8 @@ export async function submitCredentials(
   request: SubmitCredentialsRequest,
 ): Promise<SubmittedOnboarding> {
   const account = await deps.accounts.get(request.accountId);
-  if (!account || account.tenant_id !== request.tenantId) throw new NotFoundError('account', request.accountId);
+  if (!account || account.tenant_id !== request.tenantId)
+    throw new NotFoundError('account', request.accountId);
   if (request.provider && account.provider_type && request.provider !== account.provider_type) {
     throw new ValidationError(`account ${account.account_id} is a ${account.provider_type} account`, [
       { field: 'provider', message: `must be ${account.provider_type} for this account` },
@@ -62,17 +63,28 @@ export async function submitCredentials(
       field: issue.path.map(String).join('.') || 'credentials',
       message: issue.message,
     }));
-    throw new ValidationError(`invalid credentials: ${issues.map((issue) => issue.field).join(', ')}`, issues);
+    throw new ValidationError(
+      `invalid credentials: ${issues.map((issue) => issue.field).join(', ')}`,
+      issues,
+    );
   }
   const provider = account.provider_type;
   if (provider) {
-    const allowed = ['iam_role', 'access_key', 'service_principal', 'service_account', 'user_principal', 'api_key']
+    const allowed = [
+      'iam_role',
+      'access_key',
+      'service_principal',
+      'service_account',
+      'user_principal',
+      'api_key',
+    ]
       .map((method) => credentialTypeFor(provider, method))
       .filter(Boolean);
     if (!allowed.includes(parsed.data.credential_type)) {
-      throw new ValidationError(`${parsed.data.credential_type} credentials cannot onboard a ${provider} account`, [
-        { field: 'credential_type', message: `must be one of ${allowed.join(', ')}` },
-      ]);
+      throw new ValidationError(
+        `${parsed.data.credential_type} credentials cannot onboard a ${provider} account`,
+        [{ field: 'credential_type', message: `must be one of ${allowed.join(', ')}` }],
+      );
     }
   }
 
@@ -104,5 +116,10 @@ export async function submitCredentials(
       first_schedule: request.firstSchedule ?? null,
     },
   });
-  return { account_id: account.account_id, onboarding_id: onboardingId, secret_version_id: staged.versionId, execution };
+  return {
+    account_id: account.account_id,
+    onboarding_id: onboardingId,
+    secret_version_id: staged.versionId,
+    execution,
+  };
 }

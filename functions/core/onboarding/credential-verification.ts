@@ -1,7 +1,11 @@
-import { CredentialSubmissionSchema } from '../../../schemas/credentials';
 import type { Account } from '../../../schemas/account';
+import { CredentialSubmissionSchema } from '../../../schemas/credentials';
 import { SecretExpiredError, SecretNotFoundError } from '../errors';
-import { CredentialValidationError, type ProviderValidationResult, type ProviderValidator } from '../ports/provider-validator';
+import {
+  CredentialValidationError,
+  type ProviderValidationResult,
+  type ProviderValidator,
+} from '../ports/provider-validator';
 import type { SecretReadOptions, SecretStore, StoredSecret } from '../ports/secret-store';
 
 /**
@@ -20,7 +24,10 @@ export async function verifyAccountCredentials(
   });
   if (!structural.success) {
     const fields = [...new Set(structural.error.issues.map((issue) => issue.path.join('.')))].join(', ');
-    throw new CredentialValidationError('malformed', `the stored credentials fail the structural checks (${fields})`);
+    throw new CredentialValidationError(
+      'malformed',
+      `the stored credentials fail the structural checks (${fields})`,
+    );
   }
   const result = await dependencies.validator.validate(secret.credential_type, secret.credentials, {
     accountId: account.account_id,
@@ -30,17 +37,25 @@ export async function verifyAccountCredentials(
   return { ...result, credential_type: secret.credential_type };
 }
 
-async function readForVerification(store: SecretStore, accountId: string, options: SecretReadOptions): Promise<StoredSecret> {
+async function readForVerification(
+  store: SecretStore,
+  accountId: string,
+  options: SecretReadOptions,
+): Promise<StoredSecret> {
   try {
     return await store.read(accountId, options);
   } catch (error) {
     if (error instanceof SecretExpiredError) {
-      throw new CredentialValidationError('expired', `the stored credentials expired at ${error.expiredAt}`, { cause: error });
+      throw new CredentialValidationError('expired', `the stored credentials expired at ${error.expiredAt}`, {
+        cause: error,
+      });
     }
     if (error instanceof SecretNotFoundError) {
       throw new CredentialValidationError(
         'invalid_credentials',
-        options.versionId ? 'the staged credentials are no longer available' : 'no credentials are stored for this account',
+        options.versionId
+          ? 'the staged credentials are no longer available'
+          : 'no credentials are stored for this account',
         { cause: error },
       );
     }
