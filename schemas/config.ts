@@ -95,14 +95,16 @@ export const ConfigSchema = z.object({
   PORT: z.coerce
     .number({ message: 'expected a port number' })
     .int('expected a whole port number')
-    .min(1, 'expected a port between 1 and 65535')
-    .max(65535, 'expected a port between 1 and 65535')
+    .min(0, 'expected a port between 0 (any free port) and 65535')
+    .max(65535, 'expected a port between 0 (any free port) and 65535')
     .default(3000),
   THREAT_ENGINE_DATA_DIR: z.string().min(1, 'expected a directory path').default('.threat-engine'),
   /** Accept structurally valid credentials without the provider's live check (offline trials only). */
   THREAT_ENGINE_VALIDATE_OFFLINE: booleanFlag.default(false),
   /** How the local engine simulator answers when no *_ENGINE_URL is set. */
-  THREAT_ENGINE_SIMULATOR_MODE: z.enum(['sync', 'async'], { message: 'expected sync or async' }).default('sync'),
+  THREAT_ENGINE_SIMULATOR_MODE: z
+    .enum(['sync', 'async'], { message: 'expected sync or async' })
+    .default('sync'),
   /** Local scheduler: run the latest slot missed while stopped if it is at most this many minutes old. */
   THREAT_ENGINE_CATCH_UP_MINUTES: z.coerce
     .number({ message: 'expected a number of minutes' })

@@ -59,7 +59,7 @@ describe('Function: loadConfig', () => {
 
   it.each([
     ['PORT', 'abc', /PORT: expected a port number/],
-    ['PORT', '70000', /PORT: expected a port between 1 and 65535/],
+    ['PORT', '70000', /PORT: expected a port between 0 \(any free port\) and 65535/],
     ['AWS_REGION', 'mars-north-1a', /AWS_REGION: expected an AWS region/],
     ['PLATFORM_AWS_ACCOUNT_ID', '12345', /PLATFORM_AWS_ACCOUNT_ID: expected a 12-digit AWS account id/],
     ['AWS_ENGINE_URL', 'ftp://engine', /AWS_ENGINE_URL: expected an http\(s\) URL/],
