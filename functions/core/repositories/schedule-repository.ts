@@ -216,7 +216,11 @@ export class ScheduleRepository {
     } = {},
   ): Promise<ScheduleCounters> {
     const count = options.count ?? 1;
-    if (!Number.isInteger(count) || count < 1 || (count > 1 && outcome !== 'skipped' && outcome !== 'missed')) {
+    if (
+      !Number.isInteger(count) ||
+      count < 1 ||
+      (count > 1 && outcome !== 'skipped' && outcome !== 'missed')
+    ) {
       const message = 'must be a whole number of at least 1 (more than 1 only for skipped and missed runs)';
       throw new ValidationError(`invalid schedule: count ${message}`, [{ field: 'count', message }]);
     }
