@@ -1,8 +1,8 @@
-import { toIsoUtc } from '../../../schemas/common';
 import type { Account } from '../../../schemas/account';
 import { CreateScheduleInputSchema, type Schedule } from '../../../schemas/schedule';
 import { ValidationError } from '../errors';
 import { deterministicId } from '../ids';
+import { newScheduleFor } from '../scheduling/schedule-service';
 import type { WorkflowDependencies } from '../workflow-dependencies';
 
 /**
@@ -17,23 +17,16 @@ export async function createScheduleForAccount(
 ): Promise<Schedule> {
   const parsed = CreateScheduleInputSchema.safeParse(rawInput);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message }));
+    const issues = parsed.error.issues.map((issue) => ({
+      field: issue.path.map(String).join('.'),
+      message: issue.message,
+    }));
     throw new ValidationError(`invalid schedule: ${issues.map((issue) => issue.field).join(', ')}`, issues);
   }
   const scheduleId = deterministicId('schedule', `${account.account_id}|${requestToken}`);
-  const existing = await deps.schedules.get(scheduleId);
   const schedule =
-    existing ??
-    (await deps.schedules.create({
-      ...parsed.data,
-      schedule_id: scheduleId,
-      tenant_id: account.tenant_id,
-      account_id: account.account_id,
-      provider_type: account.provider_type ?? null,
-      status: 'active',
-      enabled: 'true',
-      created_at: toIsoUtc(deps.clock()),
-    }));
+    (await deps.schedules.get(scheduleId)) ??
+    (await deps.schedules.create(newScheduleFor(account, parsed.data, { scheduleId, now: deps.clock() })));
   await deps.scheduler.upsert(schedule);
   return schedule;
 }

@@ -15,11 +15,13 @@ import type { Clock } from '../clock';
 import { DomainError, NotFoundError } from '../errors';
 import { deterministicId } from '../ids';
 import type { Logger } from '../logger';
+import type { SchedulerPort } from '../ports/scheduler';
 import type { SecretStore } from '../ports/secret-store';
 import type { AccountRepository } from '../repositories/account-repository';
 import type { ExecutionRepository } from '../repositories/execution-repository';
 import type { ScanResultRepository } from '../repositories/scan-result-repository';
 import type { ScheduleRepository } from '../repositories/schedule-repository';
+import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/schedule-service';
 import { describeFailure } from '../task-failure';
 import { nextPollWaitSeconds, type ScanSettings } from './scan-settings';
 
@@ -30,6 +32,7 @@ export interface ScanDependencies {
   scanResults: ScanResultRepository;
   secretStore: SecretStore;
   engine: ScanEngine;
+  scheduler: SchedulerPort;
   clock: Clock;
   logger: Logger;
   settings: ScanSettings;
@@ -54,6 +57,17 @@ export class EngineScanFailedError extends DomainError {
   constructor(message: string) {
     super(message);
   }
+}
+
+/** Counting a run on its schedule may pause it (consecutive failures) or end it (one-time). */
+function runOutcomeDependencies(deps: ScanDependencies): RunOutcomeDependencies {
+  return {
+    schedules: deps.schedules,
+    scheduler: deps.scheduler,
+    clock: deps.clock,
+    logger: deps.logger,
+    settings: { autoPauseAfterFailuresDefault: deps.settings.autoPauseAfterFailures },
+  };
 }
 
 /** One slot of a schedule: its scheduled time truncated to the minute. */
@@ -160,7 +174,9 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
       'another scan of this account is running (overlap policy: skip)',
     );
     if (schedule)
-      await deps.schedules.recordRunOutcome(schedule.schedule_id, 'skipped', { last_run_at: now });
+      await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), schedule.schedule_id, 'skipped', {
+        last_run_at: now,
+      });
     return { outcome: 'skipped_overlap', execution_id: executionId };
   }
   return { outcome: 'claimed', execution_id: executionId };
@@ -312,7 +328,7 @@ export async function completeScan(
   });
   await Promise.all([
     execution.schedule_id
-      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'success', {
+      ? recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'success', {
           last_run_at: execution.started_at,
         })
       : Promise.resolve(),
@@ -430,7 +446,7 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
   });
   await Promise.all([
     execution.schedule_id
-      ? deps.schedules.recordRunOutcome(execution.schedule_id, 'failure', {
+      ? recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'failure', {
           last_run_at: execution.started_at,
         })
       : Promise.resolve(),

@@ -7,6 +7,8 @@ export interface ScanSettings {
   /** First wait before polling an asynchronous engine; each later wait doubles, up to the maximum. */
   firstPollWaitSeconds: number;
   maxPollWaitSeconds: number;
+  /** Consecutive failed runs after which a schedule pauses itself, unless it sets its own (0 = never). */
+  autoPauseAfterFailures: number;
 }
 
 export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
@@ -14,6 +16,7 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   maxScanSeconds: 4 * 3600,
   firstPollWaitSeconds: 5,
   maxPollWaitSeconds: 300,
+  autoPauseAfterFailures: 5,
 };
 
 /** Waits 5, 10, 20, 40 … seconds between polls, capped. */

@@ -49,6 +49,49 @@ describe('Workflow: onboarding', () => {
     expect(description.input).not.toHaveProperty('credentials');
   });
 
+  it("creates the account's first schedule through the scheduling port when asked", async () => {
+    // Prepare
+    const { tenant, account } = await harness.createAccount('aws');
+
+    // Act
+    const { description, history } = await harness.onboard(
+      tenant.tenant_id,
+      account.account_id,
+      { credential_type: 'aws_iam_role', credentials: fakeAwsIamRoleCredentials() },
+      { firstSchedule: { name: 'Daily', preset: 'daily', timezone: 'Asia/Kolkata' } },
+    );
+
+    // Assess
+    expect(description.status).toBe('SUCCEEDED');
+    expect(statesEntered(history)).toContain("Create the account's first schedule");
+    const schedules = await harness.repositories.schedules.listByAccount(account.account_id);
+    expect(schedules.items).toHaveLength(1);
+    expect(schedules.items[0]).toMatchObject({
+      name: 'Daily',
+      schedule_expression: 'cron(0 0 * * ? *)',
+      timezone: 'Asia/Kolkata',
+      status: 'active',
+      enabled: 'true',
+    });
+    expect(harness.scheduler.entries.has(schedules.items[0]?.schedule_id ?? '')).toBe(true);
+  });
+
+  it('keeps the account onboarded when its first schedule is invalid, and says why in the history', async () => {
+    const { tenant, account } = await harness.createAccount('aws');
+
+    const { description, history } = await harness.onboard(
+      tenant.tenant_id,
+      account.account_id,
+      { credential_type: 'aws_iam_role', credentials: fakeAwsIamRoleCredentials() },
+      { firstSchedule: { name: 'Broken', schedule_expression: 'cron(99 * * * ? *)' } },
+    );
+
+    expect(description.status).toBe('SUCCEEDED');
+    expect(statesEntered(history)).toContain('Account onboarded without its first schedule');
+    expect((await harness.repositories.accounts.get(account.account_id))?.status).toBe('active');
+    expect((await harness.repositories.schedules.listByAccount(account.account_id)).items).toHaveLength(0);
+  });
+
   it('records why onboarding failed and discards the staged credentials', async () => {
     // Prepare
     const { tenant, account } = await harness.createAccount('aws');

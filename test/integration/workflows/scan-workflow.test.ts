@@ -181,6 +181,35 @@ describe('Workflow: scan (synchronous engine)', () => {
     ).toBeUndefined();
   });
 
+  it('pauses a schedule after its configured number of consecutive failed runs', async () => {
+    // Prepare
+    const { tenant, account, schedule } = await scheduledAccount();
+    await harness.repositories.schedules.update(schedule.schedule_id, { auto_pause_after_failures: 2 });
+    harness.simulator.failNext(20, { kind: 'http-error', status: 500 });
+
+    // Act
+    for (const minute of ['10', '11']) {
+      await harness.runScan({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        schedule_id: schedule.schedule_id,
+        scheduled_time: `2026-11-23T05:${minute}:00Z`,
+        triggered_by: 'scheduler',
+      });
+    }
+    harness.simulator.reset();
+
+    // Assess
+    const paused = await harness.repositories.schedules.get(schedule.schedule_id);
+    expect(paused).toMatchObject({
+      status: 'paused',
+      paused_by: 'system',
+      failure_count: 2,
+      consecutive_failures: 2,
+    });
+    expect(harness.scheduler.entries.get(schedule.schedule_id)?.status).toBe('paused');
+  });
+
   it('fails before the engine runs when the provider rejects the stored credentials', async () => {
     // Prepare
     const { tenant, account } = await harness.activeAccount('aws');
