@@ -1,15 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { runSchedulerBenchmark } from './local-scheduler-bench';
 import { runScanBenchmark } from './scan-bench';
 
 /**
  * `npm run bench [-- --scans N --concurrency C --json file]`: measures the scan workflow end to
- * end on the local runtime against the floor of the same DynamoDB operations done directly.
+ * end on the local runtime against the floor of the same DynamoDB operations done directly, and
+ * the local scheduler with 10,000 schedules due in the same minute.
  */
 const { values } = parseArgs({
   options: {
     scans: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '8' },
+    schedules: { type: 'string', default: '10000' },
     json: { type: 'string' },
   },
 });
@@ -37,7 +40,17 @@ line('DynamoDB operations per scan', JSON.stringify(scan.dynamodb_operations_per
 line('floor DynamoDB operations per scan', JSON.stringify(scan.floor_dynamodb_operations_per_scan));
 line('failed scans', scan.failed_scans);
 
+const schedules = Number(values.schedules);
+const scheduler = await runSchedulerBenchmark({ schedules });
+process.stdout.write(`\nLocal scheduler, ${schedules} schedules due in the same minute\n`);
+line('start lateness p50 / p99 (ms)', `${scheduler.lateness_p50_ms} / ${scheduler.lateness_p99_ms}`);
+line('duplicate starts (target 0)', scheduler.duplicates);
+line('starts', scheduler.starts);
+line('peak RSS (MB)', scheduler.peak_rss_mb);
+line('DynamoDB reads while idle (target 0)', scheduler.reads_while_idle);
+line('DynamoDB reads at start-up', scheduler.reads_at_startup);
+
 if (values.json) {
-  await writeFile(values.json, `${JSON.stringify({ scan }, null, 2)}\n`);
+  await writeFile(values.json, `${JSON.stringify({ scan, scheduler }, null, 2)}\n`);
   process.stdout.write(`\nfigures written to ${values.json}\n`);
 }

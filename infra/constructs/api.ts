@@ -1,0 +1,124 @@
+import { Duration, Fn, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  type HttpRoute,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface ApiProps {
+  readonly handler: IFunction;
+  /** The OIDC issuer URL (a parameter or context value). */
+  readonly oidcIssuer: string;
+  /** Comma-separated audiences (client ids) accepted in the `aud` claim. */
+  readonly oidcAudience: string;
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  readonly corsAllowOrigins: readonly string[];
+  readonly logRetentionDays: number;
+}
+
+/** The only route reachable without a token: load balancers and uptime checks call it. */
+export const PUBLIC_HEALTH_ROUTE = { method: HttpMethod.GET, path: '/api/v1/health' } as const;
+
+/** Access-log fields (HTTP API context variables); no header, token or body is logged. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  principal: '$context.authorizer.claims.sub',
+};
+
+/**
+ * API Gateway (HTTP API) in front of the API function: every route behind a JWT authorizer
+ * (issuer and audience from the stack's parameters) except the health check, the stage
+ * throttled, its access logs in a log group with retention.
+ */
+export class Api extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  readonly url: string;
+  readonly accessLogs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const integration = new HttpLambdaIntegration('ApiFunctionIntegration', props.handler, {
+      timeout: Duration.seconds(29),
+    });
+    const authorizer = new HttpJwtAuthorizer('OidcAuthorizer', props.oidcIssuer, {
+      jwtAudience: Fn.split(',', props.oidcAudience),
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'Threat engine orchestrator API',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+      ...(props.corsAllowOrigins.length > 0
+        ? {
+            corsPreflight: {
+              allowOrigins: [...props.corsAllowOrigins],
+              allowMethods: [
+                CorsHttpMethod.GET,
+                CorsHttpMethod.POST,
+                CorsHttpMethod.PUT,
+                CorsHttpMethod.PATCH,
+                CorsHttpMethod.DELETE,
+              ],
+              allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
+    });
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetentionDays as RetentionDays,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    this.url = this.stage.url;
+
+    this.httpApi.addRoutes({ path: '/', methods: [HttpMethod.ANY], integration });
+    this.httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
+    const [health] = this.httpApi.addRoutes({
+      path: PUBLIC_HEALTH_ROUTE.path,
+      methods: [PUBLIC_HEALTH_ROUTE.method],
+      integration,
+      authorizer: new HttpNoneAuthorizer(),
+    }) as [HttpRoute];
+    Validations.of(health).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'GET /api/v1/health is public on purpose (uptime checks and load balancers carry no token); it reports only whether the tables and the secret store answer, never tenant data.',
+    });
+  }
+}

@@ -1,0 +1,430 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  EXECUTION_TERMINATED_TASK,
+  type SecretAccess,
+  TASKS,
+  type TableAccess,
+  type TaskDefinition,
+  type TaskToken,
+} from '../../functions/tasks/task-catalog';
+import { PROVIDER_TYPES } from '../../schemas/common';
+import { TABLE_NAME_VARIABLES } from '../../schemas/config';
+import type { TableLogicalName } from '../../schemas/tables';
+import { acknowledgeWildcardResources } from '../acknowledge-wildcard-resources';
+import type { ThreatEngineEnvironment } from '../environment';
+import type { Data } from './data';
+import type { Keys } from './keys';
+
+/** The repository root (entries, lock file and tsconfig are resolved from it). */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The newest Node.js runtime this aws-cdk-lib knows; bundles target node22 so they also run there. */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
+
+const TABLE_ACTIONS: Record<TableAccess, string[]> = {
+  read: [
+    'dynamodb:BatchGetItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DescribeTable',
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:Scan',
+  ],
+  write: [
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:DescribeTable',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ],
+  readWrite: [
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:DescribeTable',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:Scan',
+    'dynamodb:UpdateItem',
+  ],
+};
+
+/** Secret access levels of the catalog (plus the API's), as Secrets Manager actions. */
+export const SECRET_ACTIONS: Record<Exclude<SecretAccess, 'none'> | 'manage', string[]> = {
+  read: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+  promote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+  stage: [
+    'secretsmanager:CreateSecret',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:RestoreSecret',
+    'secretsmanager:TagResource',
+    'secretsmanager:UpdateSecretVersionStage',
+  ],
+  /** The API: staging plus deleting (7-day recovery window) an account's credentials. */
+  manage: [
+    'secretsmanager:CreateSecret',
+    'secretsmanager:DeleteSecret',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:RestoreSecret',
+    'secretsmanager:TagResource',
+    'secretsmanager:UpdateSecretVersionStage',
+  ],
+};
+
+const SCHEDULER_ACTIONS = [
+  'scheduler:CreateSchedule',
+  'scheduler:DeleteSchedule',
+  'scheduler:GetSchedule',
+  'scheduler:UpdateSchedule',
+];
+
+const X_RAY_REASON =
+  'Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (AWS requires Resource "*").';
+
+/** What the API function needs beyond the tables (which it reads and writes, all of them). */
+export const API_ACCESS = {
+  token: 'ApiFunction',
+  entry: 'functions/api/lambda.ts',
+  description: 'Threat engine HTTP API (Hono on API Gateway HTTP API, payload v2)',
+  timeoutSeconds: 29,
+  memoryMb: 512,
+} as const;
+
+export interface FunctionsProps {
+  readonly environment: ThreatEngineEnvironment;
+  readonly data: Data;
+  readonly keys: Keys;
+  /** `arn:…:secret:{prefix}/account/*`: every secret this service creates or reads. */
+  readonly secretArnPattern: string;
+}
+
+export interface WorkflowConnections {
+  readonly onboarding: StateMachine;
+  readonly validation: StateMachine;
+  readonly scan: StateMachine;
+  readonly scheduleGroupName: string;
+  readonly schedulerRole: IRole;
+  readonly schedulerDeadLetterQueueArn: string;
+  readonly oidcIssuer: string;
+  readonly oidcAudience: string;
+}
+
+/** A function of this stack with the role it runs as (for grants and alarms). */
+export interface ServiceFunction {
+  readonly name: string;
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+}
+
+/**
+ * One NodejsFunction per task of the catalog, the terminated-execution recorder and the API,
+ * each with its own role holding exactly the catalog's access: its tables (and their indexes by
+ * name), its secrets under the prefix, the secrets key through Secrets Manager, its log group.
+ */
+export class Functions extends Construct {
+  readonly tasks: ReadonlyMap<TaskToken, ServiceFunction>;
+  readonly terminatedExecution: ServiceFunction;
+  readonly api: ServiceFunction;
+  readonly all: readonly ServiceFunction[];
+  readonly #props: FunctionsProps;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    this.#props = props;
+
+    this.tasks = new Map(TASKS.map((task) => [task.token, this.#taskFunction(task)]));
+    this.terminatedExecution = this.#taskFunction(EXECUTION_TERMINATED_TASK);
+
+    this.api = this.#function({
+      name: API_ACCESS.token,
+      entry: join(PROJECT_ROOT, API_ACCESS.entry),
+      description: API_ACCESS.description,
+      timeoutSeconds: API_ACCESS.timeoutSeconds,
+      memoryMb: API_ACCESS.memoryMb,
+      serviceName: 'threat-engine-api',
+      reservedConcurrency: props.environment.apiReservedConcurrency,
+      callsEngines: false,
+      otherWildcardReason:
+        'secretsmanager:ListSecrets (the API health check) supports no resource-level permissions either.',
+    });
+    if (props.environment.corsAllowOrigins.length > 0) {
+      // The app answers CORS itself too (local runtime); keep both lists the same.
+      this.api.fn.addEnvironment('API_CORS_ALLOWED_ORIGINS', props.environment.corsAllowOrigins.join(','));
+    }
+    for (const logicalName of Object.keys(TABLE_NAME_VARIABLES) as TableLogicalName[]) {
+      this.#grantTable(this.api.role, logicalName, 'readWrite');
+    }
+    this.#grantSecrets(this.api.role, 'manage');
+    // ListSecrets (the health check) has no resource-level permissions.
+    this.api.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+    );
+
+    this.all = [...this.tasks.values(), this.terminatedExecution, this.api];
+  }
+
+  /** The function that runs the task with this `${Token}` (throws on an unknown token). */
+  task(token: string): ServiceFunction {
+    const found = this.tasks.get(token as TaskToken);
+    if (!found)
+      throw new Error(`unknown task token ${JSON.stringify(token)}: not in functions/tasks/task-catalog.ts`);
+    return found;
+  }
+
+  /**
+   * Wires what exists only once the workflows and the scheduling exist: the state machine ARNs
+   * and scheduling settings in the environment, and the orchestration and scheduling grants.
+   */
+  connect(connections: WorkflowConnections): void {
+    const stack = Stack.of(this);
+    const stateMachines = [connections.onboarding, connections.validation, connections.scan];
+    const api = this.api;
+    api.fn.addEnvironment('ONBOARDING_STATE_MACHINE_ARN', connections.onboarding.stateMachineArn);
+    api.fn.addEnvironment('VALIDATION_STATE_MACHINE_ARN', connections.validation.stateMachineArn);
+    api.fn.addEnvironment('OIDC_ISSUER', connections.oidcIssuer);
+    api.fn.addEnvironment('OIDC_AUDIENCE', connections.oidcAudience);
+    api.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:ListExecutions', 'states:StartExecution'],
+        resources: stateMachines.map((machine) => machine.stateMachineArn),
+      }),
+    );
+    const executionArns = stateMachines.map((machine) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${machine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    api.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'states:DescribeExecution',
+          'states:GetExecutionHistory',
+          'states:RedriveExecution',
+          'states:StopExecution',
+        ],
+        resources: executionArns,
+      }),
+    );
+    acknowledgeWildcardResources(
+      api.role,
+      executionArns,
+      "Execution names are chosen at run time (one per request or schedule slot); the grant is limited to executions of this stack's three state machines.",
+    );
+
+    const schedulingFunctions = [
+      api,
+      ...[...TASKS, EXECUTION_TERMINATED_TASK]
+        .filter((task) => task.managesSchedules)
+        .map((task) =>
+          task === EXECUTION_TERMINATED_TASK ? this.terminatedExecution : this.task(task.token),
+        ),
+    ];
+    const scheduleArns = [
+      stack.formatArn({
+        service: 'scheduler',
+        resource: 'schedule',
+        resourceName: `${connections.scheduleGroupName}/*`,
+      }),
+    ];
+    for (const { fn, role } of schedulingFunctions) {
+      fn.addEnvironment('SCAN_STATE_MACHINE_ARN', connections.scan.stateMachineArn);
+      fn.addEnvironment('SCHEDULE_GROUP_NAME', connections.scheduleGroupName);
+      fn.addEnvironment('SCHEDULER_ROLE_ARN', connections.schedulerRole.roleArn);
+      fn.addEnvironment('SCHEDULER_DLQ_ARN', connections.schedulerDeadLetterQueueArn);
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: SCHEDULER_ACTIONS, resources: scheduleArns }));
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [connections.schedulerRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
+      );
+      acknowledgeWildcardResources(
+        role,
+        scheduleArns,
+        "One EventBridge Scheduler entry per schedule, named at run time; the grant is limited to the service's own schedule group.",
+      );
+    }
+  }
+
+  #taskFunction(task: TaskDefinition): ServiceFunction {
+    const name = `${pascalCase(task.entry.replace(/\.ts$/, ''))}Function`;
+    const created = this.#function({
+      name,
+      entry: join(PROJECT_ROOT, 'functions', 'tasks', task.entry),
+      description: task.description,
+      timeoutSeconds: task.timeoutSeconds,
+      memoryMb: task.memoryMb,
+      serviceName: 'threat-engine-workflows',
+      reservedConcurrency: this.#props.environment.taskReservedConcurrency,
+      callsEngines: task.callsEngines,
+    });
+    for (const [logicalName, access] of Object.entries(task.tables) as [TableLogicalName, TableAccess][]) {
+      this.#grantTable(created.role, logicalName, access);
+    }
+    if (task.secrets !== 'none') this.#grantSecrets(created.role, task.secrets);
+    if (task.callsProviders) {
+      // AWS iam_role credentials are checked by assuming the customer's role from this
+      // (the platform) account; role names and accounts are the customers', known at run time.
+      const customerRoles = [`arn:${Aws.PARTITION}:iam::*:role/*`];
+      created.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['sts:AssumeRole'],
+          resources: customerRoles,
+          conditions: { Null: { 'sts:ExternalId': 'false' } },
+        }),
+      );
+      acknowledgeWildcardResources(
+        created.role,
+        customerRoles,
+        'Validating an AWS account assumes the role its owner created in their own account (any account, any role name, known only at run time); the statement requires an external id, and the customer role trusts this account only with that id.',
+      );
+    }
+    return created;
+  }
+
+  #function(options: {
+    name: string;
+    entry: string;
+    description: string;
+    timeoutSeconds: number;
+    memoryMb: number;
+    serviceName: string;
+    reservedConcurrency: number | undefined;
+    callsEngines: boolean;
+    /** Why other statements of this role also need Resource "*" (besides X-Ray). */
+    otherWildcardReason?: string;
+  }): ServiceFunction {
+    const { environment, data, keys } = this.#props;
+    const role = new Role(this, `${options.name}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${options.name}: ${options.description}`.slice(0, 1000),
+    });
+    const logGroup = new LogGroup(this, `${options.name}LogGroup`, {
+      retention: environment.logRetentionDays as RetentionDays,
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    const engineUrls = options.callsEngines
+      ? Object.fromEntries(
+          PROVIDER_TYPES.flatMap((provider) => {
+            const url = environment.engineUrls[provider];
+            return url ? [[`${provider.toUpperCase()}_ENGINE_URL`, url]] : [];
+          }),
+        )
+      : {};
+    const fn = new NodejsFunction(this, options.name, {
+      entry: options.entry,
+      handler: 'handler',
+      description: options.description.slice(0, 256),
+      runtime: FUNCTION_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: options.memoryMb,
+      timeout: Duration.seconds(options.timeoutSeconds),
+      role,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      ...(options.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: options.reservedConcurrency }),
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      awsSdkConnectionReuse: false,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        keepNames: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        bundleAwsSDK: false,
+        tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
+        // Bundled CommonJS dependencies may still call require() for Node built-ins.
+        banner:
+          "import { createRequire as threatEngineCreateRequire } from 'node:module'; const require = threatEngineCreateRequire(import.meta.url);",
+      },
+      environment: {
+        ...Object.fromEntries(
+          Object.entries(TABLE_NAME_VARIABLES).map(([logicalName, variable]) => [
+            variable,
+            data.tableNames[logicalName as TableLogicalName],
+          ]),
+        ),
+        SECRETS_MANAGER_PREFIX: environment.secretsPrefix,
+        SECRETS_MANAGER_KMS_KEY_ID: keys.secretsKey.keyArn,
+        PLATFORM_AWS_ACCOUNT_ID: environment.platformAwsAccountId ?? Aws.ACCOUNT_ID,
+        LOG_LEVEL: environment.logLevel,
+        POWERTOOLS_SERVICE_NAME: options.serviceName,
+        POWERTOOLS_LOG_LEVEL: environment.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...engineUrls,
+      },
+    });
+    acknowledgeWildcardResources(
+      role,
+      ['*'],
+      options.otherWildcardReason ? `${X_RAY_REASON} ${options.otherWildcardReason}` : X_RAY_REASON,
+    );
+    return { name: options.name, fn, role };
+  }
+
+  #grantTable(role: IRole, logicalName: TableLogicalName, access: TableAccess): void {
+    const { table, definition } = this.#props.data.tables[logicalName];
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: TABLE_ACTIONS[access], resources: [table.tableArn] }),
+    );
+    if (access === 'write' || definition.globalSecondaryIndexes.length === 0) return;
+    // Each index by name: no `index/*` wildcard.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query', 'dynamodb:Scan'],
+        resources: definition.globalSecondaryIndexes.map(
+          (index) => `${table.tableArn}/index/${index.indexName}`,
+        ),
+      }),
+    );
+  }
+
+  #grantSecrets(role: Role, access: Exclude<SecretAccess, 'none'> | 'manage'): void {
+    const { secretArnPattern, keys } = this.#props;
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: SECRET_ACTIONS[access], resources: [secretArnPattern] }),
+    );
+    acknowledgeWildcardResources(
+      role,
+      [secretArnPattern],
+      'Secrets are created at run time, one per cloud account ({prefix}/account/{account_id}); the grant is limited to that name pattern.',
+    );
+    if (access === 'read') keys.grantSecretsKey(role, 'decrypt');
+    if (access === 'stage' || access === 'manage') keys.grantSecretsKey(role, 'encryptDecrypt');
+  }
+}
+
+function pascalCase(kebab: string): string {
+  return kebab
+    .split('-')
+    .map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`)
+    .join('');
+}

@@ -1,0 +1,81 @@
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface SchedulingProps {
+  readonly namePrefix: string;
+}
+
+/**
+ * Where scan schedules live on AWS: one EventBridge Scheduler group holding one entry per
+ * schedule (created at run time by the scheduling port), the role those entries assume, which
+ * may only start the scan state machine (and report undeliverable runs to the DLQ), and an
+ * encrypted dead-letter queue with an alarm on its depth.
+ */
+export class Scheduling extends Construct {
+  readonly scheduleGroup: ScheduleGroup;
+  readonly scheduleGroupName: string;
+  readonly schedulerRole: Role;
+  readonly deadLetterQueue: Queue;
+  readonly deadLetterQueueAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: SchedulingProps) {
+    super(scope, id);
+    this.scheduleGroupName = `${props.namePrefix}threat-engine-scans`;
+    this.scheduleGroup = new ScheduleGroup(this, 'ScanSchedules', {
+      scheduleGroupName: this.scheduleGroupName,
+    });
+
+    this.schedulerRole = new Role(this, 'SchedulerRole', {
+      description: 'Assumed by EventBridge Scheduler entries of the scan schedule group: starts scans only',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnEquals: {
+          'aws:SourceArn': Stack.of(this).formatArn({
+            service: 'scheduler',
+            resource: 'schedule-group',
+            resourceName: this.scheduleGroupName,
+          }),
+        },
+      }),
+    });
+
+    this.deadLetterQueue = new Queue(this, 'SchedulerDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue of the EventBridge Scheduler entries (set on each schedule at run time, so no redrive policy in this template points at it); a DLQ of a DLQ would only move the same messages.',
+    });
+
+    this.deadLetterQueueAlarm = new Alarm(this, 'SchedulerDeadLetterQueueDepth', {
+      alarmDescription:
+        'EventBridge Scheduler could not start scheduled scans: messages are waiting in the scheduler dead-letter queue.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * The only things scheduler entries may do: start executions of the scan state machine, and
+   * (EventBridge Scheduler delivers dead letters with the schedule's role) send to the DLQ.
+   */
+  allowStartingScans(scan: StateMachine): void {
+    this.schedulerRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [scan.stateMachineArn] }),
+    );
+    this.schedulerRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+  }
+}
