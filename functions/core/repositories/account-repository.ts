@@ -402,6 +402,24 @@ export class AccountRepository {
   }
 
   /**
+   * disabled → pending, so a disabled account can be onboarded again (its onboarding status is
+   * kept: the next submission moves it to in_progress as usual). Any other status: returned as is.
+   */
+  async reopen(accountId: string): Promise<Account> {
+    const updated = await this.table.update(
+      { account_id: accountId },
+      { set: { status: 'pending', updated_at: toIsoUtc(this.clock()) }, remove: ['disabled_at'] },
+      {
+        expression: 'attribute_exists(#id) AND #status = :disabled',
+        names: { '#id': 'account_id', '#status': 'status' },
+        values: { ':disabled': 'disabled' },
+      },
+    );
+    if (updated) return this.parse(updated);
+    return this.require(accountId);
+  }
+
+  /**
    * Takes (or renews) the account's scan lock for `leaseSeconds`: free, expired (ISO-8601 UTC
    * strings compare in time order) or already ours. False on contention, never an exception;
    * NotFoundError only when there is no such account.
@@ -425,6 +443,24 @@ export class AccountRepository {
   }
 
   /** Frees the scan lock if `owner` holds it; true when it did. Idempotent, never steals. */
+  /**
+   * Extends the lease of a lock this owner still holds; false when it no longer does (the run was
+   * cancelled and released it, or the lease ran out and another run took it). Never re-takes it.
+   */
+  async renewScanLock(accountId: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const expiresAt = toIsoUtc(new Date(this.clock().getTime() + Math.max(1, leaseSeconds) * 1000));
+    const updated = await this.table.update(
+      { account_id: accountId },
+      { set: { scan_lock_expires_at: expiresAt } },
+      {
+        expression: 'attribute_exists(#id) AND #owner = :owner',
+        names: { '#id': 'account_id', '#owner': 'scan_lock_owner' },
+        values: { ':owner': owner },
+      },
+    );
+    return updated !== undefined;
+  }
+
   async releaseScanLock(accountId: string, owner: string): Promise<boolean> {
     const updated = await this.table.update(
       { account_id: accountId },

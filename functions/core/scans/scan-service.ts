@@ -277,7 +277,7 @@ export async function pollScan(deps: ScanDependencies, input: EngineStepInput): 
   }
 
   await Promise.all([
-    deps.accounts.acquireScanLock(account.account_id, input.execution_id, deps.settings.lockLeaseSeconds),
+    deps.accounts.renewScanLock(account.account_id, input.execution_id, deps.settings.lockLeaseSeconds),
     deps.executions.recordProgress(input.execution_id, {
       current_step: 'engine_running',
       progress_percent: Math.max(10, Math.min(89, Math.round(status.progress ?? 10))),

@@ -590,6 +590,23 @@ describe('Class: AccountRepository', () => {
       expect([byOther, byOwner, again, next]).toEqual([false, true, false, true]);
     });
 
+    it('renews only a lock the owner still holds, never re-taking a released one', async () => {
+      // Prepare
+      const account = await accounts.create(newAccount());
+      await accounts.acquireScanLock(account.account_id, 'execution-a', 60);
+
+      // Act
+      now += 30_000;
+      const renewed = await accounts.renewScanLock(account.account_id, 'execution-a', 60);
+      const byOther = await accounts.renewScanLock(account.account_id, 'execution-b', 60);
+      await accounts.releaseScanLock(account.account_id, 'execution-a');
+      const afterRelease = await accounts.renewScanLock(account.account_id, 'execution-a', 60);
+
+      // Assess
+      expect([renewed, byOther, afterRelease]).toEqual([true, false, false]);
+      expect((await accounts.get(account.account_id))?.scan_lock_owner ?? undefined).toBeUndefined();
+    });
+
     it('throws a NotFoundError for a missing account instead of returning false', async () => {
       await expect(accounts.acquireScanLock('missing', 'execution-a', 60)).rejects.toBeInstanceOf(
         NotFoundError,
