@@ -11,7 +11,7 @@ export interface LocalHttpServer {
 
 /** Serves the Hono app on loopback (the same app the API Lambda serves behind API Gateway). */
 export async function startHttpServer(
-  app: Hono,
+  app: Pick<Hono, 'fetch'>,
   port: number,
   hostname = '127.0.0.1',
 ): Promise<LocalHttpServer> {

@@ -13,9 +13,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const offline = runtime.config.THREAT_ENGINE_VALIDATE_OFFLINE
+    ? '  credentials are validated OFFLINE (structural checks only; accounts marked validated_offline)\n'
+    : '';
   process.stdout.write(
     `\nThreat engine local runtime is up at ${runtime.url}  (data: ${runtime.dataDirectory})\n` +
-      `  health: ${runtime.url}/api/v1/health\n  press Ctrl-C to stop\n\n`,
+      `  health:      ${runtime.url}/api/v1/health\n` +
+      `  OpenAPI:     ${runtime.url}/api/v1/openapi.json\n` +
+      `  admin token: ${runtime.adminTokenPath}  (platform_admin; use it as Authorization: Bearer <token>)\n` +
+      '  tenant tokens: npm run -s token -- --tenant <tenant_id> --role tenant_admin\n' +
+      offline +
+      '  press Ctrl-C to stop\n\n',
   );
 
   let stopping = false;

@@ -1,23 +1,45 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   createDynamoDbClient,
   LOCAL_ENDPOINT_CREDENTIALS,
   toDocumentClient,
 } from '../functions/adapters/aws/dynamodb-client';
+import { type ApiServices, createApiServices } from '../functions/api/api-services';
+import { type ApiSettings, loadApiSettings } from '../functions/api/api-settings';
 import { createApp } from '../functions/api/app';
 import { type HealthCheck, tablesHealthCheck } from '../functions/api/health';
+import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
+import { WindowRateLimiter } from '../functions/api/rate-limiter';
+import { type Clock, systemClock } from '../functions/core/clock';
 import { loadConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/json-logger';
 import type { Logger } from '../functions/core/logger';
+import type { ProviderValidator } from '../functions/core/ports/provider-validator';
 import type { SecretStore } from '../functions/core/ports/secret-store';
+import { createRepositories, type Repositories } from '../functions/core/repositories/repositories';
+import { scanSettingsFrom } from '../functions/core/scans/scan-settings';
+import { ScheduleService } from '../functions/core/scheduling/schedule-service';
+import type { WorkflowDependencies } from '../functions/core/workflow-dependencies';
+import { engineUrlsFrom } from '../functions/engines/engine-urls';
+import { HttpScanEngine } from '../functions/engines/scan-engine-client';
+import {
+  createProviderValidator,
+  type ProviderValidatorOptions,
+} from '../functions/providers/provider-validator-registry';
+import { PROVIDER_TYPES } from '../schemas/common';
 import type { Config } from '../schemas/config';
 import { type TableNames, tableNamesFrom } from '../schemas/tables';
 import { createMissingTables } from './create-tables';
 import { startLocalDynamoDbServer } from './dynamodb-server';
 import { startHttpServer } from './http-server';
+import { LocalScheduler } from './local-scheduler';
+import type { LocalStepFunctions } from './local-step-functions';
+import { type LocalTokenIssuer, openLocalTokenIssuer } from './local-token-issuer';
 import { LocalVaultSecretStore } from './local-vault-secret-store';
+import { openLocalWorkflows } from './local-workflows';
+import { ScanEngineSimulator } from './scan-engine-simulator';
 
 export interface LocalRuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -25,15 +47,33 @@ export interface LocalRuntimeOptions {
   port?: number;
   logger?: Logger;
   cwd?: string;
+  clock?: Clock;
+  /** Replaces the provider validator built from the configuration (tests script it). */
+  validator?: ProviderValidator;
+  /** Passed to the provider validator (tests point the endpoints at loopback). */
+  validatorOptions?: Pick<ProviderValidatorOptions, 'endpoints' | 'fetch' | 'timeoutMs' | 'stsClientFactory'>;
+  /** Scales Wait states and retry pauses of the workflows (default 1: real time). */
+  workflowTimeScale?: number;
 }
 
 export interface LocalRuntime {
   readonly config: Config;
+  readonly apiSettings: ApiSettings;
   readonly url: string;
   readonly dataDirectory: string;
   readonly tables: TableNames;
   readonly documentClient: DynamoDBDocumentClient;
+  readonly repositories: Repositories;
   readonly secretStore: SecretStore;
+  readonly workflows: LocalStepFunctions;
+  readonly scheduler: LocalScheduler;
+  /** Null when every provider has a configured *_ENGINE_URL. */
+  readonly simulator: ScanEngineSimulator | null;
+  readonly services: ApiServices;
+  /** Signs tokens with the runtime's own key (`npm run token` does the same). */
+  readonly tokens: LocalTokenIssuer;
+  /** Where the platform-admin token was written. */
+  readonly adminTokenPath: string;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -42,13 +82,22 @@ const VERSION = '0.1.0';
 
 /**
  * The embedded runtime's composition root: a real DynamoDB-API server persisted in the data
- * directory, the tables created from their shared definitions, the encrypted vault and the HTTP
- * app. No AWS account, no Docker, no network beyond loopback.
+ * directory (tables created from their shared definitions), the encrypted vault, the scan-engine
+ * simulator (for providers without a *_ENGINE_URL), the provider validators (offline with
+ * THREAT_ENGINE_VALIDATE_OFFLINE), the three workflows on the in-process ASL runtime, the local
+ * scheduler, its own token issuer and the HTTP API. No AWS account, no Docker, no network beyond
+ * loopback (and the providers' endpoints, when validating online).
+ *
+ * Close order: HTTP (no new requests), scheduler (no new scans), workflows (running ones get a
+ * grace period), simulator, DynamoDB.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const config = loadConfig(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
+  const apiSettings = loadApiSettings(env);
   const logger =
     options.logger ?? createJsonLogger({ level: config.LOG_LEVEL, service: 'threat-engine-local' });
+  const clock = options.clock ?? systemClock;
   const dataDirectory = resolve(options.cwd ?? process.cwd(), config.THREAT_ENGINE_DATA_DIR);
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
 
@@ -56,6 +105,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const close = async () => {
     for (const closer of closers.reverse())
       await closer().catch((error) => logger.warn('shutdown step failed', { error }));
+    closers.length = 0;
   };
 
   try {
@@ -71,17 +121,134 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const tables = tableNamesFrom(config);
     const created = await createMissingTables(dynamoClient, tables);
     if (created.length > 0) logger.info('created local tables', { tables: created });
+    const repositories = createRepositories(documentClient, tables, clock);
 
     const secretStore = await LocalVaultSecretStore.open({
       directory: join(dataDirectory, 'vault'),
       prefix: config.SECRETS_MANAGER_PREFIX,
     });
 
+    const configuredEngines = engineUrlsFrom(config);
+    let simulator: ScanEngineSimulator | null = null;
+    if (PROVIDER_TYPES.some((provider) => configuredEngines[provider] === undefined)) {
+      const started = new ScanEngineSimulator({ logger });
+      await started.start();
+      closers.push(() => started.stop());
+      simulator = started;
+    }
+    const engineUrls = Object.fromEntries(
+      PROVIDER_TYPES.map((provider) => [
+        provider,
+        configuredEngines[provider] ?? simulator?.urlFor(provider, config.THREAT_ENGINE_SIMULATOR_MODE),
+      ]),
+    );
+    const engine = new HttpScanEngine({
+      urls: engineUrls,
+      timeoutMs: config.ENGINE_REQUEST_TIMEOUT_SECONDS * 1000,
+      logger,
+    });
+    const validator =
+      options.validator ??
+      createProviderValidator({
+        offline: config.THREAT_ENGINE_VALIDATE_OFFLINE,
+        awsRegion: config.AWS_REGION,
+        logger,
+        clock,
+        ...options.validatorOptions,
+      });
+    if (config.THREAT_ENGINE_VALIDATE_OFFLINE) {
+      logger.warn(
+        'credentials are validated offline: structural checks only, accounts are marked validated offline',
+      );
+    }
+
+    let workflows: LocalStepFunctions | undefined;
+    const orchestrator = () => {
+      if (!workflows) throw new Error('the local workflows are not open yet');
+      return workflows;
+    };
+    const scheduleSettings = { autoPauseAfterFailuresDefault: config.SCHEDULE_AUTO_PAUSE_AFTER_FAILURES };
+    let scheduleService: ScheduleService | undefined;
+    const scheduler = new LocalScheduler({
+      orchestrator,
+      schedules: repositories.schedules,
+      stateFile: join(dataDirectory, 'scheduler', 'state.json'),
+      clock,
+      logger,
+      catchUpWindowMinutes: config.THREAT_ENGINE_CATCH_UP_MINUTES,
+      // Through the service, so a missed one-time schedule ends as it does on AWS.
+      recordMissed: async (scheduleId, count) => {
+        await scheduleService?.recordOutcomeAndAutoPause(scheduleId, 'missed', { count });
+      },
+    });
+
+    const dependencies: WorkflowDependencies = {
+      ...repositories,
+      secretStore,
+      engine,
+      validator,
+      scheduler,
+      clock,
+      logger,
+      settings: scanSettingsFrom(config),
+    };
+    const openedWorkflows = await openLocalWorkflows({
+      directory: join(dataDirectory, 'workflows'),
+      region: config.AWS_REGION,
+      dependencies,
+      logger,
+      clock,
+      ...(options.workflowTimeScale !== undefined ? { timeScale: options.workflowTimeScale } : {}),
+    });
+    workflows = openedWorkflows;
+    closers.push(() => openedWorkflows.close());
+
+    scheduleService = new ScheduleService({
+      schedules: repositories.schedules,
+      accounts: repositories.accounts,
+      executions: repositories.executions,
+      scheduler,
+      orchestrator: openedWorkflows,
+      clock,
+      logger,
+      settings: scheduleSettings,
+    });
+    await scheduler.start();
+    closers.push(() => scheduler.close());
+
+    const tokens = await openLocalTokenIssuer({ dataDirectory, clock });
+    const adminTokenPath = await tokens.writeAdminToken();
+
+    const services = createApiServices({
+      repositories,
+      secretStore,
+      orchestrator: openedWorkflows,
+      executionArnFor: (workflow, name) => openedWorkflows.executionArnFor(workflow, name),
+      scheduler,
+      scheduleService,
+      tokenVerifier: tokens.verifier,
+      rateLimiter: new WindowRateLimiter({
+        claims: repositories.claims,
+        limit: apiSettings.API_VALIDATION_RATE_LIMIT,
+        windowSeconds: apiSettings.API_VALIDATION_RATE_WINDOW_SECONDS,
+        clock,
+      }),
+      idempotencyStore: new ClaimsIdempotencyStore({
+        claims: repositories.claims,
+        ttlSeconds: apiSettings.API_IDEMPOTENCY_TTL_SECONDS,
+        clock,
+        logger,
+      }),
+      platformAwsAccountId: config.PLATFORM_AWS_ACCOUNT_ID,
+      settings: apiSettings,
+      clock,
+      logger,
+    });
     const healthChecks: HealthCheck[] = [
       tablesHealthCheck(documentClient, tables),
       { name: 'secret_store', check: () => secretStore.checkHealth() },
     ];
-    const app = createApp({ logger, healthChecks, target: 'local', version: VERSION });
+    const app = createApp({ logger, healthChecks, target: 'local', version: VERSION, services });
     const http = await startHttpServer(app, options.port ?? config.PORT);
     closers.push(() => http.close());
 
@@ -89,8 +256,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       url: http.url,
       data_directory: dataDirectory,
       dynamodb_endpoint: dynamo.endpoint,
+      simulator: simulator?.url ?? null,
+      validate_offline: config.THREAT_ENGINE_VALIDATE_OFFLINE,
+      admin_token_file: adminTokenPath,
     });
-    return { config, url: http.url, dataDirectory, tables, documentClient, secretStore, logger, close };
+    return {
+      config,
+      apiSettings,
+      url: http.url,
+      dataDirectory,
+      tables,
+      documentClient,
+      repositories,
+      secretStore,
+      workflows: openedWorkflows,
+      scheduler,
+      simulator,
+      services,
+      tokens,
+      adminTokenPath,
+      logger,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

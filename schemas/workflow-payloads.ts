@@ -27,7 +27,13 @@ export const ClaimScanInputSchema = z.object({
 });
 export type ClaimScanInput = z.infer<typeof ClaimScanInputSchema>;
 
-export const ClaimOutcomeSchema = z.enum(['claimed', 'duplicate', 'skipped_overlap', 'account_not_active', 'schedule_not_active']);
+export const ClaimOutcomeSchema = z.enum([
+  'claimed',
+  'duplicate',
+  'skipped_overlap',
+  'account_not_active',
+  'schedule_not_active',
+]);
 export type ClaimOutcome = z.infer<typeof ClaimOutcomeSchema>;
 
 export const ClaimScanOutputSchema = z.object({
@@ -79,7 +85,9 @@ export const EngineStepInputSchema = z.object({
 });
 export type EngineStepInput = z.infer<typeof EngineStepInputSchema>;
 
-export const CaughtFailureSchema = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).nullish();
+export const CaughtFailureSchema = z
+  .object({ Error: z.string().optional(), Cause: z.string().optional() })
+  .nullish();
 
 export const FailScanInputSchema = z.object({
   request: z
@@ -114,7 +122,10 @@ export const VerifyStagedCredentialsInputSchema = z.object({
   secret_version_id: z.string().min(1),
 });
 
-export const PromoteCredentialsInputSchema = z.object({ account_id: IdSchema, secret_version_id: z.string().min(1) });
+export const PromoteCredentialsInputSchema = z.object({
+  account_id: IdSchema,
+  secret_version_id: z.string().min(1),
+});
 
 export const CompleteOnboardingInputSchema = z.object({
   account_id: IdSchema,
@@ -142,7 +153,10 @@ export const ValidationRequestSchema = z.object({
   triggered_by: TriggeredBySchema.default('api'),
 });
 
-export const RecordValidationFailureInputSchema = z.object({ account_id: IdSchema, failure: CaughtFailureSchema });
+export const RecordValidationFailureInputSchema = z.object({
+  account_id: IdSchema,
+  failure: CaughtFailureSchema,
+});
 
 const TerminatedStatusSchema = z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']);
 const WorkflowNameSchema = z.enum(['onboarding', 'validation', 'scan']);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
@@ -19,7 +20,22 @@ export interface Caller {
   role: Role;
 }
 
-export type ApiEnv = { Variables: { caller: Caller; requestId: string } };
+export type ApiEnv = {
+  Variables: {
+    caller: Caller;
+    requestId: string;
+    /**
+     * Set when the request carries an Idempotency-Key: a token derived from (tenant, key, request)
+     * that core services use as their own request token, so a retry creates nothing twice.
+     */
+    idempotencyToken: string | undefined;
+  };
+};
+
+/** The request token core services de-duplicate on: the idempotency token, else a fresh one. */
+export function requestTokenOf(context: Context<ApiEnv>): string {
+  return context.get('idempotencyToken') ?? randomUUID();
+}
 
 /** What each role may do, from least to most. */
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, tenant_admin: 2, platform_admin: 3 };
@@ -49,27 +65,58 @@ export function tenantScope(caller: Caller, requested?: string | null, entity = 
   return caller.tenantId;
 }
 
+/**
+ * The scope of a lookup by id: a tenant-scoped caller sees its own tenant only (a different
+ * `tenant_id` is 404); a platform admin sees the tenant it names, or every tenant (null).
+ */
+export function lookupScope(caller: Caller, requested?: string | null, entity = 'tenant'): string | null {
+  if (caller.role === 'platform_admin') return requested || null;
+  return tenantScope(caller, requested, entity);
+}
+
 /** Whether a record of `tenantId` is visible to the caller (use it to answer 404 otherwise). */
 export function canSee(caller: Caller, tenantId: string | undefined | null): boolean {
   return caller.role === 'platform_admin' || (tenantId != null && tenantId === caller.tenantId);
 }
 
-function issuesOf(error: z.ZodError, prefix = '') {
-  return error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || prefix || '(body)',
-    message: issue.message,
-  }));
+/** One issue per problem, each naming its field; unknown fields are named one by one (never their values). */
+function issuesOf(error: z.ZodError, rootField: string) {
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        field: path ? `${path}.${key}` : key,
+        message: 'is not a known field',
+      }));
+    }
+    return [{ field: path || rootField, message: issue.message }];
+  });
 }
 
-export function parseWith<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.infer<Schema> {
+/**
+ * Parses `value`; a mismatch is a ValidationError naming each field. `what` names the value: a
+ * field name for a single value (a path parameter such as `account_id`), or `request body` / `query`.
+ */
+export function parseWith<Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+  what: string,
+): z.infer<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = issuesOf(result.error);
-  throw new ValidationError(`invalid ${what}: ${issues.map((issue) => issue.field).join(', ')}`, issues);
+  const rootField = what === 'request body' ? '(body)' : what === 'query' ? '(query)' : what;
+  const issues = issuesOf(result.error, rootField);
+  throw new ValidationError(
+    `invalid ${what}: ${[...new Set(issues.map((issue) => issue.field))].join(', ')}`,
+    issues,
+  );
 }
 
 /** Parses a JSON body: the content type must be JSON and the body must parse and match. */
-export async function parseJsonBody<Schema extends z.ZodType>(context: Context, schema: Schema): Promise<z.infer<Schema>> {
+export async function parseJsonBody<Schema extends z.ZodType>(
+  context: Context,
+  schema: Schema,
+): Promise<z.infer<Schema>> {
   const type = context.req.header('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new ValidationError('the request body must be JSON', [
@@ -80,9 +127,34 @@ export async function parseJsonBody<Schema extends z.ZodType>(context: Context, 
   try {
     body = await context.req.json();
   } catch {
-    throw new ValidationError('the request body is not valid JSON', [{ field: '(body)', message: 'must be valid JSON' }]);
+    throw new ValidationError('the request body is not valid JSON', [
+      { field: '(body)', message: 'must be valid JSON' },
+    ]);
+  }
+  if (nestingDepth(body) > MAX_JSON_DEPTH) {
+    throw new ValidationError(`the request body is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`, [
+      { field: '(body)', message: `must be nested at most ${MAX_JSON_DEPTH} levels deep` },
+    ]);
   }
   return parseWith(schema, body, 'request body');
+}
+
+/** Deeper JSON than this is refused before any schema sees it. */
+export const MAX_JSON_DEPTH = 20;
+
+/** How deeply arrays and objects nest in a parsed JSON value (iterative: no stack to exhaust). */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(current)) stack.push([child, level]);
+  }
+  return deepest;
 }
 
 export function parseQuery<Schema extends z.ZodType>(context: Context, schema: Schema): z.infer<Schema> {

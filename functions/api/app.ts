@@ -1,7 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import type { Logger } from '../core/logger';
+import type { ApiEnv } from './api-context';
+import type { ApiServices } from './api-services';
+import { authenticate } from './authenticate';
 import { errorBody, respondWithError } from './error-response';
 import { type HealthCheck, runHealthChecks } from './health';
+import { idempotency } from './idempotency';
+import { buildOpenApiDocument, registerRoute } from './openapi';
+import { accountRoutes } from './routes/accounts';
+import { executionRoutes } from './routes/executions';
+import { onboardingRoutes } from './routes/onboarding';
+import { scanResultRoutes } from './routes/scan-results';
+import { scheduleRoutes } from './routes/schedules';
+import { tenantRoutes } from './routes/tenants';
 
 export interface ApiDependencies {
   logger: Logger;
@@ -9,15 +23,110 @@ export interface ApiDependencies {
   /** Shown by `GET /`; e.g. 'local' or 'aws'. */
   target: string;
   version: string;
+  services: ApiServices;
 }
+
+export const API_PREFIX = '/api/v1';
+
+/** The route modules mounted under /api/v1, in order. */
+const ROUTE_MODULES = [
+  tenantRoutes,
+  onboardingRoutes,
+  accountRoutes,
+  scheduleRoutes,
+  executionRoutes,
+  scanResultRoutes,
+] as const;
+
+registerRoute({
+  method: 'get',
+  path: '/health',
+  summary: 'Health of the table server and the secret store (no authentication)',
+  tags: ['health'],
+  roles: 'public',
+});
+registerRoute({
+  method: 'get',
+  path: '/openapi.json',
+  summary: 'This document (no authentication)',
+  tags: ['health'],
+  roles: 'public',
+});
+
+const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\s*(;|$)/i;
 
 /**
  * The HTTP application, served by the local runtime (node server) and by the API Lambda behind
- * API Gateway. Routes call core services; they never know which target they run on.
+ * API Gateway. Cross-cutting rules live here, in this order: request id and safe headers, CORS
+ * (an explicit allow-list, none by default), body size (413), authentication (401), JSON content
+ * type (415), Idempotency-Key; then the route modules, which call core services.
  */
-export function createApp(dependencies: ApiDependencies): Hono {
-  const app = new Hono();
-  const { logger } = dependencies;
+export function createApp(dependencies: ApiDependencies): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { logger, services } = dependencies;
+  const { settings } = services;
+
+  app.use('*', async (context, next) => {
+    const requestId = randomUUID();
+    context.set('requestId', requestId);
+    context.header('X-Request-Id', requestId);
+    context.header('X-Content-Type-Options', 'nosniff');
+    context.header('Cache-Control', 'no-store');
+    await next();
+  });
+
+  if (settings.API_CORS_ALLOWED_ORIGINS.length > 0) {
+    app.use(
+      '*',
+      cors({
+        origin: [...settings.API_CORS_ALLOWED_ORIGINS],
+        allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+        exposeHeaders: ['Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: settings.API_MAX_BODY_BYTES,
+      onError: (context) =>
+        context.json(
+          errorBody(
+            413,
+            'payload_too_large',
+            `the request body is larger than ${settings.API_MAX_BODY_BYTES} bytes`,
+            [{ field: '(body)', message: `must be at most ${settings.API_MAX_BODY_BYTES} bytes` }],
+          ),
+          413,
+        ),
+    }),
+  );
+
+  app.use('*', authenticate(services));
+
+  app.use('*', async (context, next) => {
+    const method = context.req.method;
+    const hasBody =
+      (context.req.header('content-length') ?? '0') !== '0' ||
+      context.req.header('transfer-encoding') !== undefined;
+    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && hasBody) {
+      const type = context.req.header('content-type') ?? '';
+      if (!JSON_CONTENT_TYPE.test(type)) {
+        return context.json(
+          errorBody(415, 'unsupported_media_type', 'the request body must be JSON', [
+            { field: 'content-type', message: 'must be application/json' },
+          ]),
+          415,
+        );
+      }
+    }
+    await next();
+  });
+
+  app.use('*', idempotency(services));
 
   const health = async () => {
     const report = await runHealthChecks(dependencies.healthChecks);
@@ -45,14 +154,26 @@ export function createApp(dependencies: ApiDependencies): Hono {
     );
   });
 
-  app.get('/api/v1/health', async (context) => {
+  app.get(`${API_PREFIX}/health`, async (context) => {
     const report = await health();
     return context.json(report, report.status === 'ok' ? 200 : 503);
   });
 
+  let openApiDocument: Record<string, unknown> | undefined;
+  app.get(`${API_PREFIX}/openapi.json`, (context) => {
+    openApiDocument ??= buildOpenApiDocument({ version: dependencies.version });
+    return context.json(openApiDocument);
+  });
+
+  for (const routes of ROUTE_MODULES) app.route(API_PREFIX, routes(services));
+
   app.notFound((context) =>
     context.json(
-      errorBody(404, 'route_not_found', `no route for ${context.req.method} ${context.req.path}`),
+      errorBody(
+        404,
+        'route_not_found',
+        `no route for ${context.req.method} ${context.req.path.slice(0, 200)}`,
+      ),
       404,
     ),
   );

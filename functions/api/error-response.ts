@@ -1,6 +1,14 @@
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, type ErrorCode, type FieldIssue } from '../core/errors';
+import {
+  ConflictError,
+  DomainError,
+  type ErrorCode,
+  type FieldIssue,
+  RateLimitedError,
+  UnauthenticatedError,
+} from '../core/errors';
 import type { Logger } from '../core/logger';
 
 /** The one error shape every endpoint answers with (`detail` kept for legacy clients). */
@@ -35,13 +43,35 @@ export function errorBody(
   return { status, code, message, details, detail: message };
 }
 
-/** Maps a thrown error to a response: typed errors keep their message, anything else is a bare 500. */
+function detailsOf(error: DomainError): FieldIssue[] {
+  if ('issues' in error && Array.isArray(error.issues)) return error.issues as FieldIssue[];
+  if (error instanceof ConflictError && error.field) return [{ field: error.field, message: error.message }];
+  return [];
+}
+
+/**
+ * Maps a thrown error to a response: typed client errors keep their message and field details;
+ * server-side failures (5xx) answer a fixed message without details: the reason stays in the log.
+ */
 export function respondWithError(context: Context, error: unknown, logger: Logger): Response {
   if (error instanceof DomainError && error.code !== 'configuration_invalid') {
     const status = STATUS_BY_CODE[error.code];
-    const details = 'issues' in error && Array.isArray(error.issues) ? (error.issues as FieldIssue[]) : [];
-    if (status >= 500) logger.warn('request failed on a dependency', { code: error.code, error });
-    return context.json(errorBody(status, error.code, error.message, details), status);
+    if (status >= 500) {
+      logger.warn('request failed on a dependency', { path: context.req.path, code: error.code, error });
+      context.header('Retry-After', '5');
+      return context.json(
+        errorBody(status, error.code, 'a service this request depends on is unavailable; retry later'),
+        status,
+      );
+    }
+    if (error instanceof RateLimitedError) context.header('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof UnauthenticatedError)
+      context.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+    return context.json(errorBody(status, error.code, error.message, detailsOf(error)), status);
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    const status = error.status as ContentfulStatusCode;
+    return context.json(errorBody(status, 'bad_request', 'the request could not be read'), status);
   }
   logger.error('unhandled error while serving a request', { path: context.req.path, error });
   return context.json(errorBody(500, 'internal_error', 'the server failed to handle this request'), 500);

@@ -51,7 +51,9 @@ export function describeFailure(failure: CaughtFailure | undefined | null): Reco
   const known = CODE_BY_ERROR_NAME[errorName];
   const errorCode = reason?.[1] ?? known ?? 'internal_error';
   const safeMessage =
-    known || reason ? message.replace(/^\[[a-z_]+\]\s*/, '') : 'the task failed unexpectedly; see the execution history';
+    known || reason
+      ? message.replace(/^\[[a-z_]+\]\s*/, '')
+      : 'the task failed unexpectedly; see the execution history';
   return {
     error_code: errorCode,
     error_message: (safeMessage || errorName).slice(0, MAX_MESSAGE),

@@ -1,10 +1,10 @@
+import type { ExecutionStatus } from '../../schemas/execution';
 import {
   type ExecutionTerminated,
   OnboardingRequestSchema,
   ScanRequestSchema,
   ValidationRequestSchema,
 } from '../../schemas/workflow-payloads';
-import type { ExecutionStatus } from '../../schemas/execution';
 import { deterministicId } from './ids';
 import { failOnboarding, recordValidationFailure } from './onboarding/onboarding-service';
 import { executionIdFor, recordScanFailure } from './scans/scan-service';
@@ -37,9 +37,15 @@ export async function recordTerminatedExecution(
       ? describeFailure({ Error: event.error, Cause: event.cause ?? '' })
       : {
           error_code: CODE[event.status],
-          error_message: event.cause?.slice(0, 300) || `the workflow execution ended ${event.status.toLowerCase().replace('_', ' ')}`,
+          error_message:
+            event.cause?.slice(0, 300) ||
+            `the workflow execution ended ${event.status.toLowerCase().replace('_', ' ')}`,
         };
-  const log = deps.logger.child({ workflow: event.workflow, workflow_execution_name: event.name, status: event.status });
+  const log = deps.logger.child({
+    workflow: event.workflow,
+    workflow_execution_name: event.name,
+    status: event.status,
+  });
 
   if (event.workflow === 'scan') {
     const request = ScanRequestSchema.safeParse(event.input);
@@ -67,7 +73,10 @@ export async function recordTerminatedExecution(
     const request = OnboardingRequestSchema.safeParse(event.input);
     if (!request.success) return { recorded: false };
     const account = await deps.accounts.get(request.data.account_id);
-    if (account?.onboarding_status !== 'in_progress' || account.onboarding_id !== request.data.onboarding_id) {
+    if (
+      account?.onboarding_status !== 'in_progress' ||
+      account.onboarding_id !== request.data.onboarding_id
+    ) {
       return { recorded: false };
     }
     await failOnboarding(deps, {

@@ -27,8 +27,10 @@ export interface TaskDefinition {
   readonly managesSchedules: boolean;
 }
 
-const task = (definition: Omit<TaskDefinition, 'memoryMb' | 'callsEngines' | 'callsProviders' | 'managesSchedules'> &
-  Partial<TaskDefinition>): TaskDefinition => ({
+const task = (
+  definition: Omit<TaskDefinition, 'memoryMb' | 'callsEngines' | 'callsProviders' | 'managesSchedules'> &
+    Partial<TaskDefinition>,
+): TaskDefinition => ({
   memoryMb: 256,
   callsEngines: false,
   callsProviders: false,
@@ -77,7 +79,12 @@ export const TASKS = [
     entry: 'complete-scan.ts',
     description: 'Record a finished scan and release the account lock',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite', scanResults: 'readWrite' },
+    tables: {
+      accounts: 'readWrite',
+      schedules: 'readWrite',
+      executions: 'readWrite',
+      scanResults: 'readWrite',
+    },
     secrets: 'none',
   }),
   task({
@@ -85,7 +92,12 @@ export const TASKS = [
     entry: 'fail-scan.ts',
     description: 'Record a failed scan and release the account lock',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite', scanResults: 'readWrite' },
+    tables: {
+      accounts: 'readWrite',
+      schedules: 'readWrite',
+      executions: 'readWrite',
+      scanResults: 'readWrite',
+    },
     secrets: 'none',
   }),
   task({
@@ -151,7 +163,12 @@ export const EXECUTION_TERMINATED_TASK = task({
   entry: 'record-terminated-execution.ts',
   description: 'Record executions that timed out, were aborted or failed unrecorded',
   timeoutSeconds: 25,
-  tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite', scanResults: 'readWrite' },
+  tables: {
+    accounts: 'readWrite',
+    schedules: 'readWrite',
+    executions: 'readWrite',
+    scanResults: 'readWrite',
+  },
   secrets: 'promote',
   callsEngines: true,
 });

@@ -9,7 +9,7 @@ import { createPromoteCredentialsTask } from './promote-credentials';
 import { createRecordTerminatedExecutionTask } from './record-terminated-execution';
 import { createRecordValidationFailureTask } from './record-validation-failure';
 import { createStartScanTask } from './start-scan';
-import { EXECUTION_TERMINATED_TASK, type TaskToken } from './task-catalog';
+import type { EXECUTION_TERMINATED_TASK, TaskToken } from './task-catalog';
 import type { TaskFactory } from './task-input';
 import { createVerifyStagedCredentialsTask } from './verify-staged-credentials';
 import { createVerifyStoredCredentialsTask } from './verify-stored-credentials';

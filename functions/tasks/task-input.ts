@@ -13,5 +13,8 @@ export function parseTaskInput<Schema extends z.ZodType>(schema: Schema, input: 
     field: issue.path.map(String).join('.') || '(input)',
     message: issue.message,
   }));
-  throw new ValidationError(`invalid task input: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}`, issues);
+  throw new ValidationError(
+    `invalid task input: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}`,
+    issues,
+  );
 }

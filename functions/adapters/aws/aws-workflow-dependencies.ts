@@ -5,9 +5,9 @@ import { tableNamesFrom } from '../../../schemas/tables';
 import { systemClock } from '../../core/clock';
 import { ConfigurationError } from '../../core/errors';
 import { createJsonLogger } from '../../core/json-logger';
+import type { SchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { scanSettingsFrom } from '../../core/scans/scan-settings';
-import type { SchedulerPort } from '../../core/ports/scheduler';
 import type { WorkflowDependencies } from '../../core/workflow-dependencies';
 import { engineUrlsFrom } from '../../engines/engine-urls';
 import { HttpScanEngine } from '../../engines/scan-engine-client';
@@ -23,7 +23,11 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
     service: process.env.POWERTOOLS_SERVICE_NAME ?? 'threat-engine-tasks',
   });
   const clock = systemClock;
-  const repositories = createRepositories(createDocumentClient({ region: config.AWS_REGION }), tableNamesFrom(config), clock);
+  const repositories = createRepositories(
+    createDocumentClient({ region: config.AWS_REGION }),
+    tableNamesFrom(config),
+    clock,
+  );
   return {
     ...repositories,
     secretStore: new SecretsManagerSecretStore({
@@ -49,9 +53,15 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
 export function awsScheduler(config: Config): EventBridgeScheduler {
   const { SCAN_STATE_MACHINE_ARN, SCHEDULER_ROLE_ARN } = config;
   if (!SCAN_STATE_MACHINE_ARN || !SCHEDULER_ROLE_ARN) {
-    throw new ConfigurationError('SCAN_STATE_MACHINE_ARN and SCHEDULER_ROLE_ARN must be set to manage schedules', [
-      { field: SCAN_STATE_MACHINE_ARN ? 'SCHEDULER_ROLE_ARN' : 'SCAN_STATE_MACHINE_ARN', message: 'expected an ARN' },
-    ]);
+    throw new ConfigurationError(
+      'SCAN_STATE_MACHINE_ARN and SCHEDULER_ROLE_ARN must be set to manage schedules',
+      [
+        {
+          field: SCAN_STATE_MACHINE_ARN ? 'SCHEDULER_ROLE_ARN' : 'SCAN_STATE_MACHINE_ARN',
+          message: 'expected an ARN',
+        },
+      ],
+    );
   }
   return new EventBridgeScheduler({
     client: new SchedulerClient({ region: config.AWS_REGION }),

@@ -84,6 +84,25 @@ export class ClaimRepository {
     throw new ConflictError(`claim ${claimId} kept changing hands; try again`, 'claim_id');
   }
 
+  /**
+   * Adds 1 to the counter `counterId` (created at 0 when missing) with one atomic ADD and returns
+   * the new count: a fixed-window rate limit keys it by window (`rate#<scope>#<window start>`) and
+   * lets the table's TTL remove it after `expiresAt`. Counters are not claims (no owner).
+   */
+  async increment(counterId: string, options: ClaimOptions = {}): Promise<number> {
+    const updated = await this.table.update(
+      { claim_id: counterId },
+      {
+        add: { count: 1 },
+        ...(options.expiresAt
+          ? { set: { expires_at_epoch: Math.floor(options.expiresAt.getTime() / 1000) } }
+          : {}),
+      },
+    );
+    const count = updated?.count;
+    return typeof count === 'number' ? count : 1;
+  }
+
   async get(claimId: string): Promise<Claim | undefined> {
     const item = await this.table.get({ claim_id: claimId });
     return item ? parseStored(ClaimSchema, item, 'claim', 'claim_id') : undefined;

@@ -8,6 +8,9 @@ declare module 'asl-validator' {
     checkPaths?: boolean;
     checkArn?: boolean;
   }
-  function validator(definition: unknown, options?: ValidatorOptions): { isValid: boolean; errors: ValidationError[] };
+  function validator(
+    definition: unknown,
+    options?: ValidatorOptions,
+  ): { isValid: boolean; errors: ValidationError[] };
   export = validator;
 }

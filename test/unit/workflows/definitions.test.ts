@@ -16,7 +16,10 @@ function allStates(definition: Definition): [string, State][] {
 /** What the CDK app does: every `${Token}` becomes a Lambda ARN. */
 function substituted(definition: Definition): unknown {
   return JSON.parse(
-    JSON.stringify(definition).replace(/\$\{(\w+)\}/g, (_, token) => `arn:aws:lambda:ap-south-1:111111111111:function:${token}`),
+    JSON.stringify(definition).replace(
+      /\$\{(\w+)\}/g,
+      (_, token) => `arn:aws:lambda:ap-south-1:111111111111:function:${token}`,
+    ),
   );
 }
 
@@ -43,7 +46,11 @@ describe.each(definitions)('Workflow definition: %s', (_name, definition) => {
     (_stateName, state) => {
       expect(typeof state.Comment).toBe('string');
       expect(state.TimeoutSeconds).toBeGreaterThan(0);
-      const retries = state.Retry as Array<{ ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }>;
+      const retries = state.Retry as Array<{
+        ErrorEquals: string[];
+        BackoffRate: number;
+        MaxAttempts: number;
+      }>;
       expect(retries.length).toBeGreaterThan(0);
       for (const retry of retries) {
         expect(retry.BackoffRate).toBeGreaterThanOrEqual(2);

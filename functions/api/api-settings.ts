@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { ConfigurationError } from '../core/errors';
+
+/**
+ * The HTTP API's own settings, read once from the environment next to the service configuration
+ * (schemas/config.ts). Kept here because only the API reads them; every value has a safe default
+ * (no CORS origin, 64 KiB bodies, 10 validation calls per tenant per minute).
+ */
+
+const positiveInt = (what: string, min: number, max: number) =>
+  z.coerce
+    .number({ message: `expected ${what}` })
+    .int(`expected a whole number of ${what}`)
+    .min(min, `expected at least ${min}`)
+    .max(max, `expected at most ${max}`);
+
+const CLAIM_NAME = /^[A-Za-z0-9_:.-]{1,64}$/;
+
+const claimNames = (fallback: string) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(CLAIM_NAME, 'expected claim names of A-Z a-z 0-9 _ : . -'))
+        .min(1, 'expected at least one claim name'),
+    )
+    .default(fallback.split(','));
+
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+export const ApiSettingsSchema = z.object({
+  /** Comma-separated origins allowed by CORS (scheme://host[:port]); empty: no CORS headers at all. */
+  API_CORS_ALLOWED_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(ORIGIN, 'expected origins such as https://console.example.com (never *)')))
+    .default([]),
+  /** Largest accepted request body; larger ones get 413. */
+  API_MAX_BODY_BYTES: positiveInt('bytes', 1024, 1024 * 1024).default(64 * 1024),
+  /** Validation calls (validate, validate-json, credentials POST, credentials/validate) per tenant per window. */
+  API_VALIDATION_RATE_LIMIT: positiveInt('requests', 1, 100_000).default(10),
+  API_VALIDATION_RATE_WINDOW_SECONDS: positiveInt('seconds', 1, 86_400).default(60),
+  /** How long an Idempotency-Key is remembered. */
+  API_IDEMPOTENCY_TTL_SECONDS: positiveInt('seconds', 60, 7 * 86_400).default(24 * 3600),
+  /** Token claims holding the tenant id and the role, first present wins (Cognito prefixes custom ones). */
+  AUTH_TENANT_CLAIMS: claimNames('tenant_id,custom:tenant_id'),
+  AUTH_ROLE_CLAIMS: claimNames('role,custom:role'),
+  /**
+   * The OIDC issuer and the accepted audiences (comma-separated) of API Gateway's JWT authorizer
+   * (set by the CDK app). When set, the API checks `iss` / `aud` again (defence in depth).
+   */
+  OIDC_ISSUER: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((audience) => audience.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+});
+
+export type ApiSettings = z.infer<typeof ApiSettingsSchema>;
+
+export const DEFAULT_API_SETTINGS: ApiSettings = ApiSettingsSchema.parse({});
+
+/** Parses the API settings; a malformed value stops start-up naming the variable. */
+export function loadApiSettings(env: Record<string, string | undefined> = process.env): ApiSettings {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(
+      ([name, value]) => value !== undefined && value !== '' && name in ApiSettingsSchema.shape,
+    ),
+  );
+  const result = ApiSettingsSchema.safeParse(present);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    field: String(issue.path[0] ?? '(environment)'),
+    message: issue.message,
+  }));
+  throw new ConfigurationError(
+    `invalid API configuration: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
+    issues,
+  );
+}

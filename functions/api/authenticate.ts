@@ -1,0 +1,46 @@
+import type { MiddlewareHandler } from 'hono';
+import { ForbiddenError, UnauthenticatedError } from '../core/errors';
+import type { ApiEnv } from './api-context';
+import type { ApiServices } from './api-services';
+
+/** The only routes served without a bearer token. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'GET /',
+  'GET /api/v1/health',
+  'GET /api/v1/openapi.json',
+]);
+
+/** What hono/aws-lambda hands the app as bindings: the API Gateway (payload v2) event. */
+interface LambdaBindings {
+  event?: { requestContext?: { authorizer?: { jwt?: { claims?: Record<string, unknown> } } } };
+}
+
+/**
+ * Every route but the public ones needs `Authorization: Bearer <JWT>`: the token verifier turns it
+ * into the caller (tenant, role), kept as `c.get('caller')`. A tenant-scoped caller whose tenant
+ * is disabled or gone is refused here, once for every route.
+ */
+export function authenticate(services: ApiServices): MiddlewareHandler<ApiEnv> {
+  return async (context, next) => {
+    const method = context.req.method === 'HEAD' ? 'GET' : context.req.method;
+    if (PUBLIC_ROUTES.has(`${method} ${context.req.path}`)) return next();
+
+    const header = context.req.header('authorization');
+    if (!header)
+      throw new UnauthenticatedError('this endpoint needs an Authorization: Bearer <token> header');
+    const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+    if (!match?.[1]) throw new UnauthenticatedError('the Authorization header must be Bearer <token>');
+    const bindings = context.env as LambdaBindings | undefined;
+    const caller = await services.tokenVerifier.verify({
+      token: match[1],
+      authorizerClaims: bindings?.event?.requestContext?.authorizer?.jwt?.claims,
+    });
+    if (caller.tenantId !== null) {
+      const tenant = await services.repositories.tenants.get(caller.tenantId);
+      if (!tenant) throw new ForbiddenError(`the token's tenant ${caller.tenantId} does not exist`);
+      if (tenant.status === 'disabled') throw new ForbiddenError(`tenant ${caller.tenantId} is disabled`);
+    }
+    context.set('caller', caller);
+    await next();
+  };
+}

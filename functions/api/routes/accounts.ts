@@ -1,0 +1,137 @@
+import { Hono } from 'hono';
+import { IdSchema } from '../../../schemas/common';
+import { ValidationError } from '../../core/errors';
+import { executionStatusUrl, submissionAccepted } from '../account-view';
+import {
+  type ApiEnv,
+  lookupScope,
+  parseJsonBody,
+  parseQuery,
+  parseWith,
+  requestTokenOf,
+  requireRole,
+} from '../api-context';
+import {
+  AccountListQuerySchema,
+  CredentialsBodySchema,
+  CredentialsDeletedSchema,
+  SubmissionAcceptedSchema,
+  ValidationStartedSchema,
+} from '../api-schemas';
+import type { ApiServices } from '../api-services';
+import { registerRoute, rolesFrom } from '../openapi';
+import { consumeValidationBudget } from '../validation-budget';
+
+const TAGS = ['credentials'];
+const ACCOUNT_PARAMS = { account_id: IdSchema };
+const TenantQuerySchema = AccountListQuerySchema.pick({ tenant_id: true });
+
+registerRoute({
+  method: 'post',
+  path: '/accounts/:account_id/credentials',
+  summary: 'Replace the credentials of an account (validated by the onboarding workflow before use)',
+  description:
+    'Write-only: no response ever contains credentials. Answers 202 with the onboarding execution.',
+  tags: TAGS,
+  roles: rolesFrom('tenant_admin'),
+  params: ACCOUNT_PARAMS,
+  query: TenantQuerySchema,
+  request: CredentialsBodySchema,
+  response: SubmissionAcceptedSchema,
+  status: 202,
+  idempotent: true,
+  rateLimited: true,
+});
+registerRoute({
+  method: 'get',
+  path: '/accounts/:account_id/credentials/validate',
+  summary: "Start the validation workflow on the account's current credentials",
+  tags: TAGS,
+  roles: rolesFrom('operator'),
+  params: ACCOUNT_PARAMS,
+  query: TenantQuerySchema,
+  response: ValidationStartedSchema,
+  status: 202,
+  rateLimited: true,
+});
+registerRoute({
+  method: 'delete',
+  path: '/accounts/:account_id/credentials',
+  summary: "Schedule the deletion of the account's credentials (7-day recovery window)",
+  tags: TAGS,
+  roles: rolesFrom('tenant_admin'),
+  params: ACCOUNT_PARAMS,
+  query: TenantQuerySchema,
+  response: CredentialsDeletedSchema,
+});
+
+/** Credentials of an onboarded account (legacy paths). */
+export function accountRoutes(services: ApiServices): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const accounts = services.accountService;
+
+  app.post('/accounts/:account_id/credentials', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'tenant_admin');
+    await consumeValidationBudget(services, caller);
+    const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
+    const query = parseQuery(context, TenantQuerySchema);
+    const body = await parseJsonBody(context, CredentialsBodySchema);
+    if (body.expires_at && Date.parse(body.expires_at) <= services.clock().getTime()) {
+      throw new ValidationError('expires_at is in the past', [
+        { field: 'expires_at', message: 'must be in the future' },
+      ]);
+    }
+    const submitted = await accounts.submit(lookupScope(caller, query.tenant_id), accountId, {
+      credentialType: body.credential_type,
+      credentials: body.credentials,
+      expiresAt: body.expires_at ?? null,
+      requestToken: requestTokenOf(context),
+      by: caller.subject,
+    });
+    context.header('Location', executionStatusUrl(submitted.execution.name));
+    return context.json(submissionAccepted(submitted), 202);
+  });
+
+  app.get('/accounts/:account_id/credentials/validate', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'operator');
+    await consumeValidationBudget(services, caller);
+    const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
+    const query = parseQuery(context, TenantQuerySchema);
+    const handle = await accounts.startValidation(
+      lookupScope(caller, query.tenant_id),
+      accountId,
+      caller.subject,
+    );
+    context.header('Location', executionStatusUrl(handle.name));
+    return context.json(
+      {
+        execution_id: handle.name,
+        status_url: executionStatusUrl(handle.name),
+        account_id: accountId,
+        status: 'accepted' as const,
+      },
+      202,
+    );
+  });
+
+  app.delete('/accounts/:account_id/credentials', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'tenant_admin');
+    const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
+    const query = parseQuery(context, TenantQuerySchema);
+    const result = await accounts.deleteCredentials(
+      lookupScope(caller, query.tenant_id),
+      accountId,
+      caller.subject,
+    );
+    return context.json({
+      account_id: accountId,
+      deletion_date: result.deletion_date,
+      recovery_window_days: 7,
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,402 @@
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { IdSchema } from '../../../schemas/common';
+import { ExecutionSchema, ExecutionStatusSchema } from '../../../schemas/execution';
+import {
+  CreateScheduleInputSchema,
+  PauseScheduleInputSchema,
+  ResumeScheduleInputSchema,
+  ScheduleSchema,
+  ScheduleStatusSchema,
+  UpdateScheduleInputSchema,
+} from '../../../schemas/schedule';
+import { NotFoundError } from '../../core/errors';
+import { scanIdFor } from '../../core/scans/scan-service';
+import {
+  type ApiEnv,
+  type Caller,
+  lookupScope,
+  parseJsonBody,
+  parseQuery,
+  parseWith,
+  requireRole,
+  tenantScope,
+} from '../api-context';
+import type { ApiServices } from '../api-services';
+import { registerRoute, rolesFrom } from '../openapi';
+
+/**
+ * Schedules (legacy endpoints plus pause, resume and the richer GET), mounted at `/api/v1`.
+ * Viewers read; operators trigger, pause and resume; tenant admins create, change and delete.
+ * Another tenant's schedule answers 404. Every operation is ScheduleService's; this module parses,
+ * authorizes and shapes the answer.
+ *
+ * Pagination: `limit` (1..100) and `cursor` (the `next_cursor` of the previous page). The legacy
+ * `offset` of GET /schedules/{id}/executions is replaced by `cursor`: `offset=0` (the legacy first
+ * page) is still accepted, any other offset is a 400 naming `offset`.
+ */
+
+const TAGS = ['schedules'] as const;
+
+const ScheduleIdParams = { schedule_id: IdSchema } as const;
+const BodyObjectSchema = z.record(z.string(), z.unknown());
+
+const LimitSchema = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1 to 100')
+    .max(100, 'must be 1 to 100')
+    .default(fallback);
+const CursorSchema = z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters');
+const LegacyOffsetSchema = z.coerce
+  .number({ message: 'is replaced by cursor' })
+  .refine((value) => value === 0, {
+    message: 'is replaced by cursor: pass the next_cursor of the previous page (offset=0 is the first page)',
+  });
+
+export const ListSchedulesQuerySchema = z.object({
+  tenant_id: IdSchema.optional(),
+  account_id: IdSchema.optional(),
+  status: ScheduleStatusSchema.optional(),
+  limit: LimitSchema(25),
+  cursor: CursorSchema.optional(),
+});
+
+export const GetScheduleQuerySchema = z.object({
+  /** How many upcoming fire times to show (default 5). */
+  fire_times: z.coerce.number().int('must be a whole number').min(0).max(50, 'must be 0 to 50').optional(),
+  /** How many recent runs to show (default 10). */
+  recent_runs: z.coerce.number().int('must be a whole number').min(0).max(100, 'must be 0 to 100').optional(),
+});
+
+export const ListRunsQuerySchema = z.object({
+  status: ExecutionStatusSchema.optional(),
+  limit: LimitSchema(50),
+  cursor: CursorSchema.optional(),
+  offset: LegacyOffsetSchema.optional(),
+});
+
+const CountersSchema = z.object({
+  runs: z.number(),
+  successes: z.number(),
+  failures: z.number(),
+  skipped: z.number(),
+  missed: z.number(),
+  consecutive_failures: z.number(),
+});
+
+export const ScheduleDetailsResponseSchema = ScheduleSchema.extend({
+  next_fire_times: z.array(z.string()),
+  recent_runs: z.array(ExecutionSchema),
+  counters: CountersSchema,
+  timing_error: z.string().optional(),
+});
+
+export const ScheduleListResponseSchema = z.object({
+  schedules: z.array(ScheduleSchema),
+  count: z.number().int(),
+  next_cursor: z.string().nullable(),
+});
+
+export const ScheduleRunsResponseSchema = z.object({
+  schedule_id: z.string(),
+  executions: z.array(ExecutionSchema),
+  count: z.number().int(),
+  next_cursor: z.string().nullable(),
+});
+
+export const TriggerResponseSchema = z.object({
+  status: z.literal('triggered'),
+  schedule_id: z.string(),
+  execution_id: z.string(),
+  /** The id the scan result will have once the scan finishes (legacy clients read `scan_id`). */
+  scan_id: z.string(),
+  workflow_execution_name: z.string(),
+  execution_arn: z.string().nullable(),
+  scheduled_time: z.string(),
+  already_started: z.boolean(),
+  message: z.string(),
+});
+
+export const DeleteScheduleResponseSchema = z.object({
+  schedule_id: z.string(),
+  deleted: z.literal(true),
+  message: z.string(),
+});
+
+/** Reads an optional JSON body: an empty body counts as `{}`; anything else must be JSON. */
+async function parseOptionalJsonBody<Schema extends z.ZodType>(
+  context: Context<ApiEnv>,
+  schema: Schema,
+): Promise<z.infer<Schema>> {
+  const text = await context.req.text();
+  if (text.trim() === '') return parseWith(schema, {}, 'request body');
+  return parseJsonBody(context, schema);
+}
+
+function scheduleIdOf(context: Context<ApiEnv>): string {
+  return parseWith(IdSchema, context.req.param('schedule_id'), 'path parameter schedule_id');
+}
+
+/**
+ * The tenant a schedule-id request acts on: the caller's own tenant; for a platform admin the
+ * `tenant_id` it names, else the schedule's own tenant (so an admin can open any schedule by id).
+ */
+async function tenantOfSchedule(
+  services: ApiServices,
+  caller: Caller,
+  scheduleId: string,
+  requested?: string,
+): Promise<string> {
+  const scope = lookupScope(caller, requested);
+  if (scope !== null) return scope;
+  const schedule = await services.repositories.schedules.get(scheduleId);
+  if (!schedule) throw new NotFoundError('schedule', scheduleId);
+  return schedule.tenant_id;
+}
+
+/** The tenant of an account (for a platform admin listing one account's schedules). */
+async function tenantOfAccount(services: ApiServices, accountId: string): Promise<string> {
+  const account = await services.repositories.accounts.get(accountId);
+  if (!account) throw new NotFoundError('account', accountId);
+  return account.tenant_id;
+}
+
+export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const schedules = services.scheduleService;
+
+  registerRoute({
+    method: 'post',
+    path: '/schedules',
+    summary: 'Create a schedule for an active account',
+    description:
+      "Legacy fields (schedule_type with cron_expression, interval_seconds or next_run_at) or schedule_expression (cron(6 fields), rate(n unit), at(yyyy-mm-ddThh:mm:ss)) or a preset; IANA timezone; start_date/end_date; flexible window; overlap policy; auto-pause after N consecutive failures. Daylight saving follows EventBridge Scheduler: a wall time skipped in spring does not run, a repeated one in autumn runs once. tenant_id may be left out (it is the caller's); platform admins name it.",
+    tags: TAGS,
+    roles: rolesFrom('tenant_admin'),
+    request: CreateScheduleInputSchema,
+    response: ScheduleSchema,
+    status: 201,
+    idempotent: true,
+  });
+  app.post('/schedules', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'tenant_admin');
+    const body = await parseJsonBody(context, BodyObjectSchema);
+    const requested = typeof body.tenant_id === 'string' ? body.tenant_id : undefined;
+    const tenantId = tenantScope(caller, requested);
+    const schedule = await schedules.create(tenantId, body, {
+      idempotencyKey: context.get('idempotencyToken'),
+      by: caller.subject,
+    });
+    context.header('Location', `/api/v1/schedules/${encodeURIComponent(schedule.schedule_id)}`);
+    return context.json(schedule, 201);
+  });
+
+  registerRoute({
+    method: 'get',
+    path: '/schedules',
+    summary: "List the tenant's schedules (optionally one account's, optionally of one status)",
+    description:
+      'Cursor pagination: pass next_cursor back as cursor. Platform admins name tenant_id (or an account_id).',
+    tags: TAGS,
+    roles: rolesFrom('viewer'),
+    query: ListSchedulesQuerySchema,
+    response: ScheduleListResponseSchema,
+  });
+  app.get('/schedules', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'viewer');
+    const query = parseQuery(context, ListSchedulesQuerySchema);
+    const tenantId =
+      caller.role === 'platform_admin' && !query.tenant_id && query.account_id
+        ? await tenantOfAccount(services, query.account_id)
+        : tenantScope(caller, query.tenant_id);
+    const page = await schedules.list(tenantId, {
+      account_id: query.account_id,
+      status: query.status,
+      page: { limit: query.limit, cursor: query.cursor },
+    });
+    return context.json({ schedules: page.items, count: page.items.length, next_cursor: page.next_cursor });
+  });
+
+  registerRoute({
+    method: 'get',
+    path: '/schedules/:schedule_id',
+    summary: 'One schedule with its next fire times, recent runs and run counters',
+    description:
+      'counters: runs, successes, failures, skipped (by the overlap policy), missed (while the scheduler was stopped), consecutive_failures. next_fire_times is empty while the schedule is paused or disabled.',
+    tags: TAGS,
+    roles: rolesFrom('viewer'),
+    params: ScheduleIdParams,
+    query: GetScheduleQuerySchema,
+    response: ScheduleDetailsResponseSchema,
+  });
+  app.get('/schedules/:schedule_id', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'viewer');
+    const scheduleId = scheduleIdOf(context);
+    const query = parseQuery(context, GetScheduleQuerySchema);
+    const tenantId = await tenantOfSchedule(services, caller, scheduleId);
+    const details = await schedules.get(tenantId, scheduleId, {
+      ...(query.fire_times !== undefined ? { fireTimes: query.fire_times } : {}),
+      ...(query.recent_runs !== undefined ? { recentRuns: query.recent_runs } : {}),
+    });
+    return context.json(details);
+  });
+
+  registerRoute({
+    method: 'put',
+    path: '/schedules/:schedule_id',
+    summary: 'Change a schedule (any definition field; null clears an optional one)',
+    description:
+      'A change of timing (expression, preset, legacy fields, timezone, dates) is checked again and next_run_at recomputed. The account and tenant of a schedule never change.',
+    tags: TAGS,
+    roles: rolesFrom('tenant_admin'),
+    params: ScheduleIdParams,
+    request: UpdateScheduleInputSchema,
+    response: ScheduleSchema,
+  });
+  app.put('/schedules/:schedule_id', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'tenant_admin');
+    const scheduleId = scheduleIdOf(context);
+    const body = await parseJsonBody(context, BodyObjectSchema);
+    const tenantId = await tenantOfSchedule(services, caller, scheduleId);
+    const schedule = await schedules.update(tenantId, scheduleId, body, { by: caller.subject });
+    return context.json(schedule);
+  });
+
+  registerRoute({
+    method: 'delete',
+    path: '/schedules/:schedule_id',
+    summary: 'Delete a schedule and its scheduler entry (its executions stay as history)',
+    tags: TAGS,
+    roles: rolesFrom('tenant_admin'),
+    params: ScheduleIdParams,
+    response: DeleteScheduleResponseSchema,
+  });
+  app.delete('/schedules/:schedule_id', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'tenant_admin');
+    const scheduleId = scheduleIdOf(context);
+    const tenantId = await tenantOfSchedule(services, caller, scheduleId);
+    await schedules.delete(tenantId, scheduleId, { by: caller.subject });
+    return context.json({ schedule_id: scheduleId, deleted: true as const, message: 'schedule deleted' });
+  });
+
+  registerRoute({
+    method: 'post',
+    path: '/schedules/:schedule_id/trigger',
+    summary: 'Start a scan of the schedule now (answers at once with the execution id)',
+    description:
+      'The run takes the current minute as its slot: a second trigger in the same minute, or a trigger racing the timer, meets the same execution (already_started: true) and no second scan starts. Follow it with GET /executions/{execution_id}. scan_id is the id the scan result will have.',
+    tags: TAGS,
+    roles: rolesFrom('operator'),
+    params: ScheduleIdParams,
+    response: TriggerResponseSchema,
+    status: 202,
+    idempotent: true,
+  });
+  app.post('/schedules/:schedule_id/trigger', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'operator');
+    const scheduleId = scheduleIdOf(context);
+    const tenantId = await tenantOfSchedule(services, caller, scheduleId);
+    const result = await schedules.trigger(tenantId, scheduleId, { by: caller.subject });
+    return context.json(
+      {
+        status: 'triggered' as const,
+        schedule_id: scheduleId,
+        execution_id: result.execution_id,
+        scan_id: scanIdFor(result.execution_id),
+        workflow_execution_name: result.workflow_execution_name,
+        execution_arn: result.execution_arn,
+        scheduled_time: result.scheduled_time,
+        already_started: result.already_started,
+        message: result.already_started
+          ? 'a scan of this schedule was already started in this minute: no second scan was started'
+          : 'scan started',
+      },
+      202,
+    );
+  });
+
+  registerRoute({
+    method: 'get',
+    path: '/schedules/:schedule_id/executions',
+    summary: "The schedule's runs, newest first",
+    description:
+      'Cursor pagination (limit 1..100, default 50; cursor = next_cursor of the previous page). The legacy offset is replaced by cursor: offset=0 is accepted as the first page, any other offset is a 400.',
+    tags: TAGS,
+    roles: rolesFrom('viewer'),
+    params: ScheduleIdParams,
+    query: ListRunsQuerySchema,
+    response: ScheduleRunsResponseSchema,
+  });
+  app.get('/schedules/:schedule_id/executions', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'viewer');
+    const scheduleId = scheduleIdOf(context);
+    const query = parseQuery(context, ListRunsQuerySchema);
+    const tenantId = await tenantOfSchedule(services, caller, scheduleId);
+    const page = await schedules.listRuns(tenantId, scheduleId, {
+      status: query.status,
+      page: { limit: query.limit, cursor: query.cursor },
+    });
+    return context.json({
+      schedule_id: scheduleId,
+      executions: page.items,
+      count: page.items.length,
+      next_cursor: page.next_cursor,
+    });
+  });
+
+  registerRoute({
+    method: 'post',
+    path: '/schedules/:schedule_id/pause',
+    summary: 'Pause a schedule (its scheduler entry is disabled); records who and the note',
+    description: 'The body is optional. Pausing a paused schedule returns it unchanged.',
+    tags: TAGS,
+    roles: rolesFrom('operator'),
+    params: ScheduleIdParams,
+    request: PauseScheduleInputSchema,
+    response: ScheduleSchema,
+    idempotent: true,
+  });
+  app.post('/schedules/:schedule_id/pause', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'operator');
+    const scheduleId = scheduleIdOf(context);
+    const body = await parseOptionalJsonBody(context, PauseScheduleInputSchema);
+    const tenantId = await tenantOfSchedule(services, caller, scheduleId);
+    const schedule = await schedules.pause(tenantId, scheduleId, { note: body.note, by: caller.subject });
+    return context.json(schedule);
+  });
+
+  registerRoute({
+    method: 'post',
+    path: '/schedules/:schedule_id/resume',
+    summary: 'Resume a paused schedule (next run from now; slots passed while paused are not run)',
+    description:
+      'The body is optional. A schedule that would never fire again (a past at() or end_date) is a 409.',
+    tags: TAGS,
+    roles: rolesFrom('operator'),
+    params: ScheduleIdParams,
+    request: ResumeScheduleInputSchema,
+    response: ScheduleSchema,
+    idempotent: true,
+  });
+  app.post('/schedules/:schedule_id/resume', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'operator');
+    const scheduleId = scheduleIdOf(context);
+    const body = await parseOptionalJsonBody(context, ResumeScheduleInputSchema);
+    const tenantId = await tenantOfSchedule(services, caller, scheduleId);
+    const schedule = await schedules.resume(tenantId, scheduleId, { note: body.note, by: caller.subject });
+    return context.json(schedule);
+  });
+
+  return app;
+}

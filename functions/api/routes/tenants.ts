@@ -1,0 +1,124 @@
+import { Hono } from 'hono';
+import { IdSchema } from '../../../schemas/common';
+import { CreateTenantInputSchema, type Tenant, UpdateTenantInputSchema } from '../../../schemas/tenant';
+import { NotFoundError } from '../../core/errors';
+import { type ApiEnv, canSee, parseJsonBody, parseQuery, parseWith, requireRole } from '../api-context';
+import { PageQuerySchema, TenantPageSchema, type TenantView, TenantViewSchema } from '../api-schemas';
+import type { ApiServices } from '../api-services';
+import { registerRoute, rolesFrom } from '../openapi';
+
+const TAGS = ['tenants'];
+const TENANT_PARAMS = { tenant_id: IdSchema };
+
+registerRoute({
+  method: 'post',
+  path: '/tenants',
+  summary: 'Create a tenant (unique name)',
+  tags: TAGS,
+  roles: rolesFrom('platform_admin'),
+  request: CreateTenantInputSchema,
+  response: TenantViewSchema,
+  status: 201,
+  idempotent: true,
+});
+registerRoute({
+  method: 'get',
+  path: '/tenants',
+  summary: 'List tenants',
+  tags: TAGS,
+  roles: rolesFrom('platform_admin'),
+  query: PageQuerySchema,
+  response: TenantPageSchema,
+});
+registerRoute({
+  method: 'get',
+  path: '/tenants/:tenant_id',
+  summary: 'Read a tenant (tenant users: their own only)',
+  tags: TAGS,
+  roles: rolesFrom('viewer'),
+  params: TENANT_PARAMS,
+  response: TenantViewSchema,
+});
+registerRoute({
+  method: 'patch',
+  path: '/tenants/:tenant_id',
+  summary: 'Rename a tenant or change its description',
+  tags: TAGS,
+  roles: rolesFrom('platform_admin'),
+  params: TENANT_PARAMS,
+  request: UpdateTenantInputSchema,
+  response: TenantViewSchema,
+});
+registerRoute({
+  method: 'delete',
+  path: '/tenants/:tenant_id',
+  summary: 'Disable a tenant (its users are refused from then on; the name stays taken)',
+  tags: TAGS,
+  roles: rolesFrom('platform_admin'),
+  params: TENANT_PARAMS,
+  response: TenantViewSchema,
+});
+
+export function tenantView(tenant: Tenant): TenantView {
+  return {
+    tenant_id: tenant.tenant_id,
+    tenant_name: tenant.tenant_name,
+    description: tenant.description ?? null,
+    status: tenant.status,
+    created_at: tenant.created_at,
+    updated_at: tenant.updated_at,
+    disabled_at: tenant.disabled_at ?? null,
+  };
+}
+
+/** Tenants (new: the legacy service had none). Platform admins manage them. */
+export function tenantRoutes(services: ApiServices): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { tenants } = services.repositories;
+
+  app.post('/tenants', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'platform_admin');
+    const input = await parseJsonBody(context, CreateTenantInputSchema);
+    const tenant = await tenants.create(input);
+    services.logger.info('tenant created', { tenant_id: tenant.tenant_id, by: caller.subject });
+    context.header('Location', `/api/v1/tenants/${tenant.tenant_id}`);
+    return context.json(tenantView(tenant), 201);
+  });
+
+  app.get('/tenants', async (context) => {
+    requireRole(context.get('caller'), 'platform_admin');
+    const query = parseQuery(context, PageQuerySchema);
+    const page = await tenants.list({ limit: query.limit, cursor: query.cursor });
+    return context.json({ items: page.items.map(tenantView), next_cursor: page.next_cursor });
+  });
+
+  app.get('/tenants/:tenant_id', async (context) => {
+    const caller = context.get('caller');
+    const tenantId = parseWith(IdSchema, context.req.param('tenant_id'), 'tenant_id');
+    const tenant = canSee(caller, tenantId) ? await tenants.get(tenantId) : undefined;
+    if (!tenant) throw new NotFoundError('tenant', tenantId);
+    return context.json(tenantView(tenant));
+  });
+
+  app.patch('/tenants/:tenant_id', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'platform_admin');
+    const tenantId = parseWith(IdSchema, context.req.param('tenant_id'), 'tenant_id');
+    const input = await parseJsonBody(context, UpdateTenantInputSchema);
+    const tenant = await tenants.update(tenantId, input);
+    services.logger.info('tenant updated', { tenant_id: tenantId, by: caller.subject });
+    return context.json(tenantView(tenant));
+  });
+
+  app.delete('/tenants/:tenant_id', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'platform_admin');
+    const tenantId = parseWith(IdSchema, context.req.param('tenant_id'), 'tenant_id');
+    const tenant = await tenants.disable(tenantId);
+    services.logger.info('tenant disabled', { tenant_id: tenantId, by: caller.subject });
+    return context.json(tenantView(tenant));
+  });
+
+  return app;
+}
