@@ -14,6 +14,7 @@ import {
   type Caller,
   canSee,
   parseJsonBody,
+  parseQuery,
   parseWith,
   requireRole,
   tenantScope,
@@ -54,6 +55,30 @@ export const TENANT_SCAN_CONCURRENCY = 5;
 export const TENANT_SCAN_PAGE_SIZE = 100;
 
 const ExecutionIdParams = { execution_id: IdSchema } as const;
+
+const HistoryQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  next_token: z.string().max(2048).optional(),
+  order: z.enum(['oldest_first', 'newest_first']).default('oldest_first'),
+});
+
+const HistoryResponseSchema = z.object({
+  execution_id: IdSchema,
+  workflow_execution_name: z.string().nullable(),
+  events: z.array(
+    z.object({
+      id: z.number(),
+      timestamp: z.string(),
+      type: z.string(),
+      stateName: z.string().optional(),
+      input: z.unknown().optional(),
+      output: z.unknown().optional(),
+      error: z.string().optional(),
+      cause: z.string().optional(),
+    }),
+  ),
+  next_token: z.string().nullable(),
+});
 
 const WorkflowLinkSchema = z.object({
   name: z.string().nullable(),
@@ -257,6 +282,43 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     requireRole(caller, 'viewer');
     const { execution } = await visibleExecution(services, caller, executionIdOf(context));
     return context.json(await viewOf(services, execution));
+  });
+
+  registerRoute({
+    method: 'get',
+    path: '/executions/:execution_id/history',
+    summary: "The run's workflow history: every state entered and left, retries, catches, errors",
+    description:
+      'Read from the orchestrator (Step Functions GetExecutionHistory on AWS, the local runtime otherwise). Workflows carry ids and references only, so the history holds no credential. Page with next_token.',
+    tags: TAGS,
+    roles: rolesFrom('viewer'),
+    params: ExecutionIdParams,
+    query: HistoryQuerySchema,
+    response: HistoryResponseSchema,
+  });
+  app.get('/executions/:execution_id/history', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'viewer');
+    const query = parseQuery(context, HistoryQuerySchema);
+    const { execution } = await visibleExecution(services, caller, executionIdOf(context));
+    const arn = execution.workflow_execution_arn;
+    if (!arn) {
+      throw new ConflictError(
+        `execution ${execution.execution_id} has no workflow execution (a legacy record)`,
+        'workflow_execution_arn',
+      );
+    }
+    const page = await services.orchestrator.history(arn, {
+      limit: query.limit,
+      ...(query.next_token ? { nextToken: query.next_token } : {}),
+      reverseOrder: query.order === 'newest_first',
+    });
+    return context.json({
+      execution_id: execution.execution_id,
+      workflow_execution_name: execution.workflow_execution_name ?? null,
+      events: page.events,
+      next_token: page.nextToken ?? null,
+    });
   });
 
   registerRoute({

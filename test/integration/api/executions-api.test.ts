@@ -140,6 +140,36 @@ describe('GET /executions/{id}', () => {
     expect(admin.status).toBe(200);
   });
 
+  it("reads back the run's workflow history, page by page, and hides another tenant's", async () => {
+    // Act
+    const first = await harness.request<Body>(
+      'GET',
+      `${V1}/executions/${completedRun.execution_id}/history?limit=5`,
+      {
+        token: tenant.tokens.viewer,
+      },
+    );
+    const rest = await harness.request<Body>(
+      'GET',
+      `${V1}/executions/${completedRun.execution_id}/history?limit=1000&next_token=${encodeURIComponent(String(first.body.next_token))}`,
+      { token: tenant.tokens.viewer },
+    );
+    const foreign = await harness.request('GET', `${V1}/executions/${completedRun.execution_id}/history`, {
+      token: other.tokens.viewer,
+    });
+
+    // Assess
+    expect(first.status, first.text).toBe(200);
+    const events = [...(first.body.events as Body[]), ...(rest.body.events as Body[])];
+    expect(events[0]?.type).toBe('ExecutionStarted');
+    expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(
+      events.filter((event) => String(event.type).endsWith('StateEntered')).map((event) => event.stateName),
+    ).toContain('Record the scan result and release the lock');
+    expect(rest.body.next_token).toBeNull();
+    expect(foreign.status).toBe(404);
+  });
+
   it('links to the console page when the target has one', async () => {
     // Prepare: the same routes over the runtime's services, with a console (as on AWS).
     const caller: Caller = { subject: 'console-user', tenantId: tenant.tenantId, role: 'viewer' };
