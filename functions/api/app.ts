@@ -73,6 +73,11 @@ export function createApp(dependencies: ApiDependencies): Hono<ApiEnv> {
     context.header('X-Content-Type-Options', 'nosniff');
     context.header('Cache-Control', 'no-store');
     await next();
+    // A request refused before its body was read (413, 401, 415 …) leaves unread bytes on the
+    // connection: close it, so a keep-alive client never sends its next request into that stream.
+    const sentBody =
+      context.req.header('content-length') !== undefined || context.req.header('transfer-encoding');
+    if (context.res.status >= 400 && sentBody) context.res.headers.set('Connection', 'close');
   });
 
   if (settings.API_CORS_ALLOWED_ORIGINS.length > 0) {
