@@ -61,7 +61,7 @@ const PEM_PRIVATE_KEY =
   /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 const isEncryptedPem = (pem: string) =>
   /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(pem);
-const PEM_EXPECTED = 'a PEM private key (-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----)';
+const PEM_EXPECTED = 'a PEM-encoded private key (a BEGIN … PRIVATE KEY block)';
 
 /**
  * A PEM-encoded RSA private key (what GCP and OCI issue). Encrypted keys pass this field check
