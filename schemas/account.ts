@@ -42,6 +42,9 @@ export const AccountSchema = z.looseObject({
   /** Scan lock: the execution holding it and when its lease runs out. */
   scan_lock_owner: z.string().nullish(),
   scan_lock_expires_at: TimestampSchema.nullish(),
+  /** Overlap policy buffer_one: the one run waiting for the running scan, and its lease. */
+  scan_buffer_owner: z.string().nullish(),
+  scan_buffer_expires_at: TimestampSchema.nullish(),
   disabled_at: TimestampSchema.nullish(),
 });
 export type Account = z.infer<typeof AccountSchema>;

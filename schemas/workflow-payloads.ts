@@ -29,6 +29,7 @@ export type ClaimScanInput = z.infer<typeof ClaimScanInputSchema>;
 
 export const ClaimOutcomeSchema = z.enum([
   'claimed',
+  'buffered',
   'duplicate',
   'skipped_overlap',
   'account_not_active',

@@ -444,6 +444,40 @@ export class AccountRepository {
 
   /** Frees the scan lock if `owner` holds it; true when it did. Idempotent, never steals. */
   /**
+   * Overlap policy buffer_one: takes the single waiting place behind the running scan (free,
+   * expired, or already this owner's). False when another run is already waiting.
+   */
+  async acquireScanBuffer(accountId: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const now = this.clock();
+    const expiresAt = toIsoUtc(new Date(now.getTime() + Math.max(1, leaseSeconds) * 1000));
+    const updated = await this.table.update(
+      { account_id: accountId },
+      { set: { scan_buffer_owner: owner, scan_buffer_expires_at: expiresAt } },
+      {
+        expression:
+          'attribute_exists(#id) AND (attribute_not_exists(#owner) OR #owner = :owner OR #expires < :now)',
+        names: { '#id': 'account_id', '#owner': 'scan_buffer_owner', '#expires': 'scan_buffer_expires_at' },
+        values: { ':owner': owner, ':now': toIsoUtc(now) },
+      },
+    );
+    return updated !== undefined;
+  }
+
+  /** Frees the waiting place (only its owner may; idempotent). */
+  async releaseScanBuffer(accountId: string, owner: string): Promise<boolean> {
+    const updated = await this.table.update(
+      { account_id: accountId },
+      { remove: ['scan_buffer_owner', 'scan_buffer_expires_at'] },
+      {
+        expression: 'attribute_exists(#id) AND #owner = :owner',
+        names: { '#id': 'account_id', '#owner': 'scan_buffer_owner' },
+        values: { ':owner': owner },
+      },
+    );
+    return updated !== undefined;
+  }
+
+  /**
    * Extends the lease of a lock this owner still holds; false when it no longer does (the run was
    * cancelled and released it, or the lease ran out and another run took it). Never re-takes it.
    */

@@ -130,11 +130,13 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
     current_step: 'claimed',
     progress_percent: 0,
   });
-  if (!created) {
-    // A retry of this very task finds its own record: carry on. Anyone else is a duplicate start.
-    if (execution.workflow_execution_arn === input.workflow_execution_arn && execution.status === 'running') {
-      return { outcome: 'claimed', execution_id: executionId };
-    }
+  // A retry of this very task, or a buffered run coming back, finds its own record and carries
+  // on from the checks below. Anyone else is a duplicate start of the slot.
+  const ownRecord =
+    !created &&
+    execution.workflow_execution_arn === input.workflow_execution_arn &&
+    execution.status === 'running';
+  if (!created && !ownRecord) {
     log.info('duplicate scan start ignored', { existing_status: execution.status });
     return { outcome: 'duplicate', execution_id: executionId };
   }
@@ -165,13 +167,34 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
     executionId,
     deps.settings.lockLeaseSeconds,
   );
+  if (!locked && schedule?.overlap_policy === 'buffer_one') {
+    // One run may wait behind the running scan; the workflow waits and claims again.
+    const buffered = await deps.accounts.acquireScanBuffer(
+      account.account_id,
+      executionId,
+      deps.settings.lockLeaseSeconds * 2,
+    );
+    if (buffered) {
+      if (execution.current_step !== 'waiting_for_running_scan') {
+        await deps.executions.recordProgress(executionId, {
+          current_step: 'waiting_for_running_scan',
+          progress_percent: 0,
+        });
+      }
+      return { outcome: 'buffered', execution_id: executionId };
+    }
+  }
+  if (locked && ownRecord && execution.current_step === 'waiting_for_running_scan') {
+    await deps.accounts.releaseScanBuffer(account.account_id, executionId);
+  }
   if (!locked) {
+    await deps.accounts.releaseScanBuffer(account.account_id, executionId);
     await finishWithoutScan(
       deps,
       execution,
       'skipped',
       'overlap_skipped',
-      'another scan of this account is running (overlap policy: skip)',
+      `another scan of this account is running (overlap policy: ${schedule?.overlap_policy === 'buffer_one' ? 'buffer one, and one run already waits' : 'skip'})`,
     );
     if (schedule)
       await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), schedule.schedule_id, 'skipped', {
@@ -451,6 +474,7 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
         })
       : Promise.resolve(),
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+    deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id),
   ]);
 }
 

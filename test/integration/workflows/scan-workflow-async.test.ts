@@ -148,3 +148,67 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
   }
   throw new Error('condition not met in time');
 }
+
+describe('Workflow: scan (overlap policy buffer_one)', () => {
+  it('lets one run wait behind the running scan and then scan, and skips a third', async () => {
+    // Prepare: an engine slow enough that the first scan is still running when the others start
+    const harness = await WorkflowHarness.start({ engineMode: 'async', runningPolls: 4 });
+    try {
+      const { tenant, account } = await harness.activeAccount('aws');
+      const schedule = await harness.repositories.schedules.create({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        name: 'Buffered',
+        schedule_type: 'cron',
+        schedule_expression: 'cron(0 * * * ? *)',
+        status: 'active',
+        enabled: 'true',
+        overlap_policy: 'buffer_one',
+      });
+      const slot = (hour: string) => ({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        schedule_id: schedule.schedule_id,
+        scheduled_time: `2026-11-23T${hour}:00:00Z`,
+        triggered_by: 'scheduler' as const,
+      });
+      const first = await harness.startScan(slot('01'));
+      await waitFor(
+        async () => (await harness.repositories.accounts.get(account.account_id))?.scan_lock_owner != null,
+      );
+
+      // Act
+      const second = await harness.startScan(slot('02'));
+      await waitFor(
+        async () => (await harness.repositories.accounts.get(account.account_id))?.scan_buffer_owner != null,
+      );
+      const third = await harness.runScan(slot('03'));
+      const [firstDone, secondDone] = await Promise.all([
+        harness.workflows.waitForCompletion(first.executionArn, 30_000),
+        harness.workflows.waitForCompletion(second.executionArn, 30_000),
+      ]);
+
+      // Assess
+      expect(firstDone.status).toBe('SUCCEEDED');
+      expect(secondDone.status).toBe('SUCCEEDED');
+      expect((third.description.output as { claim: { outcome: string } }).claim.outcome).toBe(
+        'skipped_overlap',
+      );
+      const secondHistory = await harness.history(second.executionArn);
+      expect(statesEntered(secondHistory)).toContain('Wait for the running scan of this account');
+      expect(statesEntered(secondHistory).at(-1)).toBe('Record the scan result and release the lock');
+      const runs = (await harness.repositories.executions.listBySchedule(schedule.schedule_id)).items;
+      expect(runs.map((run) => run.status).sort()).toEqual(['completed', 'completed', 'skipped']);
+      const after = await harness.repositories.accounts.get(account.account_id);
+      expect(after?.scan_lock_owner ?? undefined).toBeUndefined();
+      expect(after?.scan_buffer_owner ?? undefined).toBeUndefined();
+      expect(await harness.repositories.schedules.get(schedule.schedule_id)).toMatchObject({
+        run_count: 2,
+        success_count: 2,
+        skipped_count: 1,
+      });
+    } finally {
+      await harness.close();
+    }
+  });
+});
