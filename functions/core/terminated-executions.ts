@@ -53,7 +53,7 @@ export async function recordTerminatedExecution(
       ? executionIdFor(request.data, event.name)
       : deterministicId('scan-execution', event.name);
     const execution = await deps.executions.get(executionId);
-    if (!execution || execution.status !== 'running') return { recorded: false };
+    if (execution?.status !== 'running') return { recorded: false };
     if (execution.engine_scan_id && execution.provider_type) {
       await deps.engine.cancel(execution.provider_type, execution.engine_scan_id).catch((error: unknown) => {
         log.warn('could not cancel the engine scan of a terminated execution', { error });
