@@ -11,13 +11,13 @@ import { ClaimsIdempotencyStore } from '../../api/idempotency-store';
 import { WindowRateLimiter } from '../../api/rate-limiter';
 import { systemClock } from '../../core/clock';
 import { ConfigurationError } from '../../core/errors';
-import { createJsonLogger } from '../../core/json-logger';
 import type { WorkflowName } from '../../core/ports/orchestrator';
 import type { SchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { ScheduleService } from '../../core/scheduling/schedule-service';
 import { awsScheduler } from './aws-workflow-dependencies';
 import { createDocumentClient } from './dynamodb-client';
+import { createPowertoolsLogger } from './powertools-logger';
 import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
 import { executionArnFor, StepFunctionsOrchestrator } from './step-functions-orchestrator';
 
@@ -60,7 +60,7 @@ export function createAwsApiDependencies(
   config: Config,
   env: Record<string, string | undefined> = process.env,
 ): ApiDependencies {
-  const logger = createJsonLogger({ level: config.LOG_LEVEL, service: 'threat-engine-api' });
+  const logger = createPowertoolsLogger({ level: config.LOG_LEVEL, service: 'threat-engine-api' });
   const settings = loadApiSettings(env);
   const clock = systemClock;
   const tables = tableNamesFrom(config);

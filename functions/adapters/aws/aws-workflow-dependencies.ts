@@ -4,7 +4,6 @@ import type { Config } from '../../../schemas/config';
 import { tableNamesFrom } from '../../../schemas/tables';
 import { systemClock } from '../../core/clock';
 import { ConfigurationError } from '../../core/errors';
-import { createJsonLogger } from '../../core/json-logger';
 import type { SchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { scanSettingsFrom } from '../../core/scans/scan-settings';
@@ -14,11 +13,12 @@ import { HttpScanEngine } from '../../engines/scan-engine-client';
 import { createProviderValidator } from '../../providers/provider-validator-registry';
 import { createDocumentClient } from './dynamodb-client';
 import { EventBridgeScheduler } from './eventbridge-scheduler';
+import { createPowertoolsLogger } from './powertools-logger';
 import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
 
 /** The workflow tasks' composition root on AWS: built once per Lambda execution environment. */
 export async function createAwsWorkflowDependencies(config: Config): Promise<WorkflowDependencies> {
-  const logger = createJsonLogger({
+  const logger = createPowertoolsLogger({
     level: config.LOG_LEVEL,
     service: process.env.POWERTOOLS_SERVICE_NAME ?? 'threat-engine-tasks',
   });
