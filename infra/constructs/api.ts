@@ -29,6 +29,8 @@ export interface ApiProps {
 
 /** The only route reachable without a token: load balancers and uptime checks call it. */
 export const PUBLIC_HEALTH_ROUTE = { method: HttpMethod.GET, path: '/api/v1/health' } as const;
+/** The API description is public too: it documents routes, never data. */
+export const PUBLIC_OPENAPI_ROUTE = { method: HttpMethod.GET, path: '/api/v1/openapi.json' } as const;
 
 /** Access-log fields (HTTP API context variables); no header, token or body is logged. */
 const ACCESS_LOG_FIELDS = {
@@ -119,6 +121,17 @@ export class Api extends Construct {
       id: 'AwsSolutions-APIG4',
       reason:
         'GET /api/v1/health is public on purpose (uptime checks and load balancers carry no token); it reports only whether the tables and the secret store answer, never tenant data.',
+    });
+    const [openapi] = this.httpApi.addRoutes({
+      path: PUBLIC_OPENAPI_ROUTE.path,
+      methods: [PUBLIC_OPENAPI_ROUTE.method],
+      integration,
+      authorizer: new HttpNoneAuthorizer(),
+    }) as [HttpRoute];
+    Validations.of(openapi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'GET /api/v1/openapi.json is public on purpose (client generators and API catalogues fetch it without a token); it describes routes and schemas, never tenant data.',
     });
   }
 }

@@ -5,7 +5,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_TERMINATED_TASK, TASKS, type TaskDefinition } from '../../functions/tasks/task-catalog';
 import { flattenCfnReference } from '../../infra/acknowledge-wildcard-resources';
-import { PUBLIC_HEALTH_ROUTE } from '../../infra/constructs/api';
+import { PUBLIC_HEALTH_ROUTE, PUBLIC_OPENAPI_ROUTE } from '../../infra/constructs/api';
 import { API_ACCESS, PROJECT_ROOT, SECRET_ACTIONS } from '../../infra/constructs/functions';
 import { TERMINATED_STATUSES } from '../../infra/constructs/workflows';
 import { TABLE_NAME_VARIABLES } from '../../schemas/config';
@@ -506,7 +506,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       });
     });
 
-    it('puts every route behind the JWT authorizer except the health check', () => {
+    it('puts every route behind the JWT authorizer except the health check and the API description', () => {
       // Prepare
       const routes = resourcesOfType(resources, 'AWS::ApiGatewayV2::Route').map(
         ([, route]) => route.Properties,
@@ -519,10 +519,12 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       });
       expect(routes.length).toBeGreaterThan(1);
       for (const route of routes) {
-        const isHealth = route?.RouteKey === `${PUBLIC_HEALTH_ROUTE.method} ${PUBLIC_HEALTH_ROUTE.path}`;
-        expect(route?.AuthorizationType, String(route?.RouteKey)).toBe(isHealth ? 'NONE' : 'JWT');
+        const isPublic = [PUBLIC_HEALTH_ROUTE, PUBLIC_OPENAPI_ROUTE].some(
+          (publicRoute) => route?.RouteKey === `${publicRoute.method} ${publicRoute.path}`,
+        );
+        expect(route?.AuthorizationType, String(route?.RouteKey)).toBe(isPublic ? 'NONE' : 'JWT');
       }
-      expect(routes.filter((route) => route?.AuthorizationType === 'NONE')).toHaveLength(1);
+      expect(routes.filter((route) => route?.AuthorizationType === 'NONE')).toHaveLength(2);
     });
 
     it('throttles the stage and writes access logs', () => {
