@@ -116,7 +116,15 @@ export function tenantRoutes(services: ApiServices): Hono<ApiEnv> {
     requireRole(caller, 'platform_admin');
     const tenantId = parseWith(IdSchema, context.req.param('tenant_id'), 'tenant_id');
     const tenant = await tenants.disable(tenantId);
-    services.logger.info('tenant disabled', { tenant_id: tenantId, by: caller.subject });
+    const paused = await services.scheduleService.pauseAllOfTenant(tenantId, {
+      note: 'tenant disabled',
+      by: caller.subject,
+    });
+    services.logger.info('tenant disabled', {
+      tenant_id: tenantId,
+      by: caller.subject,
+      paused_schedules: paused.length,
+    });
     return context.json(tenantView(tenant));
   });
 

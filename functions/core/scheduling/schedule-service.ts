@@ -704,6 +704,27 @@ export class ScheduleService {
     return paused;
   }
 
+  /** Pauses every active schedule of a tenant (a disabled tenant's scans stop); returns their ids. */
+  async pauseAllOfTenant(
+    tenantId: string,
+    options: { note?: string | undefined; by?: string | undefined } = {},
+  ): Promise<string[]> {
+    const paused: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.schedules.listByTenant(tenantId, {
+        status: 'active',
+        page: { limit: 100, ...(cursor ? { cursor } : {}) },
+      });
+      for (const schedule of page.items) {
+        await this.pause(tenantId, schedule.schedule_id, options);
+        paused.push(schedule.schedule_id);
+      }
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return paused;
+  }
+
   /**
    * Resumes a paused (or disabled) schedule: active again, consecutive failures cleared, entry
    * enabled, next_run_at from now (slots that passed while paused are not run). A schedule that

@@ -226,6 +226,28 @@ describe('Tenants API', () => {
       expect(adminRead.body.status).toBe('disabled');
     });
 
+    it("pauses the disabled tenant's active schedules, so its scans stop", async () => {
+      // Prepare
+      const fresh = await harness.createTenant();
+      const account = await harness.activeAccount(fresh);
+      const created = await harness.request<{ schedule_id: string }>('POST', '/api/v1/schedules', {
+        token: fresh.tokens.tenant_admin,
+        json: { account_id: account.accountId, name: 'Hourly', preset: 'hourly' },
+      });
+      expect(created.status, created.text).toBe(201);
+
+      // Act
+      await harness.request('DELETE', `/api/v1/tenants/${fresh.tenantId}`, { token: harness.adminToken });
+      const schedule = await harness.request<{ status: string; paused_by: string; pause_note: string }>(
+        'GET',
+        `/api/v1/schedules/${created.body.schedule_id}`,
+        { token: harness.adminToken },
+      );
+
+      // Assess
+      expect(schedule.body).toMatchObject({ status: 'paused', pause_note: 'tenant disabled' });
+    });
+
     it('answers 404 for an unknown tenant and 403 to a tenant admin', async () => {
       const unknown = await harness.request('DELETE', '/api/v1/tenants/no-such-tenant', {
         token: harness.adminToken,
