@@ -19,3 +19,8 @@ if (typeof promiseConstructor.withResolvers !== 'function') {
     return { promise, resolve, reject };
   };
 }
+
+// The AWS SDK warns on every start that its releases after January 2027 need Node 22. The
+// lockfile pins releases that run on Node 20 (the machine's Node), and Lambda runs Node 24, so
+// the local runtime and tests say it once in the README instead of on every run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
