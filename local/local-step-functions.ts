@@ -31,6 +31,7 @@ import {
   type ExecutionTerminatedEvent,
   type ListWorkflowExecutionsRequest,
   type Orchestrator,
+  RUNTIME_STOPPED_ERROR,
   type StartWorkflowRequest,
   sameExecutionInput,
   WORKFLOW_NAMES,
@@ -81,7 +82,7 @@ export interface CloseOptions {
 export const DEFAULT_LOCAL_ACCOUNT_ID = '000000000000';
 export const STATE_MACHINE_PREFIX = 'threat-engine-';
 /** Error of the ExecutionAborted event written for executions the runtime could not finish. */
-export const RUNTIME_STOPPED_ERROR = 'LocalRuntimeStopped';
+export { RUNTIME_STOPPED_ERROR };
 export const RUNTIME_STOPPED_CAUSE = 'the local runtime stopped while the execution was running';
 export const RUNTIME_CLOSED_CAUSE = 'the local runtime was closed while the execution was running';
 

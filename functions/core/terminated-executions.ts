@@ -7,6 +7,7 @@ import {
 } from '../../schemas/workflow-payloads';
 import { deterministicId } from './ids';
 import { failOnboarding, recordValidationFailure } from './onboarding/onboarding-service';
+import { RUNTIME_STOPPED_ERROR } from './ports/orchestrator';
 import { executionIdFor, recordScanFailure } from './scans/scan-service';
 import { describeFailure } from './task-failure';
 import type { WorkflowDependencies } from './workflow-dependencies';
@@ -47,6 +48,10 @@ export async function recordTerminatedExecution(
     status: event.status,
   });
 
+  // The runtime itself went away (local: stopped or crashed mid-run): aborted, not cancelled.
+  const runtimeStopped = event.status === 'ABORTED' && event.error === RUNTIME_STOPPED_ERROR;
+  if (runtimeStopped) failure.error_code = 'runtime_stopped';
+
   if (event.workflow === 'scan') {
     const request = ScanRequestSchema.safeParse(event.input);
     const executionId = request.success
@@ -61,7 +66,7 @@ export async function recordTerminatedExecution(
     }
     await recordScanFailure(deps, {
       executionId,
-      status: SCAN_STATUS[event.status],
+      status: runtimeStopped ? 'aborted' : SCAN_STATUS[event.status],
       errorCode: failure.error_code,
       errorMessage: failure.error_message,
     });

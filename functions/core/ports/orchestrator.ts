@@ -117,3 +117,6 @@ function canonicalJson(value: unknown): string {
 export function sameExecutionInput(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
+
+/** The error given to executions aborted because their runtime stopped (not a cancellation). */
+export const RUNTIME_STOPPED_ERROR = 'LocalRuntimeStopped';

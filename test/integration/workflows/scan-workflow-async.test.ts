@@ -105,6 +105,35 @@ describe('Workflow: scan (asynchronous engine)', () => {
     }
   });
 
+  it('records a scan the runtime stopped under as aborted (not cancelled) and frees the lock', async () => {
+    // Prepare
+    const slow = await WorkflowHarness.start({ engineMode: 'async', runningPolls: 1000 });
+    try {
+      const { tenant, account } = await slow.activeAccount('aws');
+      await slow.startScan({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        triggered_by: 'api',
+      });
+      await waitFor(async () => {
+        const execution = (await slow.repositories.executions.listByAccount(account.account_id)).items[0];
+        return execution?.current_step === 'engine_running';
+      });
+
+      // Act: the runtime shuts down with the scan still running
+      await slow.workflows.close({ gracePeriodMs: 50 });
+
+      // Assess
+      const execution = (await slow.repositories.executions.listByAccount(account.account_id)).items[0];
+      expect(execution).toMatchObject({ status: 'aborted', error_code: 'runtime_stopped' });
+      expect(
+        (await slow.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined,
+      ).toBeUndefined();
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('gives up a scan that runs past its deadline and records it as timed out', async () => {
     // Prepare
     const slow = await WorkflowHarness.start({
