@@ -188,7 +188,6 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
     await deps.accounts.releaseScanBuffer(account.account_id, executionId);
   }
   if (!locked) {
-    await deps.accounts.releaseScanBuffer(account.account_id, executionId);
     await finishWithoutScan(
       deps,
       execution,
@@ -213,6 +212,10 @@ async function finishWithoutScan(
   message: string,
 ): Promise<void> {
   await deps.executions.finish(execution.execution_id, status, { error_code: code, error_message: message });
+  // A buffered run that ends here gives its waiting place back (a no-op for the others).
+  if (execution.current_step === 'waiting_for_running_scan') {
+    await deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id);
+  }
 }
 
 /** Sends the scan to the provider's engine; the credentials exist only inside this call. */
