@@ -46,6 +46,8 @@ export const TASKS = [
     timeoutSeconds: 25,
     tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite' },
     secrets: 'none',
+    // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
+    managesSchedules: true,
   }),
   task({
     token: 'VerifyStoredCredentialsFunctionArn',
@@ -86,6 +88,8 @@ export const TASKS = [
       scanResults: 'readWrite',
     },
     secrets: 'none',
+    // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
+    managesSchedules: true,
   }),
   task({
     token: 'FailScanFunctionArn',
@@ -99,6 +103,8 @@ export const TASKS = [
       scanResults: 'readWrite',
     },
     secrets: 'none',
+    // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
+    managesSchedules: true,
   }),
   task({
     token: 'VerifyStagedCredentialsFunctionArn',
@@ -170,5 +176,7 @@ export const EXECUTION_TERMINATED_TASK = task({
     scanResults: 'readWrite',
   },
   secrets: 'promote',
+  // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
+  managesSchedules: true,
   callsEngines: true,
 });

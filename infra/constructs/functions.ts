@@ -20,6 +20,7 @@ import { TABLE_NAME_VARIABLES } from '../../schemas/config';
 import type { TableLogicalName } from '../../schemas/tables';
 import { acknowledgeWildcardResources } from '../acknowledge-wildcard-resources';
 import type { ThreatEngineEnvironment } from '../environment';
+import { stateMachineNameFor } from '../state-machine-names';
 import type { Data } from './data';
 import type { Keys } from './keys';
 
@@ -244,8 +245,16 @@ export class Functions extends Construct {
         resourceName: `${connections.scheduleGroupName}/*`,
       }),
     ];
+    // Built from the name, not referenced: the scan tasks that count runs (and may pause a
+    // schedule) are themselves in the scan state machine's definition, so a reference would be a cycle.
+    const scanStateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineNameFor(this.#props.environment.namePrefix, 'scan'),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     for (const { fn, role } of schedulingFunctions) {
-      fn.addEnvironment('SCAN_STATE_MACHINE_ARN', connections.scan.stateMachineArn);
+      fn.addEnvironment('SCAN_STATE_MACHINE_ARN', scanStateMachineArn);
       fn.addEnvironment('SCHEDULE_GROUP_NAME', connections.scheduleGroupName);
       fn.addEnvironment('SCHEDULER_ROLE_ARN', connections.schedulerRole.roleArn);
       fn.addEnvironment('SCHEDULER_DLQ_ARN', connections.schedulerDeadLetterQueueArn);

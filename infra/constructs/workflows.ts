@@ -11,6 +11,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import { Construct } from 'constructs';
 import { WORKFLOW_FILES } from '../../workflows/definitions';
 import { acknowledgeWildcardResources } from '../acknowledge-wildcard-resources';
+import { stateMachineNameFor } from '../state-machine-names';
 import { type Functions, PROJECT_ROOT } from './functions';
 
 export type WorkflowName = keyof typeof WORKFLOW_FILES;
@@ -104,7 +105,7 @@ export class Workflows extends Construct {
       retention: props.logRetentionDays as RetentionDays,
     });
     const stateMachine = new StateMachine(this, `${id}StateMachine`, {
-      stateMachineName: `${props.namePrefix}threat-engine-${name}`,
+      stateMachineName: stateMachineNameFor(props.namePrefix, name),
       stateMachineType: StateMachineType.STANDARD,
       // The file's text, so the template shows (and `cdk diff` compares) the definition itself;
       // CloudFormation substitutes the function ARNs.

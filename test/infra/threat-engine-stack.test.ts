@@ -404,13 +404,28 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       expect(variables).toMatchObject({
         ONBOARDING_STATE_MACHINE_ARN: { Ref: stateMachineId('onboarding') },
         VALIDATION_STATE_MACHINE_ARN: { Ref: stateMachineId('validation') },
-        SCAN_STATE_MACHINE_ARN: { Ref: stateMachineId('scan') },
         SCHEDULE_GROUP_NAME: 'threat-engine-scans',
         SCHEDULER_ROLE_ARN: expect.anything(),
         SCHEDULER_DLQ_ARN: expect.anything(),
         OIDC_ISSUER: { Ref: 'OidcIssuer' },
         OIDC_AUDIENCE: { Ref: 'OidcAudience' },
       });
+      // Built from the state machine's fixed name (the scan tasks can't reference it: a cycle).
+      expect(JSON.stringify(variables.SCAN_STATE_MACHINE_ARN)).toContain(':stateMachine:threat-engine-scan');
+    });
+
+    it('lets the tasks that count scan runs manage scheduler entries (auto-pause, one-time completion)', () => {
+      for (const description of [
+        'Claim a scan slot, apply the overlap policy and lock the account',
+        'Record a finished scan and release the account lock',
+        'Record a failed scan and release the account lock',
+      ]) {
+        const task = resources[functionIdByDescription(resources, description)] as CfnResource;
+        const variables = propertyOf<{ Variables: Record<string, unknown> }>(task, 'Environment').Variables;
+        expect(Object.keys(variables), description).toEqual(
+          expect.arrayContaining(['SCAN_STATE_MACHINE_ARN', 'SCHEDULE_GROUP_NAME', 'SCHEDULER_ROLE_ARN']),
+        );
+      }
     });
   });
 
