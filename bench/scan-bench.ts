@@ -23,6 +23,7 @@ import { ScanEngineSimulator } from '../local/scan-engine-simulator';
 import { PROVIDER_TYPES, toIsoUtc } from '../schemas/common';
 import { ConfigSchema } from '../schemas/config';
 import { tableNamesFrom } from '../schemas/tables';
+import { RecordingScheduler } from '../test/support/recording-scheduler';
 
 export interface ScanBenchmarkOptions {
   scans: number;
@@ -197,7 +198,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       urls: Object.fromEntries(PROVIDER_TYPES.map((p) => [p, simulator.urlFor(p, 'sync')])),
     }),
     validator: createProviderValidator({ offline: true }),
-    scheduler: { upsert: async () => {}, remove: async () => {} },
+    scheduler: new RecordingScheduler(),
     clock: systemClock,
     logger: silentLogger,
     settings: DEFAULT_SCAN_SETTINGS,

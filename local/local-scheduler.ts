@@ -6,7 +6,7 @@ import { DomainError, ValidationError } from '../functions/core/errors';
 import { scanExecutionName } from '../functions/core/execution-names';
 import { type Logger, silentLogger } from '../functions/core/logger';
 import type { Orchestrator } from '../functions/core/ports/orchestrator';
-import type { SchedulerPort } from '../functions/core/ports/scheduler';
+import type { ReconcileReport, SchedulerPort } from '../functions/core/ports/scheduler';
 import type { ScheduleRepository } from '../functions/core/repositories/schedule-repository';
 import {
   fireTimesAfter,
@@ -390,6 +390,85 @@ export class LocalScheduler implements SchedulerPort {
     this.#arm(schedule, timing, undefined, this.#clock());
     this.#memo.clear();
     this.#rearm();
+  }
+
+  /**
+   * Compares the armed entries with the schedules table: arms the active schedules that have no
+   * entry (or a different one), drops entries whose schedule is gone or no longer active.
+   */
+  async reconcile(
+    schedules: AsyncIterable<Schedule> | Iterable<Schedule>,
+    options: { dryRun?: boolean } = {},
+  ): Promise<ReconcileReport> {
+    this.#assertOpen();
+    const dryRun = options.dryRun ?? false;
+    const report: ReconcileReport = {
+      created: [],
+      updated: [],
+      deleted: [],
+      unchanged: 0,
+      expired: [],
+      failed: [],
+      dry_run: dryRun,
+    };
+    const now = this.#clock();
+    const seen = new Set<string>();
+    const change = (scheduleId: string) => ({ entry_name: scheduleId, schedule_id: scheduleId });
+    for await (const schedule of schedules) {
+      const scheduleId = schedule.schedule_id;
+      seen.add(scheduleId);
+      const existing = this.#entries.get(scheduleId);
+      if (!isScheduleActive(schedule)) {
+        if (existing) {
+          report.deleted.push(change(scheduleId));
+          if (!dryRun) this.#entries.delete(scheduleId);
+        } else report.unchanged += 1;
+        continue;
+      }
+      let timing: ScheduleTiming;
+      try {
+        timing = scheduleTimingOf(schedule);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        report.failed.push({ ...change(scheduleId), error: message.slice(0, 200) });
+        continue;
+      }
+      const key = JSON.stringify([
+        timingKey(timing),
+        schedule.flexible_window_minutes ?? 0,
+        schedule.tenant_id,
+        schedule.account_id,
+      ]);
+      if (existing?.key === key) {
+        report.unchanged += 1;
+        continue;
+      }
+      if (fireTimesAfter(timing, now, 1).length === 0) {
+        report.expired.push(scheduleId);
+        continue;
+      }
+      (existing ? report.updated : report.created).push(
+        existing ? { ...change(scheduleId), differences: ['timing'] } : change(scheduleId),
+      );
+      if (!dryRun) this.#arm(schedule, timing, undefined, now);
+    }
+    for (const scheduleId of [...this.#entries.keys()]) {
+      if (seen.has(scheduleId)) continue;
+      report.deleted.push(change(scheduleId));
+      if (!dryRun) this.#entries.delete(scheduleId);
+    }
+    if (!dryRun) {
+      this.#memo.clear();
+      this.#rearm();
+    }
+    this.#logger.info('local scheduler reconciled', {
+      created: report.created.length,
+      updated: report.updated.length,
+      deleted: report.deleted.length,
+      unchanged: report.unchanged,
+      dry_run: dryRun,
+    });
+    return report;
   }
 
   /** Removes a schedule's entry and its state; removing a missing entry is not an error. */

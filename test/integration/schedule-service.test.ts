@@ -13,7 +13,7 @@ import {
   sameExecutionInput,
   type WorkflowExecutionHandle,
 } from '../../functions/core/ports/orchestrator';
-import type { SchedulerPort } from '../../functions/core/ports/scheduler';
+import type { ReconcileReport, SchedulerPort } from '../../functions/core/ports/scheduler';
 import { AccountRepository } from '../../functions/core/repositories/account-repository';
 import { ExecutionRepository } from '../../functions/core/repositories/execution-repository';
 import { ScheduleRepository } from '../../functions/core/repositories/schedule-repository';
@@ -78,6 +78,9 @@ class RecordingScheduler implements SchedulerPort {
 
   async remove(scheduleId: string): Promise<void> {
     this.removes.push(scheduleId);
+  }
+  async reconcile(): Promise<ReconcileReport> {
+    return { created: [], updated: [], deleted: [], unchanged: 0, expired: [], failed: [], dry_run: false };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { SchedulerPort } from '../../functions/core/ports/scheduler';
+import type { ReconcileReport, SchedulerPort } from '../../functions/core/ports/scheduler';
 import type { Schedule } from '../../schemas/schedule';
 
 /** A scheduling port that only remembers what it was told (the workflow tests' stand-in). */
@@ -13,5 +13,8 @@ export class RecordingScheduler implements SchedulerPort {
   async remove(scheduleId: string): Promise<void> {
     this.entries.delete(scheduleId);
     this.removed.push(scheduleId);
+  }
+  async reconcile(): Promise<ReconcileReport> {
+    return { created: [], updated: [], deleted: [], unchanged: 0, expired: [], failed: [], dry_run: false };
   }
 }

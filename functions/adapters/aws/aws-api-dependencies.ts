@@ -12,7 +12,7 @@ import { WindowRateLimiter } from '../../api/rate-limiter';
 import { systemClock } from '../../core/clock';
 import { ConfigurationError } from '../../core/errors';
 import type { WorkflowName } from '../../core/ports/orchestrator';
-import type { SchedulerPort } from '../../core/ports/scheduler';
+import { lazySchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { ScheduleService } from '../../core/scheduling/schedule-service';
 import { awsScheduler } from './aws-workflow-dependencies';
@@ -42,16 +42,6 @@ function stateMachineArnsOf(config: Config): Record<WorkflowName, string> {
   };
 }
 
-/** The scheduler adapter, built on first use (its variables are checked then, not at cold start). */
-function lazyScheduler(config: Config): SchedulerPort {
-  let port: SchedulerPort | undefined;
-  const get = () => {
-    port ??= awsScheduler(config);
-    return port;
-  };
-  return { upsert: (schedule) => get().upsert(schedule), remove: (scheduleId) => get().remove(scheduleId) };
-}
-
 /**
  * The API Lambda's composition root: AWS clients built once per execution environment. Callers
  * are authenticated by API Gateway's JWT authorizer; the app reads the claims it passes on.
@@ -76,7 +66,7 @@ export function createAwsApiDependencies(
     client: new SFNClient({ region: config.AWS_REGION }),
     stateMachineArns,
   });
-  const scheduler = lazyScheduler(config);
+  const scheduler = lazySchedulerPort(() => awsScheduler(config));
   const scheduleService = new ScheduleService({
     schedules: repositories.schedules,
     accounts: repositories.accounts,

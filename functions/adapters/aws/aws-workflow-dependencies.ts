@@ -4,7 +4,7 @@ import type { Config } from '../../../schemas/config';
 import { tableNamesFrom } from '../../../schemas/tables';
 import { systemClock } from '../../core/clock';
 import { ConfigurationError } from '../../core/errors';
-import type { SchedulerPort } from '../../core/ports/scheduler';
+import { lazySchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { scanSettingsFrom } from '../../core/scans/scan-settings';
 import type { WorkflowDependencies } from '../../core/workflow-dependencies';
@@ -70,16 +70,4 @@ export function awsScheduler(config: Config): EventBridgeScheduler {
     roleArn: SCHEDULER_ROLE_ARN,
     ...(config.SCHEDULER_DLQ_ARN ? { deadLetterQueueArn: config.SCHEDULER_DLQ_ARN } : {}),
   });
-}
-
-function lazySchedulerPort(create: () => SchedulerPort): SchedulerPort {
-  let port: SchedulerPort | undefined;
-  const get = () => {
-    port ??= create();
-    return port;
-  };
-  return {
-    upsert: (schedule) => get().upsert(schedule),
-    remove: (scheduleId) => get().remove(scheduleId),
-  };
 }

@@ -22,7 +22,7 @@ import {
 } from '../../core/errors';
 import { type Logger, silentLogger } from '../../core/logger';
 import { sameExecutionInput } from '../../core/ports/orchestrator';
-import type { SchedulerPort } from '../../core/ports/scheduler';
+import type { ReconcileChange, ReconcileReport, SchedulerPort } from '../../core/ports/scheduler';
 import {
   fireTimesAfter,
   isScheduleActive,
@@ -112,25 +112,7 @@ export function scanTargetInput(
   });
 }
 
-export interface ReconcileChange {
-  entry_name: string;
-  /** Absent for an orphaned entry whose input names no schedule. */
-  schedule_id?: string;
-  /** What differed (updated entries): e.g. `ScheduleExpression`, `State`, `Target.Input`. */
-  differences?: string[];
-}
-
-export interface ReconcileReport {
-  created: ReconcileChange[];
-  updated: ReconcileChange[];
-  deleted: ReconcileChange[];
-  unchanged: number;
-  /** Schedules that will not fire again (a past at() or end_date): no entry is created for them. */
-  expired: string[];
-  /** Schedules that could not be repaired, with the reason (the others were still processed). */
-  failed: Array<{ schedule_id: string; entry_name: string; error: string }>;
-  dry_run: boolean;
-}
+export type { ReconcileChange, ReconcileReport } from '../../core/ports/scheduler';
 
 interface AwsErrorShape {
   name?: string;

@@ -163,9 +163,57 @@ async function tenantOfAccount(services: ApiServices, accountId: string): Promis
   return account.tenant_id;
 }
 
+const ReconcileRequestSchema = z.strictObject({ dry_run: z.boolean().default(false) });
+
+const ReconcileChangeSchema = z.object({
+  entry_name: z.string(),
+  schedule_id: z.string().optional(),
+  differences: z.array(z.string()).optional(),
+});
+
+const ReconcileResponseSchema = z.object({
+  created: z.array(ReconcileChangeSchema),
+  updated: z.array(ReconcileChangeSchema),
+  deleted: z.array(ReconcileChangeSchema),
+  unchanged: z.number(),
+  expired: z.array(z.string()),
+  failed: z.array(z.object({ schedule_id: z.string(), entry_name: z.string(), error: z.string() })),
+  dry_run: z.boolean(),
+});
+
 export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const schedules = services.scheduleService;
+
+  registerRoute({
+    method: 'post',
+    path: '/scheduler/reconcile',
+    summary: 'Compare the scheduler entries with the schedules table and repair drift (platform admins)',
+    description:
+      'Missing entries are created, orphaned ones deleted, different ones updated (EventBridge Scheduler on AWS, the local scheduler otherwise). With dry_run nothing changes; the report says what would.',
+    tags: ['schedules'],
+    roles: rolesFrom('platform_admin'),
+    request: ReconcileRequestSchema,
+    response: ReconcileResponseSchema,
+  });
+  app.post('/scheduler/reconcile', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'platform_admin');
+    const text = await context.req.text();
+    const body =
+      text.trim() === '' ? { dry_run: false } : await parseJsonBody(context, ReconcileRequestSchema);
+    const report = await services.scheduler.reconcile(services.repositories.schedules.listAllForStartup(), {
+      dryRun: body.dry_run,
+    });
+    services.logger.info('scheduler reconciled', {
+      by: caller.subject,
+      dry_run: body.dry_run,
+      created: report.created.length,
+      updated: report.updated.length,
+      deleted: report.deleted.length,
+    });
+    return context.json(report);
+  });
 
   registerRoute({
     method: 'post',

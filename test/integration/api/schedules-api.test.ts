@@ -643,6 +643,42 @@ describe('POST /schedules/{id}/pause and /resume', () => {
   });
 });
 
+describe('POST /scheduler/reconcile', () => {
+  it('reports drift between the table and the scheduler, repairs it, and refuses tenant users', async () => {
+    // Prepare: a schedule whose scheduler entry went missing
+    const created = await createSchedule({ name: 'Drifted' });
+    const scheduleId = created.body.schedule_id as string;
+    await harness.runtime.scheduler.remove(scheduleId);
+
+    // Act
+    const dryRun = await harness.request<Body>('POST', `${V1}/scheduler/reconcile`, {
+      token: harness.adminToken,
+      json: { dry_run: true },
+    });
+    const stillMissing = harness.runtime.scheduler.pendingSlot(scheduleId);
+    const repaired = await harness.request<Body>('POST', `${V1}/scheduler/reconcile`, {
+      token: harness.adminToken,
+    });
+    const again = await harness.request<Body>('POST', `${V1}/scheduler/reconcile`, {
+      token: harness.adminToken,
+    });
+    const forbidden = await harness.request('POST', `${V1}/scheduler/reconcile`, {
+      token: tenant.tokens.tenant_admin,
+    });
+
+    // Assess
+    expect(dryRun.status, dryRun.text).toBe(200);
+    expect(dryRun.body).toMatchObject({ dry_run: true });
+    expect((dryRun.body.created as Body[]).map((change) => change.schedule_id)).toContain(scheduleId);
+    expect(stillMissing).toBeUndefined();
+    expect(repaired.status).toBe(200);
+    expect((repaired.body.created as Body[]).map((change) => change.schedule_id)).toContain(scheduleId);
+    expect(harness.runtime.scheduler.pendingSlot(scheduleId)).toBeDefined();
+    expect(again.body).toMatchObject({ created: [], updated: [], deleted: [] });
+    expect(forbidden.status).toBe(403);
+  });
+});
+
 describe('GET /openapi.json', () => {
   it('documents every schedule, execution and scan-result route with its roles', async () => {
     // Act
