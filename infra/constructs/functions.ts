@@ -161,7 +161,7 @@ export class Functions extends Construct {
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
       otherWildcardReason:
-        'secretsmanager:ListSecrets (the API health check) supports no resource-level permissions either.',
+        'secretsmanager:ListSecrets (the API health check) and scheduler:ListSchedules (the reconcile endpoint) support no resource-level permissions either.',
     });
     if (props.environment.corsAllowOrigins.length > 0) {
       // The app answers CORS itself too (local runtime); keep both lists the same.
@@ -171,9 +171,13 @@ export class Functions extends Construct {
       this.#grantTable(this.api.role, logicalName, 'readWrite');
     }
     this.#grantSecrets(this.api.role, 'manage');
-    // ListSecrets (the health check) has no resource-level permissions.
+    // ListSecrets (the health check) and ListSchedules (POST /scheduler/reconcile) have no
+    // resource-level permissions.
     this.api.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+      new PolicyStatement({
+        actions: ['secretsmanager:ListSecrets', 'scheduler:ListSchedules'],
+        resources: ['*'],
+      }),
     );
 
     this.all = [...this.tasks.values(), this.terminatedExecution, this.api];

@@ -27,7 +27,8 @@ import {
 /**
  * The only actions granted on Resource "*", each because AWS offers no resource-level
  * permission for it: X-Ray tracing (functions and state machines), the API health check's
- * ListSecrets, and the CloudWatch Logs delivery calls Step Functions logging makes.
+ * ListSecrets, the reconcile endpoint's ListSchedules, and the CloudWatch Logs delivery calls Step
+ * Functions logging makes.
  */
 const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set([
   'xray:PutTraceSegments',
@@ -35,6 +36,7 @@ const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set([
   'xray:GetSamplingRules',
   'xray:GetSamplingTargets',
   'secretsmanager:ListSecrets',
+  'scheduler:ListSchedules',
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',
   'logs:UpdateLogDelivery',
