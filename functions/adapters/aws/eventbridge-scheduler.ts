@@ -29,6 +29,7 @@ import {
   type ScheduleTiming,
   scheduleTimingOf,
 } from '../../core/scheduling/schedule-service';
+import { type AwsErrorShape, awsErrorName, isRefusedAwsError, isTransientAwsError } from './aws-error-kind';
 
 /**
  * The scheduler port on AWS: one EventBridge Scheduler entry per schedule, in one schedule group,
@@ -114,41 +115,7 @@ export function scanTargetInput(
 
 export type { ReconcileChange, ReconcileReport } from '../../core/ports/scheduler';
 
-interface AwsErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-const RETRYABLE_ERROR_NAMES = new Set([
-  'ThrottlingException',
-  'InternalServerException',
-  'ServiceUnavailableException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-const REFUSED_ERROR_NAMES = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
-]);
-
-const errorName = (error: unknown): string =>
-  (typeof error === 'object' && error !== null ? (error as AwsErrorShape).name : undefined) ?? 'UnknownError';
+const errorName = awsErrorName;
 
 /**
  * Maps an EventBridge Scheduler failure to a core error naming the operation and the entry; the
@@ -159,21 +126,14 @@ export function mapSchedulerError(error: unknown, operation: string, entryName: 
   const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
   const name = shape.name ?? 'UnknownError';
   const options = { cause: error };
-  const status = shape.$metadata?.httpStatusCode ?? 0;
-  if (
-    RETRYABLE_ERROR_NAMES.has(name) ||
-    NETWORK_ERROR_CODES.has(shape.code ?? '') ||
-    shape.$fault === 'server' ||
-    status >= 500 ||
-    status === 429
-  ) {
+  if (isTransientAwsError(error)) {
     return new DependencyUnavailableError(
       DEPENDENCY,
       `${operation} of schedule entry ${entryName} failed (${name}); try again later`,
       options,
     );
   }
-  if (REFUSED_ERROR_NAMES.has(name)) {
+  if (isRefusedAwsError(error)) {
     return new ConfigurationError(
       `${operation} of schedule entry ${entryName} was refused (${name}): check the role's scheduler permissions and iam:PassRole on the scheduler role`,
       [],

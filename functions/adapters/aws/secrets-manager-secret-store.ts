@@ -38,6 +38,7 @@ import {
   validatePayloadFor,
   versionIdFor,
 } from '../../core/ports/secret-store';
+import { awsErrorName, isRefusedAwsError, isTransientAwsError } from './aws-error-kind';
 
 export interface SecretsManagerSecretStoreOptions {
   client: SecretsManagerClient;
@@ -60,48 +61,6 @@ const NO_CREDENTIALS_VALUE = JSON.stringify({ threat_engine_no_credentials: true
 const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'threat-engine-orchestrator' };
 const DEPENDENCY = 'secrets_manager';
 
-const RETRYABLE_ERROR_NAMES = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'InternalServiceError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-]);
-const REFUSED_ERROR_NAMES = new Set([
-  'AccessDeniedException',
-  'DecryptionFailure',
-  'EncryptionFailure',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
-  'KMSAccessDeniedException',
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-]);
-
-interface AwsErrorShape {
-  name?: string;
-  code?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
-  $retryable?: unknown;
-}
-
 function errorName(error: unknown): string | undefined {
   return error instanceof Error ? error.name : undefined;
 }
@@ -115,26 +74,18 @@ function mapAwsError(
   context: { operation: string; accountId: string; secretName: string; stage?: string },
 ): Error {
   if (error instanceof DomainError) return error;
-  const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
-  const name = shape.name ?? 'UnknownError';
+  const name = awsErrorName(error);
   if (name === 'ResourceNotFoundException') {
     return new SecretNotFoundError(context.accountId, context.stage ?? 'current', { cause: error });
   }
-  const status = shape.$metadata?.httpStatusCode ?? 0;
-  if (
-    RETRYABLE_ERROR_NAMES.has(name) ||
-    NETWORK_ERROR_CODES.has(shape.code ?? '') ||
-    shape.$fault === 'server' ||
-    status >= 500 ||
-    shape.$retryable !== undefined
-  ) {
+  if (isTransientAwsError(error)) {
     return new DependencyUnavailableError(
       DEPENDENCY,
       `Secrets Manager ${context.operation} on ${context.secretName} failed with ${name}; it may pass on retry`,
       { cause: error },
     );
   }
-  if (REFUSED_ERROR_NAMES.has(name) || name.startsWith('KMS')) {
+  if (isRefusedAwsError(error)) {
     return new ConfigurationError(
       `Secrets Manager refused ${context.operation} on ${context.secretName} (${name}): check the IAM permissions and SECRETS_MANAGER_KMS_KEY_ID`,
       [{ field: 'SECRETS_MANAGER_KMS_KEY_ID', message: `${name} on ${context.operation}` }],

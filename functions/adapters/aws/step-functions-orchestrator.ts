@@ -30,6 +30,7 @@ import {
   type WorkflowHistoryEvent,
   type WorkflowName,
 } from '../../core/ports/orchestrator';
+import { awsErrorName, isRefusedAwsError, isTransientAwsError } from './aws-error-kind';
 
 export interface StepFunctionsOrchestratorOptions {
   client: SFNClient;
@@ -45,52 +46,13 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-const RETRYABLE_ERROR_NAMES = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalServerError',
-  'InternalFailure',
-  'ExecutionLimitExceeded',
-  'KmsThrottlingException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-const REFUSED_ERROR_NAMES = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
-  'KmsAccessDeniedException',
-  'KmsInvalidStateException',
-]);
-
-interface AwsErrorShape {
-  name?: string;
-  code?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
 /**
  * Maps a Step Functions failure to a core error. The SDK error is kept as `cause` (its message
  * never holds an execution's input), the message names the operation and the resource.
  */
 function mapAwsError(error: unknown, operation: string, resource: string): Error {
   if (error instanceof DomainError) return error;
-  const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
-  const name = shape.name ?? 'UnknownError';
+  const name = awsErrorName(error);
   const options = { cause: error };
   switch (name) {
     case 'ExecutionDoesNotExist':
@@ -119,24 +81,17 @@ function mapAwsError(error: unknown, operation: string, resource: string): Error
         { field: 'nextToken', message: 'expired or not from this listing' },
       ]);
   }
-  if (REFUSED_ERROR_NAMES.has(name)) {
-    return new ConfigurationError(
-      `${operation} on ${resource} was refused (${name}): check the role's Step Functions permissions`,
-      [],
-      options,
-    );
-  }
-  const status = shape.$metadata?.httpStatusCode ?? 0;
-  if (
-    RETRYABLE_ERROR_NAMES.has(name) ||
-    NETWORK_ERROR_CODES.has(shape.code ?? '') ||
-    shape.$fault === 'server' ||
-    status >= 500 ||
-    status === 429
-  ) {
+  if (isTransientAwsError(error)) {
     return new DependencyUnavailableError(
       DEPENDENCY,
       `${operation} on ${resource} failed (${name}); try again later`,
+      options,
+    );
+  }
+  if (isRefusedAwsError(error)) {
+    return new ConfigurationError(
+      `${operation} on ${resource} was refused (${name}): check the role's Step Functions permissions`,
+      [],
       options,
     );
   }
