@@ -157,6 +157,16 @@ export function nestingDepth(value: unknown): number {
   return deepest;
 }
 
+/** Reads an optional JSON body: an empty body counts as `{}`; anything else must be JSON. */
+export async function parseOptionalJsonBody<Schema extends z.ZodType>(
+  context: Context,
+  schema: Schema,
+): Promise<z.infer<Schema>> {
+  const text = await context.req.text();
+  if (text.trim() === '') return parseWith(schema, {}, 'request body');
+  return parseJsonBody(context, schema);
+}
+
 export function parseQuery<Schema extends z.ZodType>(context: Context, schema: Schema): z.infer<Schema> {
   return parseWith(schema, context.req.query(), 'query');
 }

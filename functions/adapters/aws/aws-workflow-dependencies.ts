@@ -1,9 +1,7 @@
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Config } from '../../../schemas/config';
 import { tableNamesFrom } from '../../../schemas/tables';
 import { systemClock } from '../../core/clock';
-import { ConfigurationError } from '../../core/errors';
 import { lazySchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { scanSettingsFrom } from '../../core/scans/scan-settings';
@@ -12,7 +10,7 @@ import { engineUrlsFrom } from '../../engines/engine-urls';
 import { HttpScanEngine } from '../../engines/scan-engine-client';
 import { createProviderValidator } from '../../providers/provider-validator-registry';
 import { createDocumentClient } from './dynamodb-client';
-import { EventBridgeScheduler } from './eventbridge-scheduler';
+import { awsScheduler } from './eventbridge-scheduler';
 import { createPowertoolsLogger } from './powertools-logger';
 import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
 
@@ -47,27 +45,4 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
     logger,
     settings: scanSettingsFrom(config),
   };
-}
-
-/** The EventBridge Scheduler adapter, for the tasks that manage schedules (the CDK app sets its variables). */
-export function awsScheduler(config: Config): EventBridgeScheduler {
-  const { SCAN_STATE_MACHINE_ARN, SCHEDULER_ROLE_ARN } = config;
-  if (!SCAN_STATE_MACHINE_ARN || !SCHEDULER_ROLE_ARN) {
-    throw new ConfigurationError(
-      'SCAN_STATE_MACHINE_ARN and SCHEDULER_ROLE_ARN must be set to manage schedules',
-      [
-        {
-          field: SCAN_STATE_MACHINE_ARN ? 'SCHEDULER_ROLE_ARN' : 'SCAN_STATE_MACHINE_ARN',
-          message: 'expected an ARN',
-        },
-      ],
-    );
-  }
-  return new EventBridgeScheduler({
-    client: new SchedulerClient({ region: config.AWS_REGION }),
-    groupName: config.SCHEDULE_GROUP_NAME,
-    scanStateMachineArn: SCAN_STATE_MACHINE_ARN,
-    roleArn: SCHEDULER_ROLE_ARN,
-    ...(config.SCHEDULER_DLQ_ARN ? { deadLetterQueueArn: config.SCHEDULER_DLQ_ARN } : {}),
-  });
 }

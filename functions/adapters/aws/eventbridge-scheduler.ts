@@ -6,11 +6,12 @@ import {
   type GetScheduleOutput,
   ListSchedulesCommand,
   type ListSchedulesCommandOutput,
-  type SchedulerClient,
+  SchedulerClient,
   type ScheduleSummary,
   UpdateScheduleCommand,
   type UpdateScheduleInput,
 } from '@aws-sdk/client-scheduler';
+import type { Config } from '../../../schemas/config';
 import type { Schedule } from '../../../schemas/schedule';
 import { type Clock, systemClock } from '../../core/clock';
 import {
@@ -22,7 +23,7 @@ import {
 } from '../../core/errors';
 import { type Logger, silentLogger } from '../../core/logger';
 import { sameExecutionInput } from '../../core/ports/orchestrator';
-import type { ReconcileChange, ReconcileReport, SchedulerPort } from '../../core/ports/scheduler';
+import type { ReconcileReport, SchedulerPort } from '../../core/ports/scheduler';
 import {
   fireTimesAfter,
   isScheduleActive,
@@ -535,4 +536,27 @@ function sameJson(a: string | undefined, b: string | undefined): boolean {
 function clientTokenOf(request: UpdateScheduleInput): string {
   // Dates serialize as ISO strings; the key order is the one desiredEntry builds, always the same.
   return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+/** The EventBridge Scheduler adapter, for the tasks that manage schedules (the CDK app sets its variables). */
+export function awsScheduler(config: Config): EventBridgeScheduler {
+  const { SCAN_STATE_MACHINE_ARN, SCHEDULER_ROLE_ARN } = config;
+  if (!SCAN_STATE_MACHINE_ARN || !SCHEDULER_ROLE_ARN) {
+    throw new ConfigurationError(
+      'SCAN_STATE_MACHINE_ARN and SCHEDULER_ROLE_ARN must be set to manage schedules',
+      [
+        {
+          field: SCAN_STATE_MACHINE_ARN ? 'SCHEDULER_ROLE_ARN' : 'SCAN_STATE_MACHINE_ARN',
+          message: 'expected an ARN',
+        },
+      ],
+    );
+  }
+  return new EventBridgeScheduler({
+    client: new SchedulerClient({ region: config.AWS_REGION }),
+    groupName: config.SCHEDULE_GROUP_NAME,
+    scanStateMachineArn: SCAN_STATE_MACHINE_ARN,
+    roleArn: SCHEDULER_ROLE_ARN,
+    ...(config.SCHEDULER_DLQ_ARN ? { deadLetterQueueArn: config.SCHEDULER_DLQ_ARN } : {}),
+  });
 }

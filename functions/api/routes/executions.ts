@@ -13,7 +13,7 @@ import {
   type ApiEnv,
   type Caller,
   canSee,
-  parseJsonBody,
+  parseOptionalJsonBody,
   parseQuery,
   parseWith,
   requireRole,
@@ -250,16 +250,6 @@ async function mapConcurrently<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-/** Reads an optional JSON body: an empty body counts as `{}`; anything else must be JSON. */
-async function parseOptionalJsonBody<Schema extends z.ZodType>(
-  context: Context<ApiEnv>,
-  schema: Schema,
-): Promise<z.infer<Schema>> {
-  const text = await context.req.text();
-  if (text.trim() === '') return parseWith(schema, {}, 'request body');
-  return parseJsonBody(context, schema);
 }
 
 export function executionRoutes(services: ApiServices): Hono<ApiEnv> {

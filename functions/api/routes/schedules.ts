@@ -17,6 +17,7 @@ import {
   type Caller,
   lookupScope,
   parseJsonBody,
+  parseOptionalJsonBody,
   parseQuery,
   parseWith,
   requireRole,
@@ -125,16 +126,6 @@ export const DeleteScheduleResponseSchema = z.object({
   message: z.string(),
 });
 
-/** Reads an optional JSON body: an empty body counts as `{}`; anything else must be JSON. */
-async function parseOptionalJsonBody<Schema extends z.ZodType>(
-  context: Context<ApiEnv>,
-  schema: Schema,
-): Promise<z.infer<Schema>> {
-  const text = await context.req.text();
-  if (text.trim() === '') return parseWith(schema, {}, 'request body');
-  return parseJsonBody(context, schema);
-}
-
 function scheduleIdOf(context: Context<ApiEnv>): string {
   return parseWith(IdSchema, context.req.param('schedule_id'), 'path parameter schedule_id');
 }
@@ -199,9 +190,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
   app.post('/scheduler/reconcile', async (context) => {
     const caller = context.get('caller');
     requireRole(caller, 'platform_admin');
-    const text = await context.req.text();
-    const body =
-      text.trim() === '' ? { dry_run: false } : await parseJsonBody(context, ReconcileRequestSchema);
+    const body = await parseOptionalJsonBody(context, ReconcileRequestSchema);
     const report = await services.scheduler.reconcile(services.repositories.schedules.listAllForStartup(), {
       dryRun: body.dry_run,
     });

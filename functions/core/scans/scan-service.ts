@@ -10,33 +10,15 @@ import type {
   ScanRequest,
   StartScanInput,
 } from '../../../schemas/workflow-payloads';
-import type { ScanEngine } from '../../engines/scan-engine-client';
-import type { Clock } from '../clock';
 import { DomainError, NotFoundError } from '../errors';
 import { deterministicId } from '../ids';
-import type { Logger } from '../logger';
-import type { SchedulerPort } from '../ports/scheduler';
-import type { SecretStore } from '../ports/secret-store';
-import type { AccountRepository } from '../repositories/account-repository';
-import type { ExecutionRepository } from '../repositories/execution-repository';
-import type { ScanResultRepository } from '../repositories/scan-result-repository';
-import type { ScheduleRepository } from '../repositories/schedule-repository';
 import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/schedule-service';
 import { describeFailure } from '../task-failure';
-import { nextPollWaitSeconds, type ScanSettings } from './scan-settings';
+import type { WorkflowDependencies } from '../workflow-dependencies';
+import { nextPollWaitSeconds } from './scan-settings';
 
-export interface ScanDependencies {
-  accounts: AccountRepository;
-  schedules: ScheduleRepository;
-  executions: ExecutionRepository;
-  scanResults: ScanResultRepository;
-  secretStore: SecretStore;
-  engine: ScanEngine;
-  scheduler: SchedulerPort;
-  clock: Clock;
-  logger: Logger;
-  settings: ScanSettings;
-}
+/** What the scan steps use: the workflow dependencies without the provider validator. */
+export type ScanDependencies = Omit<WorkflowDependencies, 'validator'>;
 
 /** A scan that ran past its deadline (the workflow records it as timed out). */
 export class ScanTimedOutError extends DomainError {
