@@ -2,11 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  createDynamoDbClient,
-  LOCAL_ENDPOINT_CREDENTIALS,
-  toDocumentClient,
-} from '../functions/adapters/aws/dynamodb-client';
 import { systemClock } from '../functions/core/clock';
 import { deterministicId, newId } from '../functions/core/ids';
 import { silentLogger } from '../functions/core/logger';
@@ -15,14 +10,11 @@ import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
 import type { WorkflowDependencies } from '../functions/core/workflow-dependencies';
 import { HttpScanEngine } from '../functions/engines/scan-engine-client';
 import { createProviderValidator } from '../functions/providers/provider-validator-registry';
-import { createMissingTables } from '../local/create-tables';
-import { startLocalDynamoDbServer } from '../local/dynamodb-server';
 import { LocalVaultSecretStore } from '../local/local-vault-secret-store';
 import { openLocalWorkflows } from '../local/local-workflows';
 import { ScanEngineSimulator } from '../local/scan-engine-simulator';
 import { PROVIDER_TYPES, toIsoUtc } from '../schemas/common';
-import { ConfigSchema } from '../schemas/config';
-import { tableNamesFrom } from '../schemas/tables';
+import { startTestTables } from '../test/support/dynalite';
 import { RecordingScheduler } from '../test/support/recording-scheduler';
 
 export interface ScanBenchmarkOptions {
@@ -174,15 +166,8 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
 
 export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<ScanBenchmarkResult> {
   const directory = await mkdtemp(join(tmpdir(), 'te-bench-'));
-  const server = await startLocalDynamoDbServer();
-  const rawClient = createDynamoDbClient({
-    region: 'ap-south-1',
-    endpoint: server.endpoint,
-    credentials: LOCAL_ENDPOINT_CREDENTIALS,
-  });
-  const client = toDocumentClient(rawClient);
-  const tables = tableNamesFrom(ConfigSchema.parse({}));
-  await createMissingTables(rawClient, tables);
+  // The same in-memory table server and tables the integration tests use.
+  const { client, tables, close: closeTables } = await startTestTables('bench');
   const operations = countOperations(client);
   const repositories = createRepositories(client, tables);
   const secretStore = await LocalVaultSecretStore.open({
@@ -328,8 +313,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
   } finally {
     await workflows.close({ gracePeriodMs: 500 });
     await simulator.stop();
-    rawClient.destroy();
-    await server.close();
+    await closeTables();
     await rm(directory, { recursive: true, force: true });
   }
 }
