@@ -13,13 +13,13 @@ import {
 } from '../../../local/local-token-issuer';
 import { ApiHarness, type TenantFixture } from '../../support/api-harness';
 
-/** Runs `npm run token -- …` the way package.json does (tsx on local/issue-token.ts). */
+/** Runs `npx threat-engine token …` the way package.json's bin does. */
 function runTokenCommand(
   args: string[],
   dataDirectory: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/issue-token.ts', ...args], {
+    const child = spawn(process.execPath, ['bin/threat-engine.mjs', 'token', ...args], {
       cwd: process.cwd(),
       env: { ...process.env, THREAT_ENGINE_DATA_DIR: dataDirectory },
       stdio: ['ignore', 'pipe', 'pipe'],
