@@ -154,6 +154,7 @@ export const SubmissionAcceptedSchema = z.object({
 export const ValidationSucceededSchema = z.object({
   success: z.literal(true),
   message: z.string(),
+  errors: z.array(z.string()).describe('empty: the legacy re-validation answered it'),
   account_id: z.string(),
   account_number: z.string().nullable(),
   status: AccountStatusSchema,

@@ -80,6 +80,7 @@ export async function answerValidation(
       {
         success: true as const,
         message: SUCCESS_MESSAGES[started.workflow],
+        errors: [],
         account_id: started.accountId,
         account_number: account?.account_number ?? null,
         status: account?.status ?? 'active',
