@@ -584,6 +584,8 @@ describe('13-19. schedules', () => {
       name: 'Renamed scan',
       regions: ['eu-west-1'],
     });
+    const broken = await legacy<{ schedule_id: string }>('POST', '/api/v1/schedules', documentSchedule());
+    await harness.runtime.repositories.schedules.recordRunOutcome(broken.body.schedule_id, 'failure');
     const failing = await legacy<{ schedules: Body[] }>(
       'GET',
       `/api/v1/schedules?tenant_id=${tenant.tenantId}&status=error`,
@@ -622,7 +624,7 @@ describe('13-19. schedules', () => {
     expect(resumed.body).toMatchObject({ schedule_status: 'active', enabled: true });
     expect(renamed.body).toMatchObject({ name: 'Renamed scan', regions: ['eu-west-1'], enabled: true });
     expect(failing.status).toBe(200);
-    expect(failing.body.schedules.map((schedule) => schedule.schedule_id)).not.toContain(id);
+    expect(failing.body.schedules.map((schedule) => schedule.schedule_id)).toEqual([broken.body.schedule_id]);
     expect(contradictory.status).toBe(400);
   });
 
