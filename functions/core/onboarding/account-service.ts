@@ -5,6 +5,7 @@ import { AUTH_METHODS, CredentialSubmissionSchema, credentialTypeFor } from '../
 import type { Clock } from '../clock';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { onboardingExecutionName, validationExecutionName } from '../execution-names';
+import { newId } from '../ids';
 import type { Logger } from '../logger';
 import type {
   Orchestrator,
@@ -94,9 +95,10 @@ export function newExternalId(): string {
 
 /** The id (execution name) of the account's latest onboarding, once credentials were submitted. */
 export function onboardingExecutionIdOf(
-  account: Pick<Account, 'account_id' | 'onboarding_id'>,
+  account: Pick<Account, 'account_id' | 'onboarding_id' | 'onboarding_status'>,
 ): string | null {
-  if (!account.onboarding_id) return null;
+  // Before any submission the onboarding id is the one issued at init: no execution carries it.
+  if (!account.onboarding_id || account.onboarding_status === 'pending') return null;
   const token = account.onboarding_id.replaceAll('-', '').slice(0, 16);
   try {
     return onboardingExecutionName(account.account_id, token);
@@ -137,6 +139,7 @@ export class AccountService {
       account_name: input.account_name,
       auth_method: method.auth_method,
       credential_type: method.credential_type,
+      onboarding_id: newId(),
       ...(provider === 'aws' && method.auth_method === 'iam_role' ? { external_id: newExternalId() } : {}),
     });
     this.deps.logger.info('account initialised', {

@@ -62,6 +62,8 @@ export const NewAccountSchema = z.strictObject({
   credential_type: OptionalText(64),
   external_id: OptionalText(1224),
   secret_name: OptionalText(512),
+  /** Issued at init (the legacy answered it there); each credential submission replaces it. */
+  onboarding_id: IdSchema.optional(),
 });
 export type NewAccount = z.input<typeof NewAccountSchema>;
 

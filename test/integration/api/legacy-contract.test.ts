@@ -171,7 +171,8 @@ describe('3. POST /api/v1/onboarding/{provider}/init', () => {
       account_name: 'Production Account',
       external_id: expect.stringMatching(/^threat-engine-[0-9a-f]{16}$/),
     });
-    expect(response.body).toHaveProperty('onboarding_id');
+    // The document shows a uuid string here: a null would retype the field for the UI.
+    expect(response.body.onboarding_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.body.cloudformation_template_url).toBe(
       `/api/v1/onboarding/aws/cloudformation-template?external_id=${response.body.external_id}`,
     );

@@ -84,7 +84,7 @@ describe('Onboarding API', () => {
         tenant_id: tenant.tenantId,
         status: 'pending',
         onboarding_status: 'pending',
-        onboarding_id: null,
+        onboarding_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         validate_url: '/api/v1/onboarding/aws/validate-json',
       });
       expect(response.body.external_id).toMatch(/^threat-engine-[0-9a-f]{16}$/);
