@@ -125,10 +125,13 @@ export class ExecutionRepository {
     return this.list(INDEX.scheduleExecutions, { schedule_id: scheduleId }, options);
   }
 
-  /** An account's executions, newest first (account-executions-index). */
+  /**
+   * An account's executions, newest first (account-executions-index); with `startedAtOrBefore`
+   * only those that started at or before that time.
+   */
   async listByAccount(
     accountId: string,
-    options: { status?: ExecutionStatus; page?: PageRequest } = {},
+    options: { status?: ExecutionStatus; startedAtOrBefore?: string; page?: PageRequest } = {},
   ): Promise<Page<Execution>> {
     return this.list(INDEX.accountExecutions, { account_id: accountId }, options);
   }
@@ -211,7 +214,7 @@ export class ExecutionRepository {
   private async list(
     indexName: string,
     key: Record<string, string>,
-    options: { status?: ExecutionStatus; page?: PageRequest },
+    options: { status?: ExecutionStatus; startedAtOrBefore?: string; page?: PageRequest },
   ): Promise<Page<Execution>> {
     const status =
       options.status === undefined
@@ -221,6 +224,9 @@ export class ExecutionRepository {
       {
         indexName,
         key,
+        ...(options.startedAtOrBefore === undefined
+          ? {}
+          : { sortKeyAtMost: { attribute: 'started_at', value: options.startedAtOrBefore } }),
         newestFirst: true,
         ...(status === undefined
           ? {}
