@@ -197,6 +197,42 @@ export class DynamoDbTable {
     );
   }
 
+  /**
+   * How many items a Query matches (Select COUNT: DynamoDB reads up to 1 MB a call, the items
+   * stay on its side). At most `maxReads` calls; `exact` is false when the count stopped there.
+   */
+  async count(options: QueryOptions, maxReads = 20): Promise<{ count: number; exact: boolean }> {
+    const names: Record<string, string> = { ...(options.filter?.names ?? {}) };
+    const values: Record<string, unknown> = { ...(options.filter?.values ?? {}) };
+    const keyCondition = Object.entries(options.key).map(([attribute, value], position) => {
+      names[`#k${position}`] = attribute;
+      values[`:k${position}`] = value;
+      return `#k${position} = :k${position}`;
+    });
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    for (let reads = 0; reads < maxReads; reads += 1) {
+      const result = await this.call('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...(options.indexName ? { IndexName: options.indexName } : {}),
+            KeyConditionExpression: keyCondition.join(' AND '),
+            ...(options.filter ? { FilterExpression: options.filter.expression } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            Select: 'COUNT',
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        ),
+      );
+      count += result.Count ?? 0;
+      startKey = result.LastEvaluatedKey;
+      if (startKey === undefined) return { count, exact: true };
+    }
+    return { count, exact: false };
+  }
+
   /** All items of one GSI partition (small, bounded sets only: e.g. a tenant's providers of one type). */
   async queryAll(options: QueryOptions): Promise<Item[]> {
     const items: Item[] = [];
