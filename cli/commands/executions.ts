@@ -105,13 +105,18 @@ async function fullHistory(api: ApiClient, executionId: string): Promise<History
   return { ...page, events, next_token: null };
 }
 
+/** `10:24:07.829` (UTC), the precision a run's states need. */
+function timeOfDay(iso: string): string {
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? iso : new Date(time).toISOString().slice(11, 23);
+}
+
 function eventLine(event: HistoryEvent): string {
   const colour = colours();
   const failure = event.error
-    ? ` ${colour.red(event.error)}${event.cause ? `: ${truncate(event.cause, 160)}` : ''}`
+    ? `  ${colour.red(event.error)}${event.cause ? `: ${truncate(event.cause, 160)}` : ''}`
     : '';
-  const time = new Date(Date.parse(event.timestamp)).toISOString().slice(11, 23);
-  return `${colour.dim(time)}  ${event.type.padEnd(22)} ${event.stateName ?? ''}${failure}`;
+  return `${colour.dim(timeOfDay(event.timestamp))}  ${event.type.padEnd(22)} ${event.stateName ?? ''}${failure}`.trimEnd();
 }
 
 const RUN_OUTCOME_WORD: Record<Timeline['outcome'], string> = {
@@ -141,11 +146,11 @@ function printTimeline(execution: ExecutionView, timeline: Timeline): void {
   ]);
   writeOut('');
   printTable(
-    ['STATE', 'TYPE', 'STARTED', 'DURATION', 'RETRIES', 'OUTCOME', 'ERROR'],
+    ['STATE', 'TYPE', 'STARTED (UTC)', 'DURATION', 'RETRIES', 'OUTCOME', 'ERROR'],
     timeline.entries.map((entry) => [
       entry.state,
       entry.stateType,
-      when(entry.enteredAt),
+      timeOfDay(entry.enteredAt),
       entry.durationMs === null ? '-' : duration(entry.durationMs),
       String(entry.retries),
       status(entry.outcome),

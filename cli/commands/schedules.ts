@@ -136,7 +136,10 @@ async function changeSchedules(
         ),
       );
     } catch (error) {
-      if (!(error instanceof CliError) || error.exitCode === EXIT.usage) throw error;
+      // One schedule named: its error is the command's error.
+      if (!(error instanceof CliError) || error.exitCode === EXIT.usage || (!bulk && targets.length === 1)) {
+        throw error;
+      }
       failed.push({ schedule_id: scheduleId, error: error.message, exitCode: error.exitCode });
     }
     bar.tick();
@@ -169,9 +172,6 @@ async function changeSchedules(
     }
   }
   if (failed.length > 0) {
-    if (!json && failed.length === targets.length && targets.length === 1) {
-      throw new CliError(failed[0]?.error ?? 'failed', failed[0]?.exitCode ?? EXIT.failed);
-    }
     endWith(failed[0]?.exitCode ?? EXIT.failed);
   }
 }

@@ -391,7 +391,7 @@ describe('threat-engine executions', () => {
     const entered = history.events.filter((event) => event.type.endsWith('StateEntered'));
     expect(entered.length).toBeGreaterThan(3);
     for (const event of entered) expect(human.stdout).toContain(event.stateName);
-    expect(human.stdout).toMatch(/STATE\s+TYPE\s+STARTED\s+DURATION\s+RETRIES\s+OUTCOME/);
+    expect(human.stdout).toMatch(/STATE\s+TYPE\s+STARTED \(UTC\)\s+DURATION\s+RETRIES\s+OUTCOME/);
     expect(human.stdout).toMatch(/workflow status:\s+succeeded/);
     expect(human.code).toBe(0);
   });
@@ -407,7 +407,7 @@ describe('threat-engine executions', () => {
     );
 
     // Assess
-    expect(followed.code).toBe(0);
+    expect(followed).toMatchObject({ code: 0, stderr: '' });
     expect(followed.stdout).toContain('ExecutionStarted');
     expect(followed.stdout).toContain('ExecutionSucceeded');
     expect(followed.stdout).toMatch(/run:\s+completed/);
@@ -431,7 +431,7 @@ describe('threat-engine executions', () => {
     const redriven = await cli(['executions', 'redrive', executionId, '--json'], tenant.tokens.operator);
 
     // Assess
-    expect(followed.code).toBe(1);
+    expect(followed).toMatchObject({ code: 1, stderr: '' });
     expect(followed.stdout).toMatch(/run:\s+failed/);
     expect(followed.stdout).toMatch(/failed in .+: /);
     expect(followed.stdout).toContain('cause:');
@@ -459,7 +459,7 @@ describe('threat-engine executions', () => {
     // Assess
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toContain(`cancel requested for execution ${executionId}`);
-    expect(followed.code).toBe(1);
+    expect(followed).toMatchObject({ code: 1, stderr: '' });
     expect(followed.stdout).toMatch(/run:\s+cancelled/);
   });
 });
