@@ -25,6 +25,8 @@ let tenant: TenantFixture;
 let other: TenantFixture;
 let account: AccountFixture;
 let bulkAccount: AccountFixture;
+/** The only account of its tenant: a tenant scan starts exactly its run (faults hit that run). */
+let soloAccount: AccountFixture;
 let scheduleId: string;
 /** A completed run of `scheduleId`. */
 let completedRunId: string;
@@ -96,8 +98,17 @@ const lines = (text: string) => text.split('\n').filter((line) => line.trim() !=
 
 beforeAll(async () => {
   harness = await ApiHarness.start();
-  [tenant, other] = await Promise.all([harness.createTenant(), harness.createTenant()]);
-  [account, bulkAccount] = await Promise.all([harness.activeAccount(tenant), harness.activeAccount(tenant)]);
+  let solo: TenantFixture;
+  [tenant, other, solo] = await Promise.all([
+    harness.createTenant(),
+    harness.createTenant(),
+    harness.createTenant(),
+  ]);
+  [account, bulkAccount, soloAccount] = await Promise.all([
+    harness.activeAccount(tenant),
+    harness.activeAccount(tenant),
+    harness.activeAccount(solo),
+  ]);
   scheduleId = await createSchedule(account.accountId, 'Daily scan');
   const triggered = await api<{ execution_id: string }>(
     'POST',
@@ -398,12 +409,12 @@ describe('threat-engine executions', () => {
 
   it('--follow streams a succeeding run to its end and exits 0', async () => {
     // Prepare
-    const executionId = await scanNow(account);
+    const executionId = await scanNow(soloAccount);
 
     // Act
     const followed = await cli(
       ['executions', 'history', executionId, '--follow', '--interval', '20'],
-      tenant.tokens.viewer,
+      soloAccount.tenant.tokens.viewer,
     );
 
     // Assess
@@ -417,18 +428,21 @@ describe('threat-engine executions', () => {
   it('--follow streams a failing run to its end, shows the error and cause, and exits 1; the run can be redriven', async () => {
     // Prepare
     harness.runtime.simulator?.failNext(1, { kind: 'http-error', status: 400 });
-    const executionId = await scanNow(account);
+    const executionId = await scanNow(soloAccount);
 
     // Act
     const followed = await cli(
       ['executions', 'history', executionId, '--follow', '--interval', '20'],
-      tenant.tokens.viewer,
+      soloAccount.tenant.tokens.viewer,
     );
     const failedList = await cli(
-      ['executions', 'list', '--account', account.accountId, '--status', 'failed'],
-      tenant.tokens.viewer,
+      ['executions', 'list', '--account', soloAccount.accountId, '--status', 'failed'],
+      soloAccount.tenant.tokens.viewer,
     );
-    const redriven = await cli(['executions', 'redrive', executionId, '--json'], tenant.tokens.operator);
+    const redriven = await cli(
+      ['executions', 'redrive', executionId, '--json'],
+      soloAccount.tenant.tokens.operator,
+    );
 
     // Assess
     expect(followed).toMatchObject({ code: 1, stderr: '' });
@@ -446,14 +460,14 @@ describe('threat-engine executions', () => {
   it('cancels a running run; --follow then exits 1', async () => {
     // Prepare
     harness.runtime.simulator?.failNext(1, { kind: 'slow', delayMs: 4_000 });
-    const executionId = await scanNow(account);
+    const executionId = await scanNow(soloAccount);
     while ((harness.runtime.simulator?.pendingFaults('scan') ?? 0) > 0) await sleep(10);
 
     // Act
-    const cancelled = await cli(['executions', 'cancel', executionId], tenant.tokens.operator);
+    const cancelled = await cli(['executions', 'cancel', executionId], soloAccount.tenant.tokens.operator);
     const followed = await cli(
       ['executions', 'history', executionId, '--follow', '--interval', '20'],
-      tenant.tokens.viewer,
+      soloAccount.tenant.tokens.viewer,
     );
 
     // Assess
