@@ -57,6 +57,10 @@ const expressionOf = (schedule: ScheduleView) =>
   schedule.cron_expression ??
   (schedule.interval_seconds ? `every ${schedule.interval_seconds} s` : schedule.schedule_type);
 
+/** A paused or disabled schedule keeps its last computed next_run_at: it will not fire then. */
+const nextRun = (schedule: ScheduleView) =>
+  schedule.status === 'active' ? when(schedule.next_run_at) : `- (${schedule.status})`;
+
 const list = (value: string) =>
   value
     .split(',')
@@ -162,7 +166,7 @@ async function changeSchedules(
             schedule.schedule_id,
             schedule.name,
             status(schedule.status),
-            when(schedule.next_run_at),
+            nextRun(schedule),
             pastTense,
           ]),
           ...failed.map((failure) => [failure.schedule_id, '', '', '', colours().red(failure.error)]),
@@ -213,7 +217,7 @@ export function registerSchedulesCommand(program: Command): void {
           schedule.account_id,
           expressionOf(schedule),
           status(schedule.status),
-          when(schedule.next_run_at),
+          nextRun(schedule),
           when(schedule.last_run_at),
           `${schedule.run_count} ${schedule.success_count}/${schedule.failure_count}`,
         ]),
@@ -347,7 +351,7 @@ export function registerSchedulesCommand(program: Command): void {
           ['name', schedule.name],
           ['when', `${expressionOf(schedule)} (${schedule.timezone})`],
           ['status', status(schedule.status)],
-          ['next run', when(schedule.next_run_at)],
+          ['next run', nextRun(schedule)],
         ]);
       },
     );
