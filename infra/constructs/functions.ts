@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { API_DOCS_ASSETS, SWAGGER_UI_BUNDLE_DIRECTORY } from '../../functions/api/api-docs';
 import {
   EXECUTION_TERMINATED_TASK,
   type SecretAccess,
@@ -160,6 +161,14 @@ export class Functions extends Construct {
       serviceName: 'threat-engine-api',
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
+      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts).
+      afterBundling: (inputDir, outputDir) => [
+        `mkdir -p "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}"`,
+        ...Object.keys(API_DOCS_ASSETS).map(
+          (asset) =>
+            `cp "${inputDir}/node_modules/swagger-ui-dist/${asset}" "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}/${asset}"`,
+        ),
+      ],
       otherWildcardReason:
         'secretsmanager:ListSecrets (the API health check) and scheduler:ListSchedules (the reconcile endpoint) support no resource-level permissions either.',
     });
@@ -323,6 +332,8 @@ export class Functions extends Construct {
     serviceName: string;
     reservedConcurrency: number | undefined;
     callsEngines: boolean;
+    /** Shell commands run after bundling, given the project root and the bundle directory. */
+    afterBundling?: (inputDir: string, outputDir: string) => string[];
     /** Why other statements of this role also need Resource "*" (besides X-Ray). */
     otherWildcardReason?: string;
   }): ServiceFunction {
@@ -377,6 +388,15 @@ export class Functions extends Construct {
         // Bundled CommonJS dependencies may still call require() for Node built-ins.
         banner:
           "import { createRequire as threatEngineCreateRequire } from 'node:module'; const require = threatEngineCreateRequire(import.meta.url);",
+        ...(options.afterBundling
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: options.afterBundling,
+              },
+            }
+          : {}),
       },
       environment: {
         ...Object.fromEntries(
