@@ -21,8 +21,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Without the bearer token (health, the OpenAPI document). */
   anonymous?: boolean;
-  /** Error statuses answered as a body instead of thrown (e.g. 503 of an unhealthy health check). */
-  accept?: readonly number[];
+  /** Error answers returned as a body instead of thrown (e.g. the 503 of an unhealthy health check). */
+  accept?: (status: number, body: unknown) => boolean;
 }
 
 export interface ApiAnswer<T> {
@@ -118,7 +118,7 @@ export class ApiClient {
     } catch {
       body = undefined;
     }
-    if (!response.ok && !options.accept?.includes(response.status)) {
+    if (!response.ok && !options.accept?.(response.status, body)) {
       const message = describeApiError(response.status, body, text);
       throw new CliError(
         `${method} ${url.pathname} answered ${message}`,

@@ -152,35 +152,48 @@ export function registerAccountsCommand(program: Command): void {
     .action(async (accountId: string, options: { tenant?: string }, command: Command) => {
       const { api, json } = contextOf(command);
       const progress = spinner(`validating the credentials of account ${accountId}`, json).start();
-      let answer: { status: number; body: Record<string, unknown> };
+      let body: Record<string, unknown>;
       try {
-        answer = await api.request<Record<string, unknown>>(
+        // The API answers when the validation has ended (200, or 400 with success: false when the
+        // provider refused the credentials), or 202 with a status URL when it is still going.
+        const answer = await api.request<Record<string, unknown>>(
           'GET',
           `/accounts/${segment(accountId)}/credentials/validate`,
-          { query: { tenant_id: options.tenant } },
+          {
+            query: { tenant_id: options.tenant },
+            accept: (code, answered) =>
+              code === 400 && (answered as { success?: unknown } | undefined)?.success === false,
+          },
         );
-        if (answer.status === 202 && typeof answer.body.status_url === 'string') {
-          answer = { status: 200, body: await waitForWorkflow(api, answer.body.status_url, progress) };
-        }
+        body =
+          answer.status === 202 && typeof answer.body.status_url === 'string'
+            ? await waitForWorkflow(api, answer.body.status_url, progress)
+            : answer.body;
       } finally {
         progress.stop();
       }
-      const body = answer.body;
+      const workflowStatus = typeof body.status === 'string' ? body.status : undefined;
       const failed =
-        body.valid === false ||
-        ['FAILED', 'TIMED_OUT', 'ABORTED', 'failed', 'invalid'].includes(String(body.status)) ||
-        (body.error !== null && body.error !== undefined);
+        body.success === false ||
+        (body.success === undefined && workflowStatus !== undefined && workflowStatus !== 'SUCCEEDED');
       if (json) printJson(body);
-      else {
-        const error = body.error as WorkflowStatus['error'] | undefined;
+      else if (failed)
         writeOut(
-          failed
-            ? `${status('failed')}: the credentials of account ${accountId} did not validate${error ? `: ${error.code}: ${error.message}` : ''}`
-            : `${status('succeeded')}: the credentials of account ${accountId} are valid`,
+          `${status('failed')}: the credentials of account ${accountId} did not validate: ${reasonOf(body)}`,
         );
-      }
+      else writeOut(`${status('succeeded')}: the credentials of account ${accountId} are valid`);
       endWith(failed ? EXIT.failed : EXIT.ok);
     });
+}
+
+/** Why a validation failed, from the synchronous refusal or the workflow's status document. */
+function reasonOf(body: Record<string, unknown>): string {
+  const error = body.error as WorkflowStatus['error'] | undefined;
+  if (error) return `${error.code}: ${error.message}`;
+  const errors = Array.isArray(body.errors) ? body.errors.filter((item) => typeof item === 'string') : [];
+  const head = [body.code, body.message].filter((part) => typeof part === 'string').join(': ');
+  const extra = errors.filter((item) => !head.includes(item));
+  return [head || 'no reason given', ...extra].join('; ');
 }
 
 async function waitForWorkflow(

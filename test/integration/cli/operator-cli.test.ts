@@ -209,10 +209,13 @@ describe('threat-engine accounts', () => {
     expect(human.stdout).toContain(`the credentials of account ${account.accountId} are valid`);
     expect(json.code).toBe(0);
     const document = JSON.parse(json.stdout);
-    expect(document).toMatchObject({ status: 'SUCCEEDED', account_id: account.accountId });
-    expect(document).toEqual(
-      await api('GET', `/onboarding/executions/${document.execution_id}`, tenant.tokens.viewer),
+    expect(document).toMatchObject({ success: true, account_id: account.accountId, status: 'active' });
+    const workflow = await api<Body>(
+      'GET',
+      `/onboarding/executions/${document.execution_id}`,
+      tenant.tokens.viewer,
     );
+    expect(workflow).toMatchObject({ workflow: 'validation', status: 'SUCCEEDED' });
   });
 });
 
@@ -226,9 +229,9 @@ describe('threat-engine schedules', () => {
         '--account',
         account.accountId,
         '--name',
-        'Hourly from the CLI',
+        'Monthly from the CLI',
         '--preset',
-        'hourly',
+        'monthly',
         '--regions',
         'us-east-1,eu-west-1',
         '--json',
@@ -254,13 +257,13 @@ describe('threat-engine schedules', () => {
     // Assess
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({
-      name: 'Hourly from the CLI',
-      schedule_expression: 'cron(0 * * * ? *)',
+      name: 'Monthly from the CLI',
+      schedule_expression: 'cron(0 0 1 * ? *)',
       regions: ['us-east-1', 'eu-west-1'],
     });
     expect(JSON.parse(listed.stdout)).toEqual(listedByApi);
-    expect(listedHuman.stdout).toContain('Hourly from the CLI');
-    expect(listedHuman.stdout).toContain('cron(0 * * * ? *)');
+    expect(listedHuman.stdout).toContain('Monthly from the CLI');
+    expect(listedHuman.stdout).toContain('cron(0 0 1 * ? *)');
     const details = JSON.parse(shown.stdout);
     expect(details).toEqual(shownByApi);
     expect(shownHuman.stdout).toContain('Next fire times');
@@ -592,6 +595,31 @@ describe('errors and help', () => {
   });
 });
 
+describe('colour', () => {
+  it('colours statuses on a terminal only, and never with NO_COLOR', async () => {
+    // Prepare
+    const wasTty = process.stdout.isTTY;
+    const noColor = process.env.NO_COLOR;
+    Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+    try {
+      // Act
+      delete process.env.NO_COLOR;
+      const coloured = await cli(['executions', 'list', '--schedule', scheduleId], tenant.tokens.viewer);
+      process.env.NO_COLOR = '1';
+      const plain = await cli(['executions', 'list', '--schedule', scheduleId], tenant.tokens.viewer);
+
+      // Assess
+      expect(coloured.stdout).toContain(`${ESCAPE}[32mcompleted`);
+      expect(plain.stdout).toContain('completed');
+      expect(plain.stdout).not.toContain(ESCAPE);
+    } finally {
+      Object.defineProperty(process.stdout, 'isTTY', { value: wasTty, configurable: true });
+      if (noColor === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = noColor;
+    }
+  });
+});
+
 /** runCli with the given argv only (no --url/--token added). */
 async function runCapture(args: string[]): Promise<CliRun> {
   let stdout = '';
@@ -616,7 +644,7 @@ describe('the threat-engine bin', () => {
 
   it('runs as a process: JSON equal to the API, no colour when piped, exit codes of the process', async () => {
     // Act
-    const env = { ...process.env, THREAT_ENGINE_TOKEN: tenant.tokens.viewer, FORCE_COLOR: '0' };
+    const env = { ...process.env, THREAT_ENGINE_TOKEN: soloAccount.tenant.tokens.viewer, FORCE_COLOR: '0' };
     const listed = await execFileAsync(
       process.execPath,
       [
@@ -626,14 +654,22 @@ describe('the threat-engine bin', () => {
         'executions',
         'list',
         '--tenant',
-        tenant.tenantId,
+        soloAccount.tenant.tenantId,
         '--json',
       ],
       { env },
     );
     const human = await execFileAsync(
       process.execPath,
-      ['bin/threat-engine.mjs', '--url', harness.url, 'executions', 'list', '--tenant', tenant.tenantId],
+      [
+        'bin/threat-engine.mjs',
+        '--url',
+        harness.url,
+        'executions',
+        'list',
+        '--tenant',
+        soloAccount.tenant.tenantId,
+      ],
       { env },
     );
     const refused = await execFileAsync(
@@ -644,9 +680,14 @@ describe('the threat-engine bin', () => {
 
     // Assess
     expect(JSON.parse(listed.stdout)).toEqual(
-      await api('GET', `/tenants/${tenant.tenantId}/executions`, tenant.tokens.viewer),
+      await api(
+        'GET',
+        `/tenants/${soloAccount.tenant.tenantId}/executions`,
+        soloAccount.tenant.tokens.viewer,
+      ),
     );
-    expect(human.stdout).toContain(completedRunId);
+    const [newest] = JSON.parse(listed.stdout).executions as Body[];
+    expect(human.stdout).toContain(newest?.execution_id);
     expect(human.stdout).not.toContain(ESCAPE);
     expect(refused).toMatchObject({ code: 3 });
     expect(lines((refused as { stderr: string }).stderr)).toHaveLength(1);
