@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../../cli/main';
 import { type AccountFixture, ApiHarness, type TenantFixture } from '../../support/api-harness';
+import { ScriptedValidator } from '../../support/scripted-validator';
 
 /**
  * The operator CLI against the real HTTP app and local runtime (no mocked HTTP): each command run
@@ -217,6 +218,34 @@ describe('threat-engine accounts', () => {
     );
     expect(workflow).toMatchObject({ workflow: 'validation', status: 'SUCCEEDED' });
   });
+});
+
+describe('threat-engine accounts validate, when the provider refuses', () => {
+  it("prints the reason and exits 1; --json prints the API's refusal", async () => {
+    // Prepare: a runtime whose provider check answers as told
+    const validator = new ScriptedValidator();
+    const refusing = await ApiHarness.start({ validator });
+    try {
+      const refusingTenant = await refusing.createTenant();
+      const refused = await refusing.activeAccount(refusingTenant);
+      validator.rejectNext('invalid_credentials', 2);
+      const run = (args: string[]) =>
+        runCapture(['--url', refusing.url, '--token', refusingTenant.tokens.operator, ...args]);
+
+      // Act
+      const human = await run(['accounts', 'validate', refused.accountId]);
+      const json = await run(['accounts', 'validate', refused.accountId, '--json']);
+
+      // Assess
+      expect(human).toMatchObject({ code: 1, stderr: '' });
+      expect(human.stdout).toContain(`the credentials of account ${refused.accountId} did not validate`);
+      expect(human.stdout).toContain('invalid_credentials');
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ success: false, account_id: refused.accountId });
+    } finally {
+      await refusing.close();
+    }
+  }, 60_000);
 });
 
 describe('threat-engine schedules', () => {
