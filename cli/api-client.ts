@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { decodeJwt } from 'jose';
 import { ConfigSchema } from '../schemas/config';
 import { CliError, EXIT } from './exit-codes';
 
@@ -82,6 +83,21 @@ export class ApiClient {
       return cached;
     };
     return new ApiClient(url, token);
+  }
+
+  /**
+   * The tenant the token acts for, read from its claims without verifying them (the API does
+   * that); undefined for a platform-admin token or one that is not a JWT.
+   */
+  async tokenTenant(): Promise<string | undefined> {
+    try {
+      const claims = decodeJwt(await this.#token());
+      const tenant = claims.tenant_id ?? claims['custom:tenant_id'];
+      return typeof tenant === 'string' && tenant !== '' ? tenant : undefined;
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      return undefined;
+    }
   }
 
   /** One request to `/api/v1${path}`; a non-2xx answer throws a CliError. */

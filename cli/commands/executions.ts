@@ -241,7 +241,9 @@ export function registerExecutionsCommand(program: Command): void {
   pageOptions(
     executions
       .command('list')
-      .description('the runs of a schedule, an account or a tenant, newest first')
+      .description(
+        "the runs of a schedule, an account or a tenant (default: the token's tenant), newest first",
+      )
       .option('--schedule <id>', "the schedule's runs")
       .option('--account <id>', "the account's runs")
       .option('--tenant <id>', "the tenant's runs (all its accounts)")
@@ -264,8 +266,21 @@ export function registerExecutionsCommand(program: Command): void {
       options.account && `/accounts/${segment(options.account)}/executions`,
       options.tenant && `/tenants/${segment(options.tenant)}/executions`,
     ].filter((path): path is string => Boolean(path));
-    if (scopes.length !== 1) {
-      throw new CliError('name exactly one of --schedule <id>, --account <id> or --tenant <id>', EXIT.usage);
+    if (scopes.length > 1) {
+      throw new CliError(
+        'name one of --schedule <id>, --account <id> or --tenant <id>, not several',
+        EXIT.usage,
+      );
+    }
+    if (scopes.length === 0) {
+      const tenantId = await api.tokenTenant();
+      if (!tenantId) {
+        throw new CliError(
+          'name --schedule <id>, --account <id> or --tenant <id> (the token names no tenant)',
+          EXIT.usage,
+        );
+      }
+      scopes.push(`/tenants/${segment(tenantId)}/executions`);
     }
     const page = await api.get<{ executions: ExecutionRow[]; next_cursor: string | null }>(
       scopes[0] as string,

@@ -384,13 +384,19 @@ describe('threat-engine executions', () => {
       ['executions', 'list', '--account', account.accountId, '--limit', '2', '--json'],
       tenant.tokens.viewer,
     );
+    const byTenantAll = await cli(
+      ['executions', 'list', '--tenant', tenant.tenantId, '--json'],
+      tenant.tokens.viewer,
+    );
     const byTenant = await cli(
       ['executions', 'list', '--tenant', tenant.tenantId, '--status', 'completed', '--json'],
       tenant.tokens.viewer,
     );
     const human = await cli(['executions', 'list', '--tenant', tenant.tenantId], tenant.tokens.viewer);
+    const ofToken = await cli(['executions', 'list', '--json'], tenant.tokens.viewer);
 
     // Assess
+    expect(JSON.parse(ofToken.stdout)).toEqual(JSON.parse(byTenantAll.stdout));
     expect(JSON.parse(bySchedule.stdout)).toEqual(
       await api('GET', `/schedules/${scheduleId}/executions`, tenant.tokens.viewer),
     );
