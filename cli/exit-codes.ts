@@ -20,8 +20,12 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { status?: number },
   ) {
     super(message, options);
+    this.status = options?.status;
   }
+
+  /** The HTTP status the API answered, when the error is an API answer. */
+  readonly status: number | undefined;
 }

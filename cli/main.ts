@@ -1,4 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
+import { CommandOutcome } from './command-context';
+import { registerAccountsCommand } from './commands/accounts';
+import { registerExecutionsCommand } from './commands/executions';
+import { registerHealthCommand } from './commands/health';
+import { registerScanResultsCommand } from './commands/scan-results';
+import { registerSchedulerCommand } from './commands/scheduler';
+import { registerSchedulesCommand } from './commands/schedules';
+import { registerTenantsCommand } from './commands/tenants';
 import { registerTokenCommand } from './commands/token';
 import { CliError, EXIT, type ExitCode } from './exit-codes';
 
@@ -33,6 +41,13 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerTokenCommand(program);
+  registerHealthCommand(program);
+  registerTenantsCommand(program);
+  registerAccountsCommand(program);
+  registerSchedulesCommand(program);
+  registerExecutionsCommand(program);
+  registerScanResultsCommand(program);
+  registerSchedulerCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -58,6 +73,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
         return EXIT.ok;
       return EXIT.usage;
     }
+    if (error instanceof CommandOutcome) return error.exitCode;
     if (error instanceof CliError) {
       process.stderr.write(`threat-engine: ${oneLine(error.message)}\n`);
       return error.exitCode;

@@ -35,6 +35,8 @@ export interface QueryOptions {
   indexName?: string;
   /** The key condition as equalities: the partition attribute, and the sort attribute when pinned. */
   key: Record<string, string>;
+  /** A sort key upper bound (inclusive), added to the key condition. */
+  sortKeyAtMost?: { attribute: string; value: string };
   filter?: Condition;
   newestFirst?: boolean;
 }
@@ -161,6 +163,11 @@ export class DynamoDbTable {
       values[`:k${position}`] = value;
       return `#k${position} = :k${position}`;
     });
+    if (options.sortKeyAtMost) {
+      names['#kmax'] = options.sortKeyAtMost.attribute;
+      values[':kmax'] = options.sortKeyAtMost.value;
+      keyCondition.push('#kmax <= :kmax');
+    }
     const scope: CursorScope = {
       keyAttributes: this.cursorAttributes(options.indexName),
       fixed: options.key,

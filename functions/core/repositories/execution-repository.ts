@@ -137,10 +137,13 @@ export class ExecutionRepository {
     });
   }
 
-  /** An account's executions, newest first (account-executions-index). */
+  /**
+   * An account's executions, newest first (account-executions-index); with `startedAtOrBefore`
+   * only those that started at or before that time.
+   */
   async listByAccount(
     accountId: string,
-    options: { status?: ExecutionStatus; page?: PageRequest } = {},
+    options: { status?: ExecutionStatus; startedAtOrBefore?: string; page?: PageRequest } = {},
   ): Promise<Page<Execution>> {
     return this.list(INDEX.accountExecutions, { account_id: accountId }, options);
   }
@@ -223,10 +226,18 @@ export class ExecutionRepository {
   private async list(
     indexName: string,
     key: Record<string, string>,
-    options: { status?: ExecutionStatus; page?: PageRequest },
+    options: { status?: ExecutionStatus; startedAtOrBefore?: string; page?: PageRequest },
   ): Promise<Page<Execution>> {
     return this.table.queryPage(
-      { indexName, key, newestFirst: true, ...this.statusFilter(options.status) },
+      {
+        indexName,
+        key,
+        ...(options.startedAtOrBefore === undefined
+          ? {}
+          : { sortKeyAtMost: { attribute: 'started_at', value: options.startedAtOrBefore } }),
+        newestFirst: true,
+        ...this.statusFilter(options.status),
+      },
       options.page,
       (item) => this.parse(item),
     );
