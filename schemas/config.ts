@@ -86,6 +86,8 @@ export const ConfigSchema = z.object({
   ENGINE_REQUEST_TIMEOUT_SECONDS: seconds(1, 900).default(300),
   SCAN_LOCK_LEASE_SECONDS: seconds(60, 86_400).default(900),
   SCAN_MAX_SECONDS: seconds(60, 7 * 86_400).default(4 * 3600),
+  /** How long a run may wait behind a running scan of its account (overlap policy buffer_one). */
+  SCAN_BUFFER_MAX_WAIT_SECONDS: seconds(60, 86_400).default(3600),
   SCHEDULE_AUTO_PAUSE_AFTER_FAILURES: z.coerce
     .number({ message: 'expected a whole number' })
     .int('expected a whole number')

@@ -5,6 +5,7 @@ import { systemClock } from '../../core/clock';
 import { lazySchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { scanSettingsFrom } from '../../core/scans/scan-settings';
+import { invocationRemainingMs } from '../../core/time-budget';
 import type { WorkflowDependencies } from '../../core/workflow-dependencies';
 import { engineUrlsFrom } from '../../engines/engine-urls';
 import { HttpScanEngine } from '../../engines/scan-engine-client';
@@ -36,9 +37,10 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
     engine: new HttpScanEngine({
       urls: engineUrlsFrom(config),
       timeoutMs: config.ENGINE_REQUEST_TIMEOUT_SECONDS * 1000,
+      remainingTime: invocationRemainingMs,
       logger,
     }),
-    validator: createProviderValidator({ logger, clock }),
+    validator: createProviderValidator({ logger, clock, remainingTime: invocationRemainingMs }),
     // Only the tasks that manage schedules have the scheduler's variables: build it on first use.
     scheduler: lazySchedulerPort(() => awsScheduler(config)),
     clock,

@@ -149,6 +149,25 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
     executionId,
     deps.settings.lockLeaseSeconds,
   );
+  const waitedSeconds = (deps.clock().getTime() - Date.parse(execution.started_at)) / 1000;
+  if (
+    !locked &&
+    execution.current_step === 'waiting_for_running_scan' &&
+    waitedSeconds > deps.settings.maxBufferedWaitSeconds
+  ) {
+    await finishWithoutScan(
+      deps,
+      execution,
+      'skipped',
+      'buffer_wait_exceeded',
+      `the scan of this account still running after this run waited ${deps.settings.maxBufferedWaitSeconds} seconds for it`,
+    );
+    if (schedule)
+      await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), schedule.schedule_id, 'skipped', {
+        last_run_at: now,
+      });
+    return { outcome: 'skipped_overlap', execution_id: executionId };
+  }
   if (!locked && schedule?.overlap_policy === 'buffer_one') {
     // One run may wait behind the running scan; the workflow waits and claims again.
     const buffered = await deps.accounts.acquireScanBuffer(
