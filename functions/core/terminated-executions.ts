@@ -7,6 +7,7 @@ import {
 } from '../../schemas/workflow-payloads';
 import { deterministicId } from './ids';
 import type { Logger } from './logger';
+import { publishUnrecordedEnd } from './notifications/domain-events';
 import { failOnboarding, recordValidationFailure } from './onboarding/onboarding-service';
 import { RUNTIME_STOPPED_ERROR } from './ports/orchestrator';
 import { executionIdFor, recordScanFailure } from './scans/scan-service';
@@ -69,6 +70,15 @@ export async function recordTerminatedExecution(
       errorMessage: failure.error_message,
     });
     log.info('recorded a terminated scan execution', { execution_id: executionId });
+    await publishUnrecordedEnd(deps, {
+      workflow: event.workflow,
+      workflowExecutionName: event.name,
+      status: event.status,
+      accountId: execution.account_id,
+      tenantId: execution.tenant_id ?? null,
+      executionId,
+      reason: { code: failure.error_code, message: failure.error_message },
+    });
     await cancelEngineScan(deps, execution, log);
     return { recorded: true };
   }
@@ -88,6 +98,15 @@ export async function recordTerminatedExecution(
       onboarding_id: request.data.onboarding_id,
       secret_version_id: request.data.secret_version_id,
       failure: { Error: failure.error_code, Cause: `[${failure.error_code}] ${failure.error_message}` },
+    });
+    await publishUnrecordedEnd(deps, {
+      workflow: event.workflow,
+      workflowExecutionName: event.name,
+      status: event.status,
+      accountId: request.data.account_id,
+      tenantId: request.data.tenant_id ?? null,
+      executionId: null,
+      reason: { code: failure.error_code, message: failure.error_message },
     });
     return { recorded: true };
   }

@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Config } from '../../../schemas/config';
 import { tableNamesFrom } from '../../../schemas/tables';
 import { systemClock } from '../../core/clock';
@@ -11,9 +12,11 @@ import { engineUrlsFrom } from '../../engines/engine-urls';
 import { HttpScanEngine } from '../../engines/scan-engine-client';
 import { createProviderValidator } from '../../providers/provider-validator-registry';
 import { createDocumentClient } from './dynamodb-client';
+import { eventBridgePublisherFrom } from './eventbridge-event-publisher';
 import { awsScheduler } from './eventbridge-scheduler';
 import { createPowertoolsLogger } from './powertools-logger';
 import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
+import { StepFunctionsOrchestrator } from './step-functions-orchestrator';
 
 /** The workflow tasks' composition root on AWS: built once per Lambda execution environment. */
 export async function createAwsWorkflowDependencies(config: Config): Promise<WorkflowDependencies> {
@@ -46,5 +49,30 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
     clock,
     logger,
     settings: scanSettingsFrom(config),
+    // Only the tasks that publish have EVENT_BUS_NAME; only the sweep has every state machine ARN.
+    ...optional('events', eventBridgePublisherFrom(config)),
+    ...optional('orchestrator', sweepOrchestratorFrom(config)),
   };
+}
+
+function optional<Key extends string, Value>(
+  key: Key,
+  value: Value | undefined,
+): Partial<Record<Key, Value>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<Key, Value>);
+}
+
+/** Describes executions for the stuck-run sweep, when the function was given the three ARNs. */
+function sweepOrchestratorFrom(config: Config): StepFunctionsOrchestrator | undefined {
+  const { ONBOARDING_STATE_MACHINE_ARN, VALIDATION_STATE_MACHINE_ARN, SCAN_STATE_MACHINE_ARN } = config;
+  if (!ONBOARDING_STATE_MACHINE_ARN || !VALIDATION_STATE_MACHINE_ARN || !SCAN_STATE_MACHINE_ARN)
+    return undefined;
+  return new StepFunctionsOrchestrator({
+    client: new SFNClient({ region: config.AWS_REGION }),
+    stateMachineArns: {
+      onboarding: ONBOARDING_STATE_MACHINE_ARN,
+      validation: VALIDATION_STATE_MACHINE_ARN,
+      scan: SCAN_STATE_MACHINE_ARN,
+    },
+  });
 }

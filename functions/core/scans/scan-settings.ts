@@ -6,6 +6,8 @@ export interface ScanSettings {
   maxScanSeconds: number;
   /** A run waiting behind a running scan (overlap policy buffer_one) gives up after this long. */
   maxBufferedWaitSeconds: number;
+  /** The stuck-run sweep leaves running records younger than this alone. */
+  stuckRunMinAgeSeconds: number;
   /** First wait before polling an asynchronous engine; each later wait doubles, up to the maximum. */
   firstPollWaitSeconds: number;
   maxPollWaitSeconds: number;
@@ -17,6 +19,7 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   lockLeaseSeconds: 900,
   maxScanSeconds: 4 * 3600,
   maxBufferedWaitSeconds: 3600,
+  stuckRunMinAgeSeconds: 900,
   firstPollWaitSeconds: 5,
   maxPollWaitSeconds: 300,
   autoPauseAfterFailures: 5,
@@ -31,6 +34,7 @@ export function scanSettingsFrom(config: {
   SCAN_LOCK_LEASE_SECONDS: number;
   SCAN_MAX_SECONDS: number;
   SCAN_BUFFER_MAX_WAIT_SECONDS?: number;
+  STUCK_RUN_MIN_AGE_SECONDS?: number;
 }): ScanSettings {
   return {
     ...DEFAULT_SCAN_SETTINGS,
