@@ -1,4 +1,4 @@
-import { Fn } from 'aws-cdk-lib';
+import { Annotations, Fn } from 'aws-cdk-lib';
 import {
   GatewayVpcEndpoint,
   GatewayVpcEndpointAwsService,
@@ -49,16 +49,25 @@ export class EngineNetwork extends Construct {
   constructor(scope: Construct, id: string, props: EngineNetworkProps) {
     super(scope, id);
     const { settings } = props;
-    this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
-      vpcId: settings.vpcId,
-      availabilityZones: Fn.getAzs(),
-    });
-    this.subnets = settings.subnetIds.map((subnetId, index) =>
-      Subnet.fromSubnetAttributes(this, `Subnet${index}`, {
-        subnetId,
-        ...(settings.routeTableIds[index] ? { routeTableId: settings.routeTableIds[index] } : {}),
-      }),
+    this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: settings.vpcId, availabilityZones: Fn.getAzs() });
+    Annotations.of(this.vpc).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones',
+      'Subnets are always given explicitly (engineVpc.subnetIds): nothing selects subnets of this VPC by zone.',
     );
+    this.subnets = settings.subnetIds.map((subnetId, index) => {
+      const routeTableId = settings.routeTableIds[index];
+      const subnet = Subnet.fromSubnetAttributes(this, `Subnet${index}`, {
+        subnetId,
+        ...(routeTableId ? { routeTableId } : {}),
+      });
+      if (!routeTableId) {
+        Annotations.of(subnet).acknowledgeWarning(
+          '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+          'Route tables are only needed for the DynamoDB gateway endpoint (awsServiceAccess "endpoints"); with a NAT nothing reads them.',
+        );
+      }
+      return subnet;
+    });
 
     if (settings.securityGroupIds.length > 0) {
       this.securityGroups = settings.securityGroupIds.map((groupId, index) =>
