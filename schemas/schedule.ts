@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DisplayTextSchema, IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
+import { DisplayTextSchema, IdSchema, ProviderTypeSchema, quoted, TimestampSchema } from './common';
 import {
   SCHEDULE_PRESETS,
   ScheduleExpressionSchema,
@@ -153,7 +153,7 @@ function checkDefinition(value: DefinitionFields, ctx: z.RefinementCtx, complete
     ctx.addIssue({
       code: 'custom',
       path: ['schedule_type'],
-      message: `is '${value.schedule_type}' but ${value.preset ? 'the preset' : 'schedule_expression'} is a ${scheduleTypeOfExpression(expression)} expression: omit schedule_type or make them agree`,
+      message: `is ${quoted(value.schedule_type)} but ${value.preset ? 'the preset' : 'schedule_expression'} is a ${scheduleTypeOfExpression(expression)} expression: omit schedule_type or make them agree`,
     });
   }
   if (complete && !expression) {

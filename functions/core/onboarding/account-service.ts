@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Account, AccountStatus } from '../../../schemas/account';
-import type { ProviderType } from '../../../schemas/common';
+import { type ProviderType, quoted } from '../../../schemas/common';
 import { AUTH_METHODS, CredentialSubmissionSchema, credentialTypeFor } from '../../../schemas/credentials';
 import type { Clock } from '../clock';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
@@ -125,7 +125,7 @@ export class AccountService {
         ? (methods.find((candidate) => candidate.recommended) ?? methods[0])
         : methods.find((candidate) => candidate.auth_method === input.auth_method);
     if (!method) {
-      throw new ValidationError(`${provider} accounts cannot use auth method ${String(input.auth_method)}`, [
+      throw new ValidationError(`${provider} accounts cannot use auth method ${quoted(input.auth_method)}`, [
         { field: 'auth_method', message: `must be one of ${methods.map((m) => m.auth_method).join(', ')}` },
       ]);
     }
@@ -214,7 +214,7 @@ export class AccountService {
       if (!fromMethod) {
         const methods = provider ? AUTH_METHODS[provider].map((method) => method.auth_method) : [];
         throw new ValidationError(
-          `${provider ?? 'this'} account cannot use auth method ${request.authMethod}`,
+          `${provider ?? 'this'} account cannot use auth method ${quoted(request.authMethod)}`,
           [{ field: 'auth_method', message: `must be one of ${methods.join(', ')}` }],
         );
       }

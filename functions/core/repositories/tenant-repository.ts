@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { toIsoUtc } from '../../../schemas/common';
+import { quoted, toIsoUtc } from '../../../schemas/common';
 import { INDEX, TABLES } from '../../../schemas/tables';
 import {
   type CreateTenantInput,
@@ -37,7 +37,7 @@ export function tenantNameClaimId(name: string): string {
 const EXISTS = { expression: 'attribute_exists(#id)', names: { '#id': 'tenant_id' } };
 
 const nameTaken = (name: string) =>
-  new ConflictError(`a tenant named '${name}' already exists`, 'tenant_name');
+  new ConflictError(`a tenant named ${quoted(name)} already exists`, 'tenant_name');
 
 export class TenantRepository {
   private readonly table: DynamoDbTable;
