@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Account, AccountStatus } from '../../../schemas/account';
-import { type ProviderType, quoted } from '../../../schemas/common';
+import { fieldPath, type ProviderType, quoted } from '../../../schemas/common';
 import { AUTH_METHODS, CredentialSubmissionSchema, credentialTypeFor } from '../../../schemas/credentials';
 import type { Clock } from '../clock';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
@@ -67,6 +67,12 @@ export interface SubmitAccountCredentials {
   /** A retried submission with the same token stages and starts nothing new. */
   requestToken: string;
   by?: string | undefined;
+  /**
+   * Called once every check has passed, just before anything is staged or started: the API
+   * counts the submission against the tenant's validation rate limit here, so that a refused
+   * body or an unknown account spends nothing.
+   */
+  beforeStart?: (() => Promise<void>) | undefined;
 }
 
 export interface DisabledAccount {
@@ -232,7 +238,7 @@ export class AccountService {
     });
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => ({
-        field: issue.path.map(String).join('.') || 'credentials',
+        field: fieldPath(issue.path) || 'credentials',
         message: issue.message,
       }));
       throw new ValidationError(
@@ -255,6 +261,7 @@ export class AccountService {
         ]);
       }
     }
+    await request.beforeStart?.();
     if (account.status === 'disabled') await this.deps.accounts.reopen(account.account_id);
     const submitted = await submitCredentials(this.deps, {
       tenantId: account.tenant_id,
@@ -291,6 +298,8 @@ export class AccountService {
     scope: TenantScope,
     accountId: string,
     by?: string,
+    /** See {@link SubmitAccountCredentials.beforeStart}. */
+    beforeStart?: () => Promise<void>,
   ): Promise<WorkflowExecutionHandle> {
     const account = await this.get(scope, accountId);
     if (account.status === 'disabled') {
@@ -303,6 +312,7 @@ export class AccountService {
         'credentials',
       );
     }
+    await beforeStart?.();
     const handle = await this.deps.orchestrator.start({
       workflow: 'validation',
       name: validationExecutionName(account.account_id, this.deps.clock()),
