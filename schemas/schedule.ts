@@ -64,6 +64,9 @@ export const ScheduleSchema = z.looseObject({
   paused_at: TimestampSchema.nullish(),
   paused_by: z.string().nullish(),
   pause_note: z.string().nullish(),
+  resumed_at: TimestampSchema.nullish(),
+  resumed_by: z.string().nullish(),
+  resume_note: z.string().nullish(),
   scheduler_entry_name: z.string().nullish(),
 });
 export type Schedule = z.infer<typeof ScheduleSchema>;

@@ -488,6 +488,28 @@ describe('Class: ScheduleService', () => {
   });
 
   describe('Method: pause and resume', () => {
+    it("stores resume's who and note as pause's are stored, each clearing the other", async () => {
+      // Prepare
+      const schedule = await service.create('tenant-a', body());
+      await service.pause('tenant-a', schedule.schedule_id, { note: 'maintenance', by: 'user-1' });
+
+      // Act
+      const resumed = await service.resume('tenant-a', schedule.schedule_id, {
+        note: 'window over',
+        by: 'user-2',
+      });
+      const stored = await schedules.get(schedule.schedule_id);
+      const pausedAgain = await service.pause('tenant-a', schedule.schedule_id, { by: 'user-3' });
+
+      // Assess
+      expect(resumed).toMatchObject({ resumed_by: 'user-2', resume_note: 'window over' });
+      expect(resumed.resumed_at).toEqual(expect.any(String));
+      expect(stored).toMatchObject({ resumed_by: 'user-2', resume_note: 'window over' });
+      expect(stored?.pause_note).toBeUndefined();
+      expect(pausedAgain).toMatchObject({ paused_by: 'user-3' });
+      expect(pausedAgain.resume_note).toBeUndefined();
+    });
+
     it('disables the entry with who and why, and enables it again from now', async () => {
       // Prepare
       const schedule = await service.create('tenant-a', body());

@@ -757,7 +757,7 @@ export class ScheduleService {
         'schedule_expression',
       );
     }
-    await this.deps.schedules.setStatus(scheduleId, 'active');
+    await this.deps.schedules.setStatus(scheduleId, 'active', { resumed_by: options.by, resume_note: note });
     const resumed = await this.deps.schedules.update(scheduleId, { next_run_at: toIsoUtc(next) });
     await this.deps.scheduler.upsert(resumed);
     this.deps.logger.info('schedule resumed', {
