@@ -26,6 +26,11 @@ import { parseInput, parseStored } from './stored-item';
 export interface AccountRepositoryOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /**
+   * The providers table: a legacy account row has a provider_id but no provider_type, which is
+   * then read from its provider (once per provider: a provider's type never changes).
+   */
+  providersTableName?: string;
   clock?: Clock;
 }
 
@@ -121,10 +126,15 @@ const VALIDATION_ERROR_FIELDS = [
 
 export class AccountRepository {
   private readonly table: DynamoDbTable;
+  private readonly providers: DynamoDbTable | undefined;
+  private readonly providerTypes = new Map<string, ProviderType | undefined>();
   private readonly clock: Clock;
 
   constructor(options: AccountRepositoryOptions) {
     this.table = new DynamoDbTable(options.client, options.tableName, TABLES.accounts);
+    this.providers = options.providersTableName
+      ? new DynamoDbTable(options.client, options.providersTableName, TABLES.providers)
+      : undefined;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -150,7 +160,7 @@ export class AccountRepository {
 
   async get(accountId: string): Promise<Account | undefined> {
     const item = await this.table.get({ account_id: accountId });
-    return item ? this.parse(item) : undefined;
+    return item ? this.withProviderType(this.parse(item)) : undefined;
   }
 
   /** A tenant's accounts (tenant-accounts-index): status as key condition, provider type as filter. */
@@ -163,15 +173,16 @@ export class AccountRepository {
       options.provider_type === undefined
         ? undefined
         : parseInput(ProviderTypeSchema, options.provider_type, 'account', 'provider_type');
-    return this.table.queryPage(
+    const page = await this.table.queryPage(
       {
         indexName: INDEX.tenantAccounts,
         key: status === undefined ? { tenant_id: tenantId } : { tenant_id: tenantId, status },
         ...(providerType === undefined
           ? {}
           : {
+              // Legacy rows have no provider_type: they pass here and are sorted out below.
               filter: {
-                expression: '#providerType = :providerType',
+                expression: '#providerType = :providerType OR attribute_not_exists(#providerType)',
                 names: { '#providerType': 'provider_type' },
                 values: { ':providerType': providerType },
               },
@@ -180,6 +191,11 @@ export class AccountRepository {
       options.page,
       (item) => this.parse(item),
     );
+    const items = await this.withProviderTypes(page.items);
+    return {
+      ...page,
+      items: providerType === undefined ? items : items.filter((item) => item.provider_type === providerType),
+    };
   }
 
   /** A provider's accounts (provider-accounts-index), optionally of one status. */
@@ -191,7 +207,7 @@ export class AccountRepository {
       options.status === undefined
         ? undefined
         : parseInput(AccountStatusSchema, options.status, 'account', 'status');
-    return this.table.queryPage(
+    const page = await this.table.queryPage(
       {
         indexName: INDEX.providerAccounts,
         key: status === undefined ? { provider_id: providerId } : { provider_id: providerId, status },
@@ -199,6 +215,7 @@ export class AccountRepository {
       options.page,
       (item) => this.parse(item),
     );
+    return { ...page, items: await this.withProviderTypes(page.items) };
   }
 
   /** Changes plain fields; `null` removes an optional one. NotFoundError when there is no account. */
@@ -536,6 +553,23 @@ export class AccountRepository {
 
   private sameOnboarding(account: Account, onboardingId: string | undefined): boolean {
     return onboardingId === undefined || account.onboarding_id === onboardingId;
+  }
+
+  /** The account with provider_type read from its provider when the row has none (legacy). */
+  private async withProviderType(account: Account): Promise<Account> {
+    if (account.provider_type || !this.providers) return account;
+    let type = this.providerTypes.get(account.provider_id);
+    if (!this.providerTypes.has(account.provider_id)) {
+      const provider = await this.providers.get({ provider_id: account.provider_id });
+      const parsed = ProviderTypeSchema.safeParse(provider?.provider_type);
+      type = parsed.success ? parsed.data : undefined;
+      if (provider) this.providerTypes.set(account.provider_id, type);
+    }
+    return type ? { ...account, provider_type: type } : account;
+  }
+
+  private withProviderTypes(accounts: Account[]): Promise<Account[]> {
+    return Promise.all(accounts.map((account) => this.withProviderType(account)));
   }
 
   private parse(item: Item): Account {

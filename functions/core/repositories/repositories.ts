@@ -29,7 +29,7 @@ export function createRepositories(
   return {
     tenants: new TenantRepository({ ...options(tables.tenants), claimsTableName: tables.claims }),
     providers: new ProviderRepository(options(tables.providers)),
-    accounts: new AccountRepository(options(tables.accounts)),
+    accounts: new AccountRepository({ ...options(tables.accounts), providersTableName: tables.providers }),
     schedules: new ScheduleRepository(options(tables.schedules)),
     executions: new ExecutionRepository(options(tables.executions)),
     scanResults: new ScanResultRepository(options(tables.scanResults)),
