@@ -86,6 +86,13 @@ export const ConfigSchema = z.object({
   ENGINE_REQUEST_TIMEOUT_SECONDS: seconds(1, 900).default(300),
   SCAN_LOCK_LEASE_SECONDS: seconds(60, 86_400).default(900),
   SCAN_MAX_SECONDS: seconds(60, 7 * 86_400).default(4 * 3600),
+  /** Scans of one tenant running at once (the others wait in order); 0 = no bound. */
+  SCAN_MAX_RUNNING_PER_TENANT: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0, 'expected 0 (no bound) or more')
+    .max(1000, 'expected at most 1000')
+    .default(10),
   SCHEDULE_AUTO_PAUSE_AFTER_FAILURES: z.coerce
     .number({ message: 'expected a whole number' })
     .int('expected a whole number')

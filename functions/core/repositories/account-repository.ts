@@ -438,7 +438,8 @@ export class AccountRepository {
 
   /**
    * Takes (or renews) the account's scan lock for `leaseSeconds`: free, expired (ISO-8601 UTC
-   * strings compare in time order) or already ours. False on contention, never an exception;
+   * strings compare in time order) or already ours, and not kept for another run waiting in the
+   * buffer (the waiting run goes first). False on contention, never an exception;
    * NotFoundError only when there is no such account.
    */
   async acquireScanLock(accountId: string, owner: string, leaseSeconds: number): Promise<boolean> {
@@ -448,9 +449,17 @@ export class AccountRepository {
       { account_id: accountId },
       { set: { scan_lock_owner: owner, scan_lock_expires_at: expiresAt } },
       {
+        // A run waiting in the buffer (buffer_one) has the next turn: no later run overtakes it.
         expression:
-          'attribute_exists(#id) AND (attribute_not_exists(#owner) OR #owner = :owner OR #expires < :now)',
-        names: { '#id': 'account_id', '#owner': 'scan_lock_owner', '#expires': 'scan_lock_expires_at' },
+          'attribute_exists(#id) AND (attribute_not_exists(#owner) OR #owner = :owner OR #expires < :now)' +
+          ' AND (attribute_not_exists(#buffer) OR #buffer = :owner OR #bufferExpires < :now)',
+        names: {
+          '#id': 'account_id',
+          '#owner': 'scan_lock_owner',
+          '#expires': 'scan_lock_expires_at',
+          '#buffer': 'scan_buffer_owner',
+          '#bufferExpires': 'scan_buffer_expires_at',
+        },
         values: { ':owner': owner, ':now': toIsoUtc(now) },
       },
     );

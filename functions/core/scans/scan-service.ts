@@ -163,7 +163,11 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
           progress_percent: 0,
         });
       }
-      return { outcome: 'buffered', execution_id: executionId };
+      return {
+        outcome: 'buffered',
+        execution_id: executionId,
+        wait_seconds: deps.settings.waitingRecheckSeconds,
+      };
     }
   }
   if (locked && ownRecord && execution.current_step === 'waiting_for_running_scan') {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimScan } from '../../../functions/core/scans/scan-service';
 import { statesEntered, WorkflowHarness } from '../../support/workflow-harness';
 
 describe('Workflow: scan (asynchronous engine)', () => {
@@ -236,6 +237,54 @@ describe('Workflow: scan (overlap policy buffer_one)', () => {
         success_count: 2,
         skipped_count: 1,
       });
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('keeps the lock for the waiting run: a later slot claimed after the release does not overtake it', async () => {
+    // Prepare: slot 01 scanning, slot 02 waiting in the buffer
+    const harness = await WorkflowHarness.start();
+    try {
+      const { tenant, account } = await harness.activeAccount('aws');
+      const schedule = await harness.repositories.schedules.create({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        name: 'Buffered order',
+        schedule_type: 'cron',
+        schedule_expression: 'cron(0 * * * ? *)',
+        status: 'active',
+        enabled: 'true',
+        overlap_policy: 'buffer_one',
+      });
+      const claim = (hour: string) =>
+        claimScan(harness.dependencies, {
+          request: {
+            tenant_id: tenant.tenant_id,
+            account_id: account.account_id,
+            schedule_id: schedule.schedule_id,
+            scheduled_time: `2026-11-23T${hour}:00:00Z`,
+            triggered_by: 'scheduler',
+          },
+          workflow_execution_name: `scan-order-${hour}`,
+          workflow_execution_arn: `arn:aws:states:eu-west-1:111122223333:execution:scan:scan-order-${hour}`,
+        });
+      const first = await claim('01');
+      const second = await claim('02');
+
+      // Act: the long scan of 01 ends (its lock released), then slot 03 claims before 02 comes back
+      await harness.repositories.accounts.releaseScanLock(account.account_id, first.execution_id);
+      const third = await claim('03');
+      const secondAgain = await claim('02');
+
+      // Assess
+      expect(first.outcome).toBe('claimed');
+      expect(second).toMatchObject({ outcome: 'buffered', wait_seconds: 5 });
+      expect(third.outcome).toBe('skipped_overlap');
+      expect(secondAgain.outcome).toBe('claimed');
+      const after = await harness.repositories.accounts.get(account.account_id);
+      expect(after?.scan_lock_owner).toBe(second.execution_id);
+      expect(after?.scan_buffer_owner ?? undefined).toBeUndefined();
     } finally {
       await harness.close();
     }
