@@ -1,13 +1,13 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Account } from '../../../schemas/account';
-import { IdSchema, ProviderTypeSchema } from '../../../schemas/common';
+import { IdSchema, ProviderTypeSchema, toIsoUtc } from '../../../schemas/common';
 import { type Execution, ExecutionSchema, type ExecutionStatus } from '../../../schemas/execution';
 import type { ScanRequest } from '../../../schemas/workflow-payloads';
 import { ConflictError, DomainError, InvalidTransitionError, NotFoundError } from '../../core/errors';
 import { scanExecutionName } from '../../core/execution-names';
 import { deterministicId, newId } from '../../core/ids';
-import { scanIdFor } from '../../core/scans/scan-service';
+import { recordStartedScan, scanIdFor } from '../../core/scans/scan-service';
 import { isScheduleActive } from '../../core/scheduling/schedule-service';
 import {
   type ApiEnv,
@@ -223,6 +223,14 @@ async function startUnslottedScan(
     workflow: 'scan',
     name,
     input: { ...request, scheduled_time: null, execution_id: executionId },
+  });
+  // Recorded before the id is returned: the run can be followed and cancelled at once.
+  await recordStartedScan(services.repositories.executions, {
+    execution_id: executionId,
+    request: { ...request, scheduled_time: null },
+    workflow_execution_name: handle.name,
+    workflow_execution_arn: handle.executionArn,
+    started_at: toIsoUtc(services.clock()),
   });
   return {
     account_id: request.account_id,

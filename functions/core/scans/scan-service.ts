@@ -1,4 +1,4 @@
-import { toIsoUtc } from '../../../schemas/common';
+import { type ProviderType, toIsoUtc } from '../../../schemas/common';
 import type { Execution, ExecutionStatus } from '../../../schemas/execution';
 import type { ScanType } from '../../../schemas/scan-result';
 import type {
@@ -12,6 +12,7 @@ import type {
 } from '../../../schemas/workflow-payloads';
 import { DomainError, NotFoundError } from '../errors';
 import { deterministicId } from '../ids';
+import type { ExecutionRepository } from '../repositories/execution-repository';
 import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/schedule-service';
 import { describeFailure } from '../task-failure';
 import type { WorkflowDependencies } from '../workflow-dependencies';
@@ -67,6 +68,42 @@ export function executionIdFor(request: ScanRequest, workflowExecutionName: stri
     return deterministicId('scan-execution', `${request.schedule_id}|${scanSlotOf(request.scheduled_time)}`);
   }
   return deterministicId('scan-execution', workflowExecutionName);
+}
+
+/**
+ * Writes the record of a scan just started by a client (manual trigger, redrive, tenant fan-out)
+ * before its id is returned, so the run can be followed and cancelled at once; the claim task
+ * then finds it as its own (same workflow execution ARN). A no-op when the claim came first.
+ */
+export async function recordStartedScan(
+  executions: Pick<ExecutionRepository, 'create'>,
+  started: {
+    execution_id: string;
+    request: Pick<
+      ScanRequest,
+      'tenant_id' | 'account_id' | 'schedule_id' | 'triggered_by' | 'scheduled_time'
+    >;
+    provider_type?: ProviderType | undefined;
+    workflow_execution_name: string;
+    workflow_execution_arn: string;
+    started_at: string;
+  },
+): Promise<void> {
+  await executions.create({
+    execution_id: started.execution_id,
+    schedule_id: started.request.schedule_id ?? null,
+    account_id: started.request.account_id,
+    tenant_id: started.request.tenant_id,
+    ...(started.provider_type ? { provider_type: started.provider_type } : {}),
+    started_at: started.started_at,
+    status: 'running',
+    triggered_by: started.request.triggered_by,
+    scheduled_time: started.request.scheduled_time ?? null,
+    workflow_execution_name: started.workflow_execution_name,
+    workflow_execution_arn: started.workflow_execution_arn,
+    current_step: 'starting',
+    progress_percent: 0,
+  });
 }
 
 /** Scan results are one per execution. */

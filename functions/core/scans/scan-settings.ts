@@ -42,6 +42,7 @@ export function scanSettingsFrom(config: {
     ...DEFAULT_SCAN_SETTINGS,
     lockLeaseSeconds: config.SCAN_LOCK_LEASE_SECONDS,
     maxScanSeconds: config.SCAN_MAX_SECONDS,
-    maxRunningScansPerTenant: config.SCAN_MAX_RUNNING_PER_TENANT ?? DEFAULT_SCAN_SETTINGS.maxRunningScansPerTenant,
+    maxRunningScansPerTenant:
+      config.SCAN_MAX_RUNNING_PER_TENANT ?? DEFAULT_SCAN_SETTINGS.maxRunningScansPerTenant,
   };
 }

@@ -31,7 +31,7 @@ import type {
   ScheduleUpdate,
 } from '../repositories/schedule-repository';
 import { parseInput } from '../repositories/stored-item';
-import { executionIdFor } from '../scans/scan-service';
+import { recordStartedScan } from '../scans/scan-service';
 import {
   nextFireTimes,
   type ParsedScheduleExpression,
@@ -111,9 +111,9 @@ export interface TriggerResult {
   workflow_execution_name: string;
   /** Null only when the slot was started by the scheduler and its record does not carry the ARN yet. */
   execution_arn: string | null;
-  /** True when this slot (the current minute) already had a scan: no second scan was started. */
+  /** True when this was a retry (same Idempotency-Key) of a trigger that already started the run. */
   already_started: boolean;
-  /** The slot: now, truncated to the minute (ISO-8601 UTC). */
+  /** When the run was asked for (ISO-8601 UTC). */
   scheduled_time: string;
 }
 
@@ -787,14 +787,17 @@ export class ScheduleService {
   }
 
   /**
-   * Starts a scan of the schedule now, through the orchestrator, and answers at once. The slot is
-   * now truncated to the minute: a trigger racing the timer (or a second click) in the same
-   * minute meets the same execution name and record, so there is one scan.
+   * Starts a scan of the schedule now, through the orchestrator, and answers at once. A manual
+   * trigger is its own request: it never shares the identity of a scheduler slot or of an earlier
+   * trigger (in the same minute or not), and the overlap policy decides in the claim, as for any
+   * run. A retry carrying the same `requestToken` (the API derives it from Idempotency-Key) meets
+   * the first one's run. The run's record is written before its id is returned, so it can be
+   * followed and cancelled at once.
    */
   async trigger(
     tenantId: string,
     scheduleId: string,
-    options: { by?: string | undefined } = {},
+    options: { by?: string | undefined; requestToken?: string | undefined } = {},
   ): Promise<TriggerResult> {
     const schedule = await this.require(tenantId, scheduleId);
     if (!isScheduleActive(schedule)) {
@@ -810,13 +813,34 @@ export class ScheduleService {
         'account_id',
       );
     }
-    const slot = new Date(Math.floor(this.deps.clock().getTime() / 60_000) * 60_000);
-    const scheduledTime = toIsoUtc(slot);
+    const executionId = options.requestToken
+      ? deterministicId('scan-trigger', `${scheduleId}|${options.requestToken}`)
+      : newId();
+    const log = this.deps.logger.child({
+      schedule_id: scheduleId,
+      tenant_id: tenantId,
+      execution_id: executionId,
+    });
+    if (options.requestToken) {
+      const earlier = await this.deps.executions.get(executionId);
+      if (earlier?.workflow_execution_name) {
+        log.info('schedule trigger repeated', { by: options.by });
+        return {
+          execution_id: executionId,
+          workflow_execution_name: earlier.workflow_execution_name,
+          execution_arn: earlier.workflow_execution_arn ?? null,
+          already_started: true,
+          scheduled_time: earlier.scheduled_time ?? earlier.started_at,
+        };
+      }
+    }
+    const now = this.deps.clock();
+    const scheduledTime = toIsoUtc(now);
     const name = scanExecutionName({
-      scheduleId,
       accountId: schedule.account_id,
-      scheduledTime: slot,
       triggeredBy: 'manual',
+      requestedAt: now,
+      nonce: executionId.replace(/-/g, '').slice(0, 6),
     });
     const request: ScanRequest = {
       tenant_id: tenantId,
@@ -824,36 +848,25 @@ export class ScheduleService {
       schedule_id: scheduleId,
       scheduled_time: scheduledTime,
       triggered_by: 'manual',
-    };
-    const executionId = executionIdFor(request, name);
-    const log = this.deps.logger.child({
-      schedule_id: scheduleId,
-      tenant_id: tenantId,
       execution_id: executionId,
+    };
+    const handle = await this.deps.orchestrator.start({ workflow: 'scan', name, input: { ...request } });
+    await recordStartedScan(this.deps.executions, {
+      execution_id: executionId,
+      request,
+      provider_type: account.provider_type,
+      workflow_execution_name: handle.name,
+      workflow_execution_arn: handle.executionArn,
+      started_at: scheduledTime,
     });
-    try {
-      const handle = await this.deps.orchestrator.start({ workflow: 'scan', name, input: { ...request } });
-      log.info('schedule triggered', { by: options.by, already_started: handle.alreadyStarted });
-      return {
-        execution_id: executionId,
-        workflow_execution_name: handle.name,
-        execution_arn: handle.executionArn,
-        already_started: handle.alreadyStarted,
-        scheduled_time: scheduledTime,
-      };
-    } catch (error) {
-      // The scheduler started this very slot under the same name (with triggered_by 'scheduler').
-      if (!(error instanceof ConflictError && error.field === 'name')) throw error;
-      const existing = await this.deps.executions.get(executionId);
-      log.info('schedule triggered while its slot was already running', { by: options.by });
-      return {
-        execution_id: executionId,
-        workflow_execution_name: existing?.workflow_execution_name ?? name,
-        execution_arn: existing?.workflow_execution_arn ?? null,
-        already_started: true,
-        scheduled_time: scheduledTime,
-      };
-    }
+    log.info('schedule triggered', { by: options.by, already_started: handle.alreadyStarted });
+    return {
+      execution_id: executionId,
+      workflow_execution_name: handle.name,
+      execution_arn: handle.executionArn,
+      already_started: handle.alreadyStarted,
+      scheduled_time: scheduledTime,
+    };
   }
 
   /** See the standalone {@link recordOutcomeAndAutoPause}. */
