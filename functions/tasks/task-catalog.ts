@@ -44,7 +44,7 @@ export const TASKS = [
     entry: 'claim-scan.ts',
     description: 'Claim a scan slot, apply the overlap policy and lock the account',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite' },
+    tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite', claims: 'readWrite' },
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
     managesSchedules: true,
@@ -86,6 +86,8 @@ export const TASKS = [
       schedules: 'readWrite',
       executions: 'readWrite',
       scanResults: 'readWrite',
+      // The tenant's bound on running scans (its place is freed here).
+      claims: 'readWrite',
     },
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
@@ -101,6 +103,8 @@ export const TASKS = [
       schedules: 'readWrite',
       executions: 'readWrite',
       scanResults: 'readWrite',
+      // The tenant's bound on running scans (its place is freed here).
+      claims: 'readWrite',
     },
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
@@ -174,6 +178,7 @@ export const EXECUTION_TERMINATED_TASK = task({
     schedules: 'readWrite',
     executions: 'readWrite',
     scanResults: 'readWrite',
+    claims: 'readWrite',
   },
   secrets: 'promote',
   // Counting a run may pause its schedule (consecutive failures) or end a one-time one.

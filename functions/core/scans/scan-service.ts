@@ -224,6 +224,27 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
       });
     return { outcome: 'skipped_overlap', execution_id: executionId };
   }
+  const bound = deps.settings.maxRunningScansPerTenant;
+  if (bound > 0 && deps.tenantScanSlots) {
+    // The account is locked for this run meanwhile, so a later run of it cannot go first either.
+    const slot = await deps.tenantScanSlots.acquire(account.tenant_id, executionId, bound, {
+      runLeaseSeconds: deps.settings.maxScanSeconds + deps.settings.lockLeaseSeconds,
+      waitLeaseSeconds: Math.max(60, deps.settings.waitingRecheckSeconds * 6),
+    });
+    if (!slot.admitted) {
+      if (execution.current_step !== 'waiting_for_tenant_scans') {
+        await deps.executions.recordProgress(executionId, {
+          current_step: 'waiting_for_tenant_scans',
+          progress_percent: 0,
+        });
+      }
+      return {
+        outcome: 'queued',
+        execution_id: executionId,
+        wait_seconds: deps.settings.waitingRecheckSeconds,
+      };
+    }
+  }
   return { outcome: 'claimed', execution_id: executionId };
 }
 
@@ -382,6 +403,7 @@ export async function completeScan(
         })
       : Promise.resolve(),
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+    releaseTenantSlot(deps, execution),
   ]);
   return { scan_id: scanId };
 }
@@ -501,7 +523,15 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
       : Promise.resolve(),
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
     deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id),
+    releaseTenantSlot(deps, execution),
   ]);
+}
+
+/** Frees the run's place among the tenant's running (or waiting) scans, when they are bounded. */
+function releaseTenantSlot(deps: ScanDependencies, execution: Execution): Promise<void> {
+  if (deps.settings.maxRunningScansPerTenant <= 0 || !deps.tenantScanSlots || !execution.tenant_id)
+    return Promise.resolve();
+  return deps.tenantScanSlots.release(execution.tenant_id, execution.execution_id);
 }
 
 async function requireExecution(deps: ScanDependencies, executionId: string): Promise<Execution> {
