@@ -13,7 +13,7 @@ import type {
 import { DomainError, NotFoundError } from '../errors';
 import { deterministicId } from '../ids';
 import type { ExecutionRepository } from '../repositories/execution-repository';
-import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/schedule-service';
+import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/run-outcome';
 import { describeFailure } from '../task-failure';
 import type { WorkflowDependencies } from '../workflow-dependencies';
 import { nextPollWaitSeconds } from './scan-settings';
