@@ -387,6 +387,11 @@ export async function completeScan(
     engine_scan_id: input.engine.engine_scan_id,
     metadata: { engine_polls: input.engine.polls },
   });
+  // The account is free before the run reads as completed: a scan asked for on seeing it is not skipped.
+  await Promise.all([
+    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+    releaseTenantSlot(deps, execution),
+  ]);
   await deps.executions.finish(execution.execution_id, 'completed', {
     scan_id: scanId,
     engine_scan_id: input.engine.engine_scan_id,
@@ -402,8 +407,6 @@ export async function completeScan(
           last_run_at: execution.started_at,
         })
       : Promise.resolve(),
-    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
-    releaseTenantSlot(deps, execution),
   ]);
   return { scan_id: scanId };
 }
@@ -510,21 +513,22 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
       metadata: { error_code: record.errorCode },
     });
   }
+  // The account is free before the run reads as ended: a scan asked for on seeing it is not skipped.
+  await Promise.all([
+    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+    deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id),
+    releaseTenantSlot(deps, execution),
+  ]);
   await deps.executions.finish(execution.execution_id, record.status, {
     error_code: record.errorCode,
     error_message: record.errorMessage,
     ...(scanId ? { scan_id: scanId } : {}),
   });
-  await Promise.all([
-    execution.schedule_id
-      ? recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'failure', {
-          last_run_at: execution.started_at,
-        })
-      : Promise.resolve(),
-    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
-    deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id),
-    releaseTenantSlot(deps, execution),
-  ]);
+  if (execution.schedule_id) {
+    await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'failure', {
+      last_run_at: execution.started_at,
+    });
+  }
 }
 
 /** Frees the run's place among the tenant's running (or waiting) scans, when they are bounded. */
