@@ -470,7 +470,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     method: 'post',
     path: '/tenants/:tenant_id/scans',
     summary: 'Scan every active account of a tenant now',
-    description: `Starts one scan per active account (optionally of one provider_type), ${TENANT_SCAN_CONCURRENCY} starts at a time, and answers with their execution ids. At most ${TENANT_SCAN_PAGE_SIZE} accounts per request: when next_cursor is set, post again with it as cursor. An account whose scan could not start is listed under failed; accounts with a scan already running are skipped by the scan itself (overlap).`,
+    description: `Starts one scan per active account (optionally of one provider_type), ${TENANT_SCAN_CONCURRENCY} starts at a time, and answers with their execution ids. At most ${TENANT_SCAN_PAGE_SIZE} accounts per request: when next_cursor is set, post again with it as cursor. An account whose scan could not start is listed under failed; accounts with a scan already running are skipped by the scan itself (overlap). At most SCAN_MAX_RUNNING_PER_TENANT scans of a tenant run at once; the others wait, in the order they were started.`,
     tags: TAGS,
     roles: rolesFrom('operator'),
     params: { tenant_id: IdSchema },
