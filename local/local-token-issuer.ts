@@ -1,6 +1,14 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  SignJWT,
+} from 'jose';
 import type { Caller, Role } from '../functions/api/api-context';
 import { ROLES } from '../functions/api/api-context';
 import { JwtTokenVerifier } from '../functions/api/jwt-token-verifier';
@@ -12,8 +20,12 @@ import { IdSchema } from '../schemas/common';
  * The local runtime is its own token issuer: an ES256 key pair kept in the data directory
  * (`auth/signing-key.json`, mode 0600, created on first start) signs the tokens, and the API
  * verifies them with the same JwtTokenVerifier (issuer, audience, expiry, algorithm allow-list)
- * an OIDC issuer's tokens would go through. On every start a platform-admin token is written to
- * `admin.token` (0600); `npm run token` issues tenant-scoped tokens with the same key.
+ * an OIDC issuer's tokens would go through. On every start a platform-admin token (valid 12 hours)
+ * is written to `admin.token` (0600); `npx threat-engine token` issues tokens with the same key.
+ *
+ * Revoking every issued token is rotating the key (`npx threat-engine token --rotate-key`): the
+ * key file is replaced, and a running runtime notices the new file at its next request (the file
+ * is stat'ed on each verification and re-read when it changed), so old tokens are refused at once.
  */
 
 export const LOCAL_ISSUER = 'threat-engine-local';
@@ -22,7 +34,7 @@ export const LOCAL_ALGORITHM = 'ES256';
 export const ADMIN_TOKEN_FILE = 'admin.token';
 export const SIGNING_KEY_FILE = join('auth', 'signing-key.json');
 export const ADMIN_SUBJECT = 'local-admin';
-const ADMIN_TOKEN_TTL_SECONDS = 30 * 86_400;
+export const ADMIN_TOKEN_TTL_SECONDS = 12 * 3600;
 const DEFAULT_TOKEN_TTL_SECONDS = 12 * 3600;
 const MAX_TOKEN_TTL_SECONDS = 90 * 86_400;
 
@@ -56,16 +68,35 @@ async function writePrivateFile(path: string, content: string): Promise<void> {
   await rename(temporary, path);
 }
 
+async function readKey(path: string): Promise<JWK> {
+  const stored = JSON.parse(await readFile(path, 'utf8')) as JWK;
+  if (stored.kty !== 'EC' || stored.crv !== 'P-256' || typeof stored.d !== 'string') {
+    throw new ConfigurationError(`${path} does not hold an ES256 private key`, [
+      { field: SIGNING_KEY_FILE, message: 'expected a P-256 private JWK' },
+    ]);
+  }
+  return stored;
+}
+
+async function writeNewKey(dataDirectory: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(LOCAL_ALGORITHM, { extractable: true });
+  const exported = await exportJWK(privateKey);
+  const { d: _private, ...publicPart } = exported;
+  const jwk = {
+    ...exported,
+    alg: LOCAL_ALGORITHM,
+    use: 'sig',
+    kid: await calculateJwkThumbprint(publicPart),
+  };
+  await mkdir(join(dataDirectory, 'auth'), { recursive: true, mode: 0o700 });
+  await writePrivateFile(join(dataDirectory, SIGNING_KEY_FILE), `${JSON.stringify(jwk)}\n`);
+  return jwk;
+}
+
 async function loadOrCreateKey(dataDirectory: string, create: boolean): Promise<JWK> {
   const path = join(dataDirectory, SIGNING_KEY_FILE);
   try {
-    const stored = JSON.parse(await readFile(path, 'utf8')) as JWK;
-    if (stored.kty !== 'EC' || stored.crv !== 'P-256' || typeof stored.d !== 'string') {
-      throw new ConfigurationError(`${path} does not hold an ES256 private key`, [
-        { field: SIGNING_KEY_FILE, message: 'expected a P-256 private JWK' },
-      ]);
-    }
-    return stored;
+    return await readKey(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     if (!create) {
@@ -75,21 +106,56 @@ async function loadOrCreateKey(dataDirectory: string, create: boolean): Promise<
       );
     }
   }
-  const { privateKey } = await generateKeyPair(LOCAL_ALGORITHM, { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), alg: LOCAL_ALGORITHM, use: 'sig' };
-  await mkdir(join(dataDirectory, 'auth'), { recursive: true, mode: 0o700 });
-  await writePrivateFile(path, `${JSON.stringify(jwk)}\n`);
-  return jwk;
+  return writeNewKey(dataDirectory);
+}
+
+/**
+ * Replaces the signing key: every token signed before, by anyone, is refused from now on (a running
+ * runtime included, at its next request). The data directory must already hold a key.
+ */
+export async function rotateLocalSigningKey(dataDirectory: string): Promise<void> {
+  await loadOrCreateKey(dataDirectory, false);
+  await writeNewKey(dataDirectory);
+}
+
+interface LoadedKeys {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  kid: string | undefined;
+  /** What identifies the key file's version (it is replaced by rename, so the inode changes). */
+  version: string;
+}
+
+async function importKeys(jwk: JWK, version: string): Promise<LoadedKeys> {
+  const { d: _private, ...publicJwk } = jwk;
+  return {
+    privateKey: (await importJWK(jwk, LOCAL_ALGORITHM)) as CryptoKey,
+    publicKey: (await importJWK(publicJwk, LOCAL_ALGORITHM)) as CryptoKey,
+    kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
+    version,
+  };
+}
+
+async function keyFileVersion(path: string): Promise<string> {
+  const info = await stat(path);
+  return `${info.ino}:${info.mtimeMs}:${info.size}`;
 }
 
 export async function openLocalTokenIssuer(options: OpenLocalTokenIssuerOptions): Promise<LocalTokenIssuer> {
   const clock = options.clock ?? systemClock;
-  const jwk = await loadOrCreateKey(options.dataDirectory, options.create ?? true);
-  const { d: _private, ...publicJwk } = jwk;
-  const privateKey = (await importJWK(jwk, LOCAL_ALGORITHM)) as CryptoKey;
-  const publicKey = (await importJWK(publicJwk, LOCAL_ALGORITHM)) as CryptoKey;
+  const keyPath = join(options.dataDirectory, SIGNING_KEY_FILE);
+  let keys = await importKeys(
+    await loadOrCreateKey(options.dataDirectory, options.create ?? true),
+    await keyFileVersion(keyPath),
+  );
+  /** The keys of the file as it is now: re-read when it was replaced (a rotation). */
+  const currentKeys = async (): Promise<LoadedKeys> => {
+    const version = await keyFileVersion(keyPath).catch(() => keys.version);
+    if (version !== keys.version) keys = await importKeys(await readKey(keyPath), version);
+    return keys;
+  };
   const verifier = new JwtTokenVerifier({
-    key: publicKey,
+    key: async () => (await currentKeys()).publicKey,
     issuer: LOCAL_ISSUER,
     audience: LOCAL_AUDIENCE,
     algorithms: [LOCAL_ALGORITHM],
@@ -126,8 +192,9 @@ export async function openLocalTokenIssuer(options: OpenLocalTokenIssuerOptions)
       tenantId,
       role: request.role,
     };
+    const { privateKey, kid } = await currentKeys();
     return new SignJWT({ role: caller.role, ...(caller.tenantId ? { tenant_id: caller.tenantId } : {}) })
-      .setProtectedHeader({ alg: LOCAL_ALGORITHM, typ: 'JWT' })
+      .setProtectedHeader({ alg: LOCAL_ALGORITHM, typ: 'JWT', ...(kid ? { kid } : {}) })
       .setIssuer(LOCAL_ISSUER)
       .setAudience(LOCAL_AUDIENCE)
       .setSubject(caller.subject)

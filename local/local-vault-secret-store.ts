@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { ConfigurationError, InvalidTransitionError, SecretNotFoundError } from '../functions/core/errors';
+import { ownValue } from '../functions/core/own-property';
 import {
   assertNotExpired,
   assertRecoveryWindow,
@@ -130,7 +131,7 @@ export class LocalVaultSecretStore implements SecretStore {
     this.#cache.invalidate(accountId);
     return this.#mutate((vault, now) => {
       let changed = false;
-      let secret = vault.secrets[secretName];
+      let secret = ownValue(vault.secrets, secretName);
       if (!secret) {
         secret = { created_at: toIsoUtc(now), versions: {}, labels: {} };
         vault.secrets[secretName] = secret;
@@ -142,7 +143,7 @@ export class LocalVaultSecretStore implements SecretStore {
         moveCurrent(secret, undefined);
         changed = true;
       }
-      if (!secret.versions[versionId]) {
+      if (!ownValue(secret.versions, versionId)) {
         secret.versions[versionId] = {
           ...seal(key, secretName, versionId, plaintext),
           created_at: toIsoUtc(now),
@@ -159,7 +160,7 @@ export class LocalVaultSecretStore implements SecretStore {
     const secretName = this.secretNameFor(accountId);
     this.#cache.invalidate(accountId);
     await this.#mutate((vault) => {
-      const secret = vault.secrets[secretName];
+      const secret = ownValue(vault.secrets, secretName);
       if (!secret || secret.deletion_date !== undefined) throw new SecretNotFoundError(accountId, 'pending');
       const isCurrent = secret.labels[SECRET_LABELS.current] === versionId;
       const isPending = secret.labels[SECRET_LABELS.pending] === versionId;
@@ -178,7 +179,7 @@ export class LocalVaultSecretStore implements SecretStore {
     const secretName = this.secretNameFor(accountId);
     this.#cache.invalidate(accountId);
     await this.#mutate((vault) => {
-      const secret = vault.secrets[secretName];
+      const secret = ownValue(vault.secrets, secretName);
       if (!secret || secret.deletion_date !== undefined) return { changed: false, result: undefined };
       if (secret.labels[SECRET_LABELS.pending] !== versionId) {
         if (secret.labels[SECRET_LABELS.current] === versionId) {
@@ -208,7 +209,7 @@ export class LocalVaultSecretStore implements SecretStore {
 
     const key = await this.#loadKey();
     const { versionId, sealed } = await this.#mutate((vault) => {
-      const secret = vault.secrets[secretName];
+      const secret = ownValue(vault.secrets, secretName);
       if (!secret || secret.deletion_date !== undefined)
         throw new SecretNotFoundError(accountId, notFoundStage);
       const labelled = stage ? secret.labels[SECRET_LABELS[stage]] : undefined;
@@ -216,7 +217,7 @@ export class LocalVaultSecretStore implements SecretStore {
       if (chosen === undefined || (stage && labelled !== chosen)) {
         throw new SecretNotFoundError(accountId, notFoundStage);
       }
-      const version = secret.versions[chosen];
+      const version = ownValue(secret.versions, chosen);
       if (!version) throw new SecretNotFoundError(accountId, notFoundStage);
       return { changed: false, result: { versionId: chosen, sealed: version } };
     });
@@ -230,7 +231,7 @@ export class LocalVaultSecretStore implements SecretStore {
   async describe(accountId: string): Promise<SecretDescription | undefined> {
     const secretName = this.secretNameFor(accountId);
     return this.#mutate((vault) => {
-      const secret = vault.secrets[secretName];
+      const secret = ownValue(vault.secrets, secretName);
       if (!secret) return { changed: false, result: undefined };
       const currentVersionId = secret.labels[SECRET_LABELS.current];
       const pendingVersionId = secret.labels[SECRET_LABELS.pending];
@@ -254,7 +255,7 @@ export class LocalVaultSecretStore implements SecretStore {
     const secretName = this.secretNameFor(accountId);
     this.#cache.invalidate(accountId);
     return this.#mutate((vault, now) => {
-      const secret = vault.secrets[secretName];
+      const secret = ownValue(vault.secrets, secretName);
       if (!secret) throw new SecretNotFoundError(accountId, 'current');
       if (secret.deletion_date !== undefined) {
         return { changed: false, result: { deletionDate: secret.deletion_date } };

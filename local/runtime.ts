@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -33,8 +33,9 @@ import { PROVIDER_TYPES } from '../schemas/common';
 import type { Config } from '../schemas/config';
 import { type TableNames, tableNamesFrom } from '../schemas/tables';
 import { createMissingTables } from './create-tables';
+import { acquireDataDirLock } from './data-dir-lock';
 import { startLocalDynamoDbServer } from './dynamodb-server';
-import { startHttpServer } from './http-server';
+import { assertPortFree, startHttpServer } from './http-server';
 import { LocalEventBus } from './local-event-bus';
 import { LocalScheduler } from './local-scheduler';
 import type { LocalStepFunctions } from './local-step-functions';
@@ -86,6 +87,21 @@ export interface LocalRuntime {
 const VERSION = '0.1.0';
 
 /**
+ * LevelDB creates its directory and files with the process umask (0755/0644 by default); the
+ * rest of the data directory is 0700/0600. `npm start` sets the umask to 0077, so new files are
+ * 0600; this also tightens what an older run left behind.
+ */
+async function keepPrivate(directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await chmod(directory, 0o700);
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) await keepPrivate(path);
+    else if (entry.isFile()) await chmod(path, 0o600);
+  }
+}
+
+/**
  * The embedded runtime's composition root: a real DynamoDB-API server persisted in the data
  * directory (tables created from their shared definitions), the encrypted vault, the scan-engine
  * simulator (for providers without a *_ENGINE_URL), the provider validators (offline with
@@ -105,16 +121,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const dataDirectory = resolve(options.cwd ?? process.cwd(), config.THREAT_ENGINE_DATA_DIR);
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
+  // Before anything opens the data directory: a second process gets one clear error.
+  const lock = await acquireDataDirLock(dataDirectory, 'the threat-engine local runtime');
+  const port = options.port ?? config.PORT;
+  try {
+    await assertPortFree(port);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<() => Promise<void>> = [() => lock.release()];
   const close = async () => {
+    await lock.markStopping().catch((error) => logger.warn('shutdown step failed', { error }));
     for (const closer of closers.reverse())
       await closer().catch((error) => logger.warn('shutdown step failed', { error }));
     closers.length = 0;
   };
 
   try {
-    const dynamo = await startLocalDynamoDbServer({ path: join(dataDirectory, 'dynamodb') });
+    const dynamoDirectory = join(dataDirectory, 'dynamodb');
+    await keepPrivate(dynamoDirectory);
+    const dynamo = await startLocalDynamoDbServer({ path: dynamoDirectory });
     closers.push(() => dynamo.close());
     const dynamoClient = createDynamoDbClient({
       region: config.AWS_REGION,
@@ -279,7 +307,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       { name: 'secret_store', check: () => secretStore.checkHealth() },
     ];
     const app = createApp({ logger, healthChecks, target: 'local', version: VERSION, services });
-    const http = await startHttpServer(app, options.port ?? config.PORT);
+    const http = await startHttpServer(app, port);
     closers.push(() => http.close());
     serverUrl = http.url;
 

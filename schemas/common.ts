@@ -1,5 +1,37 @@
 import { z } from 'zod';
 
+/** How much of a client's value an error message repeats. */
+export const QUOTED_INPUT_MAX = 64;
+
+/**
+ * A client's value as an error message may repeat it: single-quoted, at most QUOTED_INPUT_MAX
+ * characters (the rest counted, not shown), control characters, quotes and markup characters
+ * escaped, so a message never carries a client's 5,000 characters or a live `<svg onload=…>`.
+ */
+export function quoted(value: unknown, max = QUOTED_INPUT_MAX): string {
+  const text = typeof value === 'string' ? value : String(value);
+  const characters = Array.from(text);
+  const shown = characters.length > max ? characters.slice(0, max).join('') : text;
+  const escaped = JSON.stringify(shown)
+    .slice(1, -1)
+    .replace(/\\"/g, '"')
+    .replace(/['<>&`]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `'${escaped}'${characters.length > max ? `…(${characters.length} characters)` : ''}`;
+}
+
+const PLAIN_FIELD_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A field name a client chose (an unknown key): as is when plain, else quoted like a value. */
+export function fieldName(key: PropertyKey): string {
+  const text = String(key);
+  return PLAIN_FIELD_NAME.test(text) ? text : quoted(text);
+}
+
+/** The dotted path of a zod issue, each client-chosen segment passed through {@link fieldName}. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map(fieldName).join('.');
+}
+
 /** Legacy rows hold naive UTC timestamps (`2024-05-01T10:00:00.123456`); new writes end in `Z`. */
 const NAIVE_OR_ZONED_TIMESTAMP =
   /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;

@@ -100,6 +100,13 @@ export const ConfigSchema = z.object({
   /** Local runtime: webhook channels of the in-process bus (a Slack incoming webhook, a generic one). */
   THREAT_ENGINE_SLACK_WEBHOOK_URL: optionalUrl,
   THREAT_ENGINE_WEBHOOK_URL: optionalUrl,
+  /** Scans of one tenant running at once (the others wait in order); 0 = no bound. */
+  SCAN_MAX_RUNNING_PER_TENANT: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0, 'expected 0 (no bound) or more')
+    .max(1000, 'expected at most 1000')
+    .default(10),
   SCHEDULE_AUTO_PAUSE_AFTER_FAILURES: z.coerce
     .number({ message: 'expected a whole number' })
     .int('expected a whole number')

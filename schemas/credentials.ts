@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { IdSchema, type ProviderType, TimestampSchema } from './common';
+import { fieldName, IdSchema, type ProviderType, TimestampSchema } from './common';
 
 /**
  * Credential schemas: one strict object per (provider, auth method), keyed by the legacy
@@ -374,7 +374,7 @@ function unknownFields(allowed: readonly string[]) {
     error: (issue: { code?: string; keys?: readonly string[]; input?: unknown }) => {
       if (issue.code === 'unrecognized_keys') {
         const keys = issue.keys ?? [];
-        return `unknown field${keys.length === 1 ? '' : 's'} ${keys.join(', ')}: expected only ${allowed.join(', ')}`;
+        return `unknown field${keys.length === 1 ? '' : 's'} ${keys.slice(0, 5).map(fieldName).join(', ')}${keys.length > 5 ? ` and ${keys.length - 5} more` : ''}: expected only ${allowed.join(', ')}`;
       }
       return issue.input === undefined ? 'is required' : 'expected an object of credential fields';
     },

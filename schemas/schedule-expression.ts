@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quoted } from './common';
 
 /**
  * EventBridge Scheduler expressions as stored in `schedule_expression`:
@@ -47,10 +48,10 @@ function cronStructureProblem(body: string): string | undefined {
   for (const [index, name] of CRON_FIELD_NAMES.entries()) {
     const value = fields[index] ?? '';
     if (!FIELD_CHARACTERS[name].test(value)) {
-      return `the ${name} field '${value}' may hold only ${FIELD_CHARACTER_HINTS[name]}`;
+      return `the ${name} field ${quoted(value)} may hold only ${FIELD_CHARACTER_HINTS[name]}`;
     }
     if (value.includes('?') && value !== '?') {
-      return `the ${name} field '${value}' must be '?' alone when it uses '?'`;
+      return `the ${name} field ${quoted(value)} must be '?' alone when it uses '?'`;
     }
     if (name !== 'month' && name !== 'day-of-week') continue;
     const allowed = name === 'month' ? MONTH_NAMES : DAY_NAMES;
@@ -58,24 +59,26 @@ function cronStructureProblem(body: string): string | undefined {
       (word) => !allowed.includes(word.toUpperCase()),
     );
     if (unknown !== undefined) {
-      return `the ${name} field '${value}' holds '${unknown}', which is not one of ${allowed[0]}-${allowed.at(-1)}`;
+      return `the ${name} field ${quoted(value)} holds ${quoted(unknown)}, which is not one of ${allowed[0]}-${allowed.at(-1)}`;
     }
   }
   const dayOfMonth = fields[2];
   const dayOfWeek = fields[4];
   if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
-    return `exactly one of day-of-month ('${dayOfMonth}') and day-of-week ('${dayOfWeek}') must be '?'`;
+    return `exactly one of day-of-month (${quoted(dayOfMonth)}) and day-of-week (${quoted(dayOfWeek)}) must be '?'`;
   }
   return undefined;
 }
 
 function rateStructureProblem(value: string, unit: string): string | undefined {
-  if (!/^[1-9]\d*$/.test(value)) return `the rate value '${value}' must be a whole number of at least 1`;
+  if (!/^[1-9]\d*$/.test(value))
+    return `the rate value ${quoted(value)} must be a whole number of at least 1`;
   if (!(RATE_UNITS as readonly string[]).includes(unit)) {
-    return `the rate unit '${unit}' must be one of ${RATE_UNITS.join(', ')}`;
+    return `the rate unit ${quoted(unit)} must be one of ${RATE_UNITS.join(', ')}`;
   }
   const singular = !unit.endsWith('s');
-  if (value === '1' && !singular) return `rate(1 ${unit}) must use the singular unit '${unit.slice(0, -1)}'`;
+  if (value === '1' && !singular)
+    return `rate(1 ${unit}) must use the singular unit ${quoted(unit.slice(0, -1))}`;
   if (value !== '1' && singular) return `rate(${value} ${unit}) must use the plural unit '${unit}s'`;
   return undefined;
 }
@@ -111,9 +114,9 @@ export function scheduleExpressionStructureProblem(expression: string): string |
   if (rate) return rateStructureProblem(rate[1] ?? '', rate[2] ?? '');
   const at = AT_FORM.exec(expression);
   if (at) return atStructureProblem(at.slice(1));
-  if (expression.startsWith('at(')) return `'${expression}' must be at(yyyy-mm-ddThh:mm:ss)`;
-  if (expression.startsWith('rate(')) return `'${expression}' must be rate(<value> <unit>)`;
-  return `'${expression}' must be cron(<6 fields>), rate(<value> <unit>) or at(yyyy-mm-ddThh:mm:ss)`;
+  if (expression.startsWith('at(')) return `${quoted(expression)} must be at(yyyy-mm-ddThh:mm:ss)`;
+  if (expression.startsWith('rate(')) return `${quoted(expression)} must be rate(<value> <unit>)`;
+  return `${quoted(expression)} must be cron(<6 fields>), rate(<value> <unit>) or at(yyyy-mm-ddThh:mm:ss)`;
 }
 
 export const ScheduleExpressionSchema = z

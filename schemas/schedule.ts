@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DisplayTextSchema, IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
+import { DisplayTextSchema, IdSchema, ProviderTypeSchema, quoted, TimestampSchema } from './common';
 import {
   SCHEDULE_PRESETS,
   ScheduleExpressionSchema,
@@ -64,6 +64,9 @@ export const ScheduleSchema = z.looseObject({
   paused_at: TimestampSchema.nullish(),
   paused_by: z.string().nullish(),
   pause_note: z.string().nullish(),
+  resumed_at: TimestampSchema.nullish(),
+  resumed_by: z.string().nullish(),
+  resume_note: z.string().nullish(),
   scheduler_entry_name: z.string().nullish(),
 });
 export type Schedule = z.infer<typeof ScheduleSchema>;
@@ -182,7 +185,7 @@ function checkDefinition(value: DefinitionFields, ctx: z.RefinementCtx, complete
     ctx.addIssue({
       code: 'custom',
       path: ['schedule_type'],
-      message: `is '${value.schedule_type}' but ${value.preset ? 'the preset' : 'schedule_expression'} is a ${scheduleTypeOfExpression(expression)} expression: omit schedule_type or make them agree`,
+      message: `is ${quoted(value.schedule_type)} but ${value.preset ? 'the preset' : 'schedule_expression'} is a ${scheduleTypeOfExpression(expression)} expression: omit schedule_type or make them agree`,
     });
   }
   if (complete && !expression) {

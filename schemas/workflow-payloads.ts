@@ -30,6 +30,8 @@ export type ClaimScanInput = z.infer<typeof ClaimScanInputSchema>;
 export const ClaimOutcomeSchema = z.enum([
   'claimed',
   'buffered',
+  /** Waiting for one of the tenant's running-scan places (its bound), in order. */
+  'queued',
   'duplicate',
   'skipped_overlap',
   'account_not_active',
@@ -40,6 +42,8 @@ export type ClaimOutcome = z.infer<typeof ClaimOutcomeSchema>;
 export const ClaimScanOutputSchema = z.object({
   outcome: ClaimOutcomeSchema,
   execution_id: IdSchema,
+  /** Buffered or queued: how long the workflow waits before claiming again. */
+  wait_seconds: z.number().int().min(1).optional(),
 });
 export type ClaimScanOutput = z.infer<typeof ClaimScanOutputSchema>;
 

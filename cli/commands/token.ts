@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ROLES, type Role } from '../../functions/api/api-context';
 import { loadConfig } from '../../functions/core/config';
 import { ValidationError } from '../../functions/core/errors';
-import { openLocalTokenIssuer } from '../../local/local-token-issuer';
+import { openLocalTokenIssuer, rotateLocalSigningKey } from '../../local/local-token-issuer';
 import { CliError, EXIT } from '../exit-codes';
 
 /** A duration in seconds: a number, or a number with s / m / h / d. */
@@ -30,24 +30,44 @@ export function registerTokenCommand(program: Command): void {
       parseDurationSeconds,
       12 * 3600,
     )
-    .action(async (options: { tenant?: string; role: Role; subject?: string; ttl: number }) => {
-      const config = loadConfig(process.env);
-      const issuer = await openLocalTokenIssuer({
-        dataDirectory: resolve(process.cwd(), config.THREAT_ENGINE_DATA_DIR),
-        create: false,
-      });
-      const token = await issuer
-        .issue({
-          role: options.role,
-          tenantId: options.tenant ?? null,
-          subject: options.subject,
-          ttlSeconds: options.ttl,
-        })
-        .catch((error: unknown) => {
-          throw error instanceof ValidationError
-            ? new CliError(error.message, EXIT.usage, { cause: error })
-            : error;
-        });
-      process.stdout.write(`${token}\n`);
-    });
+    .option(
+      '--rotate-key',
+      'revoke every token issued so far: replace the signing key (a running runtime refuses the old tokens at once) and write a new admin.token',
+    )
+    .action(
+      async (options: {
+        tenant?: string;
+        role: Role;
+        subject?: string;
+        ttl: number;
+        rotateKey?: boolean;
+      }) => {
+        const config = loadConfig(process.env);
+        const dataDirectory = resolve(process.cwd(), config.THREAT_ENGINE_DATA_DIR);
+        if (options.rotateKey) {
+          await rotateLocalSigningKey(dataDirectory);
+          const adminTokenPath = await (
+            await openLocalTokenIssuer({ dataDirectory, create: false })
+          ).writeAdminToken();
+          process.stdout.write(
+            `signing key rotated: every token issued before is refused from now on; a new platform-admin token is in ${adminTokenPath}\n`,
+          );
+          return;
+        }
+        const issuer = await openLocalTokenIssuer({ dataDirectory, create: false });
+        const token = await issuer
+          .issue({
+            role: options.role,
+            tenantId: options.tenant ?? null,
+            subject: options.subject,
+            ttlSeconds: options.ttl,
+          })
+          .catch((error: unknown) => {
+            throw error instanceof ValidationError
+              ? new CliError(error.message, EXIT.usage, { cause: error })
+              : error;
+          });
+        process.stdout.write(`${token}\n`);
+      },
+    );
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { fieldName, fieldPath } from '../../schemas/common';
 import { ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
 
 /**
@@ -82,10 +83,10 @@ export function canSee(caller: Caller, tenantId: string | undefined | null): boo
 /** One issue per problem, each naming its field; unknown fields are named one by one (never their values). */
 function issuesOf(error: z.ZodError, rootField: string) {
   return error.issues.flatMap((issue) => {
-    const path = issue.path.map(String).join('.');
+    const path = fieldPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
-        field: path ? `${path}.${key}` : key,
+        field: path ? `${path}.${fieldName(key)}` : fieldName(key),
         message: 'is not a known field',
       }));
     }

@@ -1,3 +1,5 @@
+import { IdSchema, quoted } from '../../schemas/common';
+
 /**
  * Typed errors shared by every entry point. The API maps `code` (not the class name) to a status,
  * and workflows use `name` in their Retry/Catch lists, so both are part of the contract.
@@ -60,7 +62,7 @@ export class NotFoundError extends DomainError {
     readonly id: string,
     options?: ErrorOptions,
   ) {
-    super(`${entity} ${id} was not found`, options);
+    super(`${entity} ${IdSchema.safeParse(id).success ? id : quoted(id)} was not found`, options);
   }
 }
 

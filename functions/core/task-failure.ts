@@ -1,3 +1,5 @@
+import { ownValue } from './own-property';
+
 /**
  * Turns the `{Error, Cause}` a Catch hands over into a recorded error code and a safe message.
  * On AWS, Cause is the Lambda error JSON (`{errorType, errorMessage, trace}`); locally it is the
@@ -48,7 +50,7 @@ export function describeFailure(failure: CaughtFailure | undefined | null): Reco
     // A plain message (local runtime, or a States.* error).
   }
   const reason = /^\[([a-z_]+)\]\s*/.exec(message);
-  const known = CODE_BY_ERROR_NAME[errorName];
+  const known = ownValue(CODE_BY_ERROR_NAME, errorName);
   const errorCode = reason?.[1] ?? known ?? 'internal_error';
   const safeMessage =
     known || reason

@@ -10,6 +10,7 @@ import type { AccountRepository } from './repositories/account-repository';
 import type { ExecutionRepository } from './repositories/execution-repository';
 import type { ScanResultRepository } from './repositories/scan-result-repository';
 import type { ScheduleRepository } from './repositories/schedule-repository';
+import type { TenantScanSlots } from './repositories/tenant-scan-slots';
 import type { ScanSettings } from './scans/scan-settings';
 
 /**
@@ -21,6 +22,8 @@ export interface WorkflowDependencies {
   schedules: ScheduleRepository;
   executions: ExecutionRepository;
   scanResults: ScanResultRepository;
+  /** The tenant's bound on scans running at once (settings.maxRunningScansPerTenant). */
+  tenantScanSlots?: TenantScanSlots;
   secretStore: SecretStore;
   engine: ScanEngine;
   validator: ProviderValidator;

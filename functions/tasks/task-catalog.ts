@@ -56,7 +56,7 @@ export const TASKS = [
     entry: 'claim-scan.ts',
     description: 'Claim a scan slot, apply the overlap policy and lock the account',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite' },
+    tables: { accounts: 'readWrite', schedules: 'readWrite', executions: 'readWrite', claims: 'readWrite' },
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
     managesSchedules: true,
@@ -98,6 +98,8 @@ export const TASKS = [
       schedules: 'readWrite',
       executions: 'readWrite',
       scanResults: 'readWrite',
+      // The tenant's bound on running scans (its place is freed here).
+      claims: 'readWrite',
     },
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
@@ -114,6 +116,8 @@ export const TASKS = [
       schedules: 'readWrite',
       executions: 'readWrite',
       scanResults: 'readWrite',
+      // The tenant's bound on running scans (its place is freed here).
+      claims: 'readWrite',
     },
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
@@ -190,6 +194,7 @@ export const EXECUTION_TERMINATED_TASK = task({
     schedules: 'readWrite',
     executions: 'readWrite',
     scanResults: 'readWrite',
+    claims: 'readWrite',
   },
   secrets: 'promote',
   // Counting a run may pause its schedule (consecutive failures) or end a one-time one.

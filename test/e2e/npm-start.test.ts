@@ -1,11 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/** `dir <path> <mode>` / `file <path> <mode>` for a directory and everything under it. */
+async function modesUnder(directory: string, prefix = '.'): Promise<string[]> {
+  const modes = [`dir ${prefix} ${((await stat(directory)).mode & 0o777).toString(8)}`];
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) modes.push(...(await modesUnder(path, `${prefix}/${entry.name}`)));
+    else modes.push(`file ${prefix}/${entry.name} ${((await stat(path)).mode & 0o777).toString(8)}`);
+  }
+  return modes;
+}
+
 /** Runs exactly what `npm start` runs, in a fresh data directory, on a free port. */
-function startProcess(dataDirectory: string): {
+function startProcess(
+  dataDirectory: string,
+  port = '0',
+): {
   child: ChildProcess;
   url: Promise<string>;
   output: () => string;
@@ -15,7 +30,7 @@ function startProcess(dataDirectory: string): {
     ['--import', 'tsx', '--import', './local/polyfills.ts', 'local/main.ts'],
     {
       cwd: process.cwd(),
-      env: { ...process.env, PORT: '0', THREAT_ENGINE_DATA_DIR: dataDirectory, LOG_LEVEL: 'WARN' },
+      env: { ...process.env, PORT: port, THREAT_ENGINE_DATA_DIR: dataDirectory, LOG_LEVEL: 'WARN' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -69,6 +84,9 @@ describe('npm start', () => {
     });
     expect(root.status).toBe(200);
     expect(await stop(first.child)).toBe(0);
+    const modes = await modesUnder(join(dataDirectory, 'dynamodb'));
+    expect(modes.filter((mode) => mode.startsWith('file')).length).toBeGreaterThan(1);
+    expect(modes.filter((mode) => !/^(dir .* 700|file .* 600)$/.test(mode))).toEqual([]);
 
     // Act: second start on the same data directory
     const second = startProcess(dataDirectory);
@@ -80,6 +98,60 @@ describe('npm start', () => {
     expect(second.output()).not.toMatch(/created local tables/);
     expect(await stop(second.child)).toBe(0);
   }, 60_000);
+
+  it('runs one process per data directory: a second runtime exits 3 with one line, a restart right after Ctrl-C starts', async () => {
+    // Prepare
+    const first = startProcess(dataDirectory);
+    await first.url;
+
+    // Act: a second runtime on the same data directory
+    const second = startProcess(dataDirectory);
+    second.url.catch(() => undefined);
+    const secondCode = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
+
+    // Assess
+    expect(secondCode).toBe(3);
+    const lines = second.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(`^threat-engine: data directory .* is in use by .* \\(pid ${first.child.pid}`),
+    );
+    expect(second.output()).not.toMatch(/LEVEL_|LevelDB| {4}at /);
+
+    // Act: Ctrl-C the first and start again at once, while it shuts down
+    const stopped = stop(first.child);
+    const restarted = startProcess(dataDirectory);
+    const restartedUrl = await restarted.url;
+
+    // Assess
+    expect(await stopped).toBe(0);
+    expect((await fetch(`${restartedUrl}/api/v1/health`)).status).toBe(200);
+    expect(await stop(restarted.child)).toBe(0);
+  }, 90_000);
+
+  it('checks the port first: a port in use is one clear line and exit code 4', async () => {
+    // Prepare
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', () => resolve()));
+    const port = (squatter.address() as { port: number }).port;
+    const other = await mkdtemp(join(tmpdir(), 'te-port-'));
+
+    try {
+      // Act
+      const started = startProcess(other, String(port));
+      started.url.catch(() => undefined);
+      const code = await new Promise<number | null>((resolve) => started.child.once('exit', resolve));
+
+      // Assess
+      expect(code).toBe(4);
+      expect(started.output().trim().split('\n')).toEqual([
+        `threat-engine: port ${port} on 127.0.0.1 is already in use: stop what listens there, or set PORT to another port`,
+      ]);
+    } finally {
+      squatter.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('refuses to start on a malformed setting and names the variable', async () => {
     const child = spawn(

@@ -17,7 +17,6 @@ import type { ReconcileReport, SchedulerPort } from '../../functions/core/ports/
 import { AccountRepository } from '../../functions/core/repositories/account-repository';
 import { ExecutionRepository } from '../../functions/core/repositories/execution-repository';
 import { ScheduleRepository } from '../../functions/core/repositories/schedule-repository';
-import { executionIdFor } from '../../functions/core/scans/scan-service';
 import { recordOutcomeAndAutoPause, ScheduleService } from '../../functions/core/scheduling/schedule-service';
 import {
   CreateScheduleInputSchema,
@@ -488,6 +487,28 @@ describe('Class: ScheduleService', () => {
   });
 
   describe('Method: pause and resume', () => {
+    it("stores resume's who and note as pause's are stored, each clearing the other", async () => {
+      // Prepare
+      const schedule = await service.create('tenant-a', body());
+      await service.pause('tenant-a', schedule.schedule_id, { note: 'maintenance', by: 'user-1' });
+
+      // Act
+      const resumed = await service.resume('tenant-a', schedule.schedule_id, {
+        note: 'window over',
+        by: 'user-2',
+      });
+      const stored = await schedules.get(schedule.schedule_id);
+      const pausedAgain = await service.pause('tenant-a', schedule.schedule_id, { by: 'user-3' });
+
+      // Assess
+      expect(resumed).toMatchObject({ resumed_by: 'user-2', resume_note: 'window over' });
+      expect(resumed.resumed_at).toEqual(expect.any(String));
+      expect(stored).toMatchObject({ resumed_by: 'user-2', resume_note: 'window over' });
+      expect(stored?.pause_note).toBeUndefined();
+      expect(pausedAgain).toMatchObject({ paused_by: 'user-3' });
+      expect(pausedAgain.resume_note).toBeUndefined();
+    });
+
     it('disables the entry with who and why, and enables it again from now', async () => {
       // Prepare
       const schedule = await service.create('tenant-a', body());
@@ -544,7 +565,7 @@ describe('Class: ScheduleService', () => {
   });
 
   describe('Method: trigger', () => {
-    it('starts the scan now with the slot minute, the manual trigger and the claim execution id', async () => {
+    it('starts its own run for every trigger, in the same minute too, recorded before its id is returned', async () => {
       // Prepare
       const schedule = await service.create('tenant-a', body());
       now = Date.parse('2031-06-01T09:41:27.500Z');
@@ -554,49 +575,75 @@ describe('Class: ScheduleService', () => {
       const again = await service.trigger('tenant-a', schedule.schedule_id, { by: 'user-1' });
 
       // Assess
-      const name = `scan-${schedule.schedule_id}-20310601T0941Z`;
-      const input = {
-        tenant_id: 'tenant-a',
-        account_id: accountId,
-        schedule_id: schedule.schedule_id,
-        scheduled_time: '2031-06-01T09:41:00.000Z',
-        triggered_by: 'manual' as const,
-      };
-      expect(orchestrator.started).toEqual([{ workflow: 'scan', name, input }]);
-      expect(result).toEqual({
-        execution_id: executionIdFor(input, name),
-        workflow_execution_name: name,
-        execution_arn: `arn:aws:states:ap-south-1:000000000000:execution:threat-engine-scan:${name}`,
-        already_started: false,
-        scheduled_time: '2031-06-01T09:41:00.000Z',
+      expect(orchestrator.started).toHaveLength(2);
+      expect(again.execution_id).not.toBe(result.execution_id);
+      expect(again.workflow_execution_name).not.toBe(result.workflow_execution_name);
+      expect(result).toMatchObject({ already_started: false, scheduled_time: '2031-06-01T09:41:27.500Z' });
+      expect(orchestrator.started[0]).toMatchObject({
+        workflow: 'scan',
+        name: result.workflow_execution_name,
+        input: {
+          tenant_id: 'tenant-a',
+          account_id: accountId,
+          schedule_id: schedule.schedule_id,
+          triggered_by: 'manual',
+          execution_id: result.execution_id,
+        },
       });
-      expect(again).toMatchObject({ execution_id: result.execution_id, already_started: true });
+      expect(await executions.get(result.execution_id)).toMatchObject({
+        status: 'running',
+        triggered_by: 'manual',
+        workflow_execution_arn: result.execution_arn,
+      });
     });
 
-    it('answers with the running slot when the scheduler already started it in the same minute', async () => {
+    it('meets the first run on a retry with the same request token (Idempotency-Key)', async () => {
+      // Prepare
+      const schedule = await service.create('tenant-a', body());
+      now = Date.parse('2031-06-01T10:00:00Z');
+      const first = await service.trigger('tenant-a', schedule.schedule_id, { requestToken: 'idem-retry-1' });
+      now += 90_000;
+
+      // Act
+      const retry = await service.trigger('tenant-a', schedule.schedule_id, { requestToken: 'idem-retry-1' });
+      const other = await service.trigger('tenant-a', schedule.schedule_id, { requestToken: 'idem-retry-2' });
+
+      // Assess
+      expect(retry).toMatchObject({
+        execution_id: first.execution_id,
+        workflow_execution_name: first.workflow_execution_name,
+        already_started: true,
+      });
+      expect(other.execution_id).not.toBe(first.execution_id);
+      expect(
+        orchestrator.started.filter((start) => start.input.schedule_id === schedule.schedule_id),
+      ).toHaveLength(2);
+    });
+
+    it('starts a manual run even while the scheduler runs the slot of the same minute', async () => {
       // Prepare
       const schedule = await service.create('tenant-a', body());
       now = Date.parse('2031-06-02T02:00:20Z');
-      const name = `scan-${schedule.schedule_id}-20310602T0200Z`;
-      const input = {
-        tenant_id: 'tenant-a',
-        account_id: accountId,
-        schedule_id: schedule.schedule_id,
-        scheduled_time: '2031-06-02T02:00:00.000Z',
-        triggered_by: 'scheduler' as const,
-      };
-      await orchestrator.start({ workflow: 'scan', name, input });
+      const slotName = `scan-${schedule.schedule_id}-20310602T0200Z`;
+      await orchestrator.start({
+        workflow: 'scan',
+        name: slotName,
+        input: {
+          tenant_id: 'tenant-a',
+          account_id: accountId,
+          schedule_id: schedule.schedule_id,
+          scheduled_time: '2031-06-02T02:00:00.000Z',
+          triggered_by: 'scheduler',
+        },
+      });
 
       // Act
       const result = await service.trigger('tenant-a', schedule.schedule_id, { by: 'user-1' });
 
       // Assess
-      expect(result).toMatchObject({
-        execution_id: executionIdFor(input, name),
-        workflow_execution_name: name,
-        already_started: true,
-      });
-      expect(orchestrator.started).toHaveLength(1);
+      expect(result.already_started).toBe(false);
+      expect(result.workflow_execution_name).not.toBe(slotName);
+      expect(orchestrator.started).toHaveLength(2);
     });
 
     it('refuses to trigger a paused schedule, naming its status', async () => {

@@ -8,7 +8,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { toIsoUtc } from '../../../schemas/common';
+import { quoted, toIsoUtc } from '../../../schemas/common';
 import {
   ConfigurationError,
   ConflictError,
@@ -17,6 +17,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../core/errors';
+import { ownValue } from '../../core/own-property';
 import {
   assertValidExecutionName,
   type ListWorkflowExecutionsRequest,
@@ -229,7 +230,7 @@ export function toWorkflowHistoryEvents(events: readonly HistoryEvent[]): Workfl
     const mapped: WorkflowHistoryEvent = {
       id: event.id ?? 0,
       timestamp: isoOrEpoch(event.timestamp),
-      type: EVENT_TYPE_ALIASES[type] ?? type,
+      type: ownValue(EVENT_TYPE_ALIASES, type) ?? type,
     };
     if (stateName !== undefined && !type.startsWith('Execution')) mapped.stateName = stateName;
     if (fields.input !== undefined) mapped.input = parseJson(fields.input);
@@ -257,7 +258,7 @@ export class StepFunctionsOrchestrator implements Orchestrator {
     for (const workflow of WORKFLOW_NAMES) {
       if (!options.stateMachineArns[workflow]?.includes(':stateMachine:')) {
         throw new ConfigurationError(
-          `the state machine ARN of workflow '${workflow}' is missing or malformed`,
+          `the state machine ARN of workflow ${quoted(workflow)} is missing or malformed`,
           [
             {
               field: `stateMachineArns.${workflow}`,
@@ -296,7 +297,7 @@ export class StepFunctionsOrchestrator implements Orchestrator {
     const existing = await this.#describeRaw(executionArn);
     if (!sameExecutionInput(parseJson(existing.input), request.input)) {
       throw new ConflictError(
-        `an execution named '${request.name}' of workflow '${request.workflow}' already exists with a different input`,
+        `an execution named ${quoted(request.name)} of workflow ${quoted(request.workflow)} already exists with a different input`,
         'name',
       );
     }

@@ -95,7 +95,6 @@ export function accountRoutes(services: ApiServices): Hono<ApiEnv> {
   app.post('/accounts/:account_id/credentials', async (context) => {
     const caller = context.get('caller');
     requireRole(caller, 'tenant_admin');
-    await consumeValidationBudget(services, caller);
     const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
     const query = parseQuery(context, TenantQuerySchema);
     const body = await parseJsonBody(context, CredentialsBodySchema);
@@ -110,6 +109,7 @@ export function accountRoutes(services: ApiServices): Hono<ApiEnv> {
       expiresAt: body.expires_at ?? null,
       requestToken: requestTokenOf(context),
       by: caller.subject,
+      beforeStart: () => consumeValidationBudget(services, caller),
     });
     return answerValidation(context, services, {
       workflow: 'onboarding',
@@ -122,13 +122,13 @@ export function accountRoutes(services: ApiServices): Hono<ApiEnv> {
   app.get('/accounts/:account_id/credentials/validate', async (context) => {
     const caller = context.get('caller');
     requireRole(caller, 'operator');
-    await consumeValidationBudget(services, caller);
     const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
     const query = parseQuery(context, TenantQuerySchema);
     const handle = await accounts.startValidation(
       lookupScope(caller, query.tenant_id),
       accountId,
       caller.subject,
+      () => consumeValidationBudget(services, caller),
     );
     return answerValidation(context, services, {
       workflow: 'validation',

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Account } from '../../../schemas/account';
-import { IdSchema, ProviderTypeSchema } from '../../../schemas/common';
+import { IdSchema, ProviderTypeSchema, toIsoUtc } from '../../../schemas/common';
 import {
   type Execution,
   ExecutionSchema,
@@ -13,7 +13,7 @@ import { ConflictError, DomainError, InvalidTransitionError, NotFoundError } fro
 import { scanExecutionName } from '../../core/execution-names';
 import { listExecutionsOfTenant } from '../../core/executions/executions-of-accounts';
 import { deterministicId, newId } from '../../core/ids';
-import { scanIdFor } from '../../core/scans/scan-service';
+import { recordStartedScan, scanIdFor } from '../../core/scans/scan-service';
 import { isScheduleActive } from '../../core/scheduling/schedule-service';
 import {
   type ApiEnv,
@@ -254,6 +254,14 @@ async function startUnslottedScan(
     workflow: 'scan',
     name,
     input: { ...request, scheduled_time: null, execution_id: executionId },
+  });
+  // Recorded before the id is returned: the run can be followed and cancelled at once.
+  await recordStartedScan(services.repositories.executions, {
+    execution_id: executionId,
+    request: { ...request, scheduled_time: null },
+    workflow_execution_name: handle.name,
+    workflow_execution_arn: handle.executionArn,
+    started_at: toIsoUtc(services.clock()),
   });
   return {
     account_id: request.account_id,
@@ -555,7 +563,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     method: 'post',
     path: '/tenants/:tenant_id/scans',
     summary: 'Scan every active account of a tenant now',
-    description: `Starts one scan per active account (optionally of one provider_type), ${TENANT_SCAN_CONCURRENCY} starts at a time, and answers with their execution ids. At most ${TENANT_SCAN_PAGE_SIZE} accounts per request: when next_cursor is set, post again with it as cursor. An account whose scan could not start is listed under failed; accounts with a scan already running are skipped by the scan itself (overlap).`,
+    description: `Starts one scan per active account (optionally of one provider_type), ${TENANT_SCAN_CONCURRENCY} starts at a time, and answers with their execution ids. At most ${TENANT_SCAN_PAGE_SIZE} accounts per request: when next_cursor is set, post again with it as cursor. An account whose scan could not start is listed under failed; accounts with a scan already running are skipped by the scan itself (overlap). At most SCAN_MAX_RUNNING_PER_TENANT scans of a tenant run at once; the others wait, in the order they were started.`,
     tags: TAGS,
     roles: rolesFrom('operator'),
     params: { tenant_id: IdSchema },

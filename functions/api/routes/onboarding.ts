@@ -317,7 +317,6 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
   app.post('/onboarding/:provider/validate', async (context) => {
     const caller = context.get('caller');
     requireRole(caller, 'tenant_admin');
-    await consumeValidationBudget(services, caller);
     const provider = parseWith(ProviderParamSchema, context.req.param('provider'), 'provider');
     const body = await parseJsonBody(context, ValidateBodySchema);
     const submitted = await accounts.submit(lookupScope(caller, body.tenant_id), body.account_id, {
@@ -326,6 +325,7 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
       credentials: body.credentials,
       requestToken: requestTokenOf(context),
       by: caller.subject,
+      beforeStart: () => consumeValidationBudget(services, caller),
     });
     return answerValidation(context, services, {
       workflow: 'onboarding',
@@ -338,7 +338,6 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
   app.post('/onboarding/:provider/validate-json', async (context) => {
     const caller = context.get('caller');
     requireRole(caller, 'tenant_admin');
-    await consumeValidationBudget(services, caller);
     const provider = parseWith(ProviderParamSchema, context.req.param('provider'), 'provider');
     if (provider !== 'aws') {
       throw new ValidationError('validate-json onboards AWS accounts only', [
@@ -353,6 +352,7 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
       credentials,
       requestToken: requestTokenOf(context),
       by: caller.subject,
+      beforeStart: () => consumeValidationBudget(services, caller),
     });
     return answerValidation(context, services, {
       workflow: 'onboarding',

@@ -440,7 +440,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     path: '/schedules/:schedule_id/trigger',
     summary: 'Start a scan of the schedule now (answers at once with the execution id)',
     description:
-      'The run takes the current minute as its slot: a second trigger in the same minute, or a trigger racing the timer, meets the same execution (already_started: true) and no second scan starts. Follow it with GET /executions/{execution_id}. scan_id is the id the scan result will have.',
+      "Every trigger is its own run (never merged with a scheduler slot or an earlier trigger), subject to the schedule's overlap policy; a retry with the same Idempotency-Key meets the first one's run. The run can be followed (GET /executions/{execution_id}) and cancelled from the moment its id is returned. scan_id is the id the scan result will have.",
     tags: TAGS,
     roles: rolesFrom('operator'),
     params: ScheduleIdParams,
@@ -453,7 +453,10 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     requireRole(caller, 'operator');
     const scheduleId = scheduleIdOf(context);
     const tenantId = await tenantOfSchedule(services, caller, scheduleId);
-    const result = await schedules.trigger(tenantId, scheduleId, { by: caller.subject });
+    const result = await schedules.trigger(tenantId, scheduleId, {
+      by: caller.subject,
+      requestToken: context.get('idempotencyToken'),
+    });
     return context.json(
       {
         status: 'triggered' as const,
@@ -465,7 +468,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
         scheduled_time: result.scheduled_time,
         already_started: result.already_started,
         message: result.already_started
-          ? 'a scan of this schedule was already started in this minute: no second scan was started'
+          ? 'this request was already handled: its scan was started then, no second scan was started'
           : 'scan started',
       },
       202,

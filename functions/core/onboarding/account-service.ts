@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Account, AccountStatus } from '../../../schemas/account';
-import type { ProviderType } from '../../../schemas/common';
+import { fieldPath, type ProviderType, quoted } from '../../../schemas/common';
 import { AUTH_METHODS, CredentialSubmissionSchema, credentialTypeFor } from '../../../schemas/credentials';
 import type { Clock } from '../clock';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
@@ -68,6 +68,12 @@ export interface SubmitAccountCredentials {
   /** A retried submission with the same token stages and starts nothing new. */
   requestToken: string;
   by?: string | undefined;
+  /**
+   * Called once every check has passed, just before anything is staged or started: the API
+   * counts the submission against the tenant's validation rate limit here, so that a refused
+   * body or an unknown account spends nothing.
+   */
+  beforeStart?: (() => Promise<void>) | undefined;
 }
 
 export interface DisabledAccount {
@@ -127,7 +133,7 @@ export class AccountService {
         ? (methods.find((candidate) => candidate.recommended) ?? methods[0])
         : methods.find((candidate) => candidate.auth_method === input.auth_method);
     if (!method) {
-      throw new ValidationError(`${provider} accounts cannot use auth method ${String(input.auth_method)}`, [
+      throw new ValidationError(`${provider} accounts cannot use auth method ${quoted(input.auth_method)}`, [
         { field: 'auth_method', message: `must be one of ${methods.map((m) => m.auth_method).join(', ')}` },
       ]);
     }
@@ -217,7 +223,7 @@ export class AccountService {
       if (!fromMethod) {
         const methods = provider ? AUTH_METHODS[provider].map((method) => method.auth_method) : [];
         throw new ValidationError(
-          `${provider ?? 'this'} account cannot use auth method ${request.authMethod}`,
+          `${provider ?? 'this'} account cannot use auth method ${quoted(request.authMethod)}`,
           [{ field: 'auth_method', message: `must be one of ${methods.join(', ')}` }],
         );
       }
@@ -235,7 +241,7 @@ export class AccountService {
     });
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => ({
-        field: issue.path.map(String).join('.') || 'credentials',
+        field: fieldPath(issue.path) || 'credentials',
         message: issue.message,
       }));
       throw new ValidationError(
@@ -258,6 +264,7 @@ export class AccountService {
         ]);
       }
     }
+    await request.beforeStart?.();
     if (account.status === 'disabled') await this.deps.accounts.reopen(account.account_id);
     const submitted = await submitCredentials(this.deps, {
       tenantId: account.tenant_id,
@@ -294,6 +301,8 @@ export class AccountService {
     scope: TenantScope,
     accountId: string,
     by?: string,
+    /** See {@link SubmitAccountCredentials.beforeStart}. */
+    beforeStart?: () => Promise<void>,
   ): Promise<WorkflowExecutionHandle> {
     const account = await this.get(scope, accountId);
     if (account.status === 'disabled') {
@@ -306,6 +315,7 @@ export class AccountService {
         'credentials',
       );
     }
+    await beforeStart?.();
     const handle = await this.deps.orchestrator.start({
       workflow: 'validation',
       name: validationExecutionName(account.account_id, this.deps.clock()),

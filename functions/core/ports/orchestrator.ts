@@ -1,3 +1,4 @@
+import { quoted } from '../../../schemas/common';
 /**
  * The orchestration port: Step Functions on AWS, the in-process ASL interpreter locally.
  * Shapes follow the Step Functions API so an operator reads the same names and statuses on both.
@@ -93,7 +94,7 @@ export const EXECUTION_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,80}$/;
 /** Throws a ValidationError naming the `name` field unless `name` is a valid execution name. */
 export function assertValidExecutionName(name: string): void {
   if (!EXECUTION_NAME_PATTERN.test(name)) {
-    throw new ValidationError(`execution name '${name.slice(0, 100)}' is not valid`, [
+    throw new ValidationError(`execution name ${quoted(name.slice(0, 100))} is not valid`, [
       { field: 'name', message: 'expected 1 to 80 characters of [A-Za-z0-9-_.]' },
     ]);
   }

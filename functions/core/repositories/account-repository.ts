@@ -26,6 +26,11 @@ import { parseInput, parseStored } from './stored-item';
 export interface AccountRepositoryOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /**
+   * The providers table: a legacy account row has a provider_id but no provider_type, which is
+   * then read from its provider (once per provider: a provider's type never changes).
+   */
+  providersTableName?: string;
   clock?: Clock;
 }
 
@@ -123,10 +128,15 @@ const VALIDATION_ERROR_FIELDS = [
 
 export class AccountRepository {
   private readonly table: DynamoDbTable;
+  private readonly providers: DynamoDbTable | undefined;
+  private readonly providerTypes = new Map<string, ProviderType | undefined>();
   private readonly clock: Clock;
 
   constructor(options: AccountRepositoryOptions) {
     this.table = new DynamoDbTable(options.client, options.tableName, TABLES.accounts);
+    this.providers = options.providersTableName
+      ? new DynamoDbTable(options.client, options.providersTableName, TABLES.providers)
+      : undefined;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -152,7 +162,7 @@ export class AccountRepository {
 
   async get(accountId: string): Promise<Account | undefined> {
     const item = await this.table.get({ account_id: accountId });
-    return item ? this.parse(item) : undefined;
+    return item ? this.withProviderType(this.parse(item)) : undefined;
   }
 
   /** A tenant's accounts (tenant-accounts-index): status as key condition, provider type as filter. */
@@ -165,15 +175,16 @@ export class AccountRepository {
       options.provider_type === undefined
         ? undefined
         : parseInput(ProviderTypeSchema, options.provider_type, 'account', 'provider_type');
-    return this.table.queryPage(
+    const page = await this.table.queryPage(
       {
         indexName: INDEX.tenantAccounts,
         key: status === undefined ? { tenant_id: tenantId } : { tenant_id: tenantId, status },
         ...(providerType === undefined
           ? {}
           : {
+              // Legacy rows have no provider_type: they pass here and are sorted out below.
               filter: {
-                expression: '#providerType = :providerType',
+                expression: '#providerType = :providerType OR attribute_not_exists(#providerType)',
                 names: { '#providerType': 'provider_type' },
                 values: { ':providerType': providerType },
               },
@@ -182,6 +193,11 @@ export class AccountRepository {
       options.page,
       (item) => this.parse(item),
     );
+    const items = await this.withProviderTypes(page.items);
+    return {
+      ...page,
+      items: providerType === undefined ? items : items.filter((item) => item.provider_type === providerType),
+    };
   }
 
   /** A provider's accounts (provider-accounts-index), optionally of one status. */
@@ -193,7 +209,7 @@ export class AccountRepository {
       options.status === undefined
         ? undefined
         : parseInput(AccountStatusSchema, options.status, 'account', 'status');
-    return this.table.queryPage(
+    const page = await this.table.queryPage(
       {
         indexName: INDEX.providerAccounts,
         key: status === undefined ? { provider_id: providerId } : { provider_id: providerId, status },
@@ -201,6 +217,7 @@ export class AccountRepository {
       options.page,
       (item) => this.parse(item),
     );
+    return { ...page, items: await this.withProviderTypes(page.items) };
   }
 
   /** Changes plain fields; `null` removes an optional one. NotFoundError when there is no account. */
@@ -441,7 +458,8 @@ export class AccountRepository {
 
   /**
    * Takes (or renews) the account's scan lock for `leaseSeconds`: free, expired (ISO-8601 UTC
-   * strings compare in time order) or already ours. False on contention, never an exception;
+   * strings compare in time order) or already ours, and not kept for another run waiting in the
+   * buffer (the waiting run goes first). False on contention, never an exception;
    * NotFoundError only when there is no such account.
    */
   async acquireScanLock(accountId: string, owner: string, leaseSeconds: number): Promise<boolean> {
@@ -451,9 +469,17 @@ export class AccountRepository {
       { account_id: accountId },
       { set: { scan_lock_owner: owner, scan_lock_expires_at: expiresAt } },
       {
+        // A run waiting in the buffer (buffer_one) has the next turn: no later run overtakes it.
         expression:
-          'attribute_exists(#id) AND (attribute_not_exists(#owner) OR #owner = :owner OR #expires < :now)',
-        names: { '#id': 'account_id', '#owner': 'scan_lock_owner', '#expires': 'scan_lock_expires_at' },
+          'attribute_exists(#id) AND (attribute_not_exists(#owner) OR #owner = :owner OR #expires < :now)' +
+          ' AND (attribute_not_exists(#buffer) OR #buffer = :owner OR #bufferExpires < :now)',
+        names: {
+          '#id': 'account_id',
+          '#owner': 'scan_lock_owner',
+          '#expires': 'scan_lock_expires_at',
+          '#buffer': 'scan_buffer_owner',
+          '#bufferExpires': 'scan_buffer_expires_at',
+        },
         values: { ':owner': owner, ':now': toIsoUtc(now) },
       },
     );
@@ -556,6 +582,23 @@ export class AccountRepository {
 
   private sameOnboarding(account: Account, onboardingId: string | undefined): boolean {
     return onboardingId === undefined || account.onboarding_id === onboardingId;
+  }
+
+  /** The account with provider_type read from its provider when the row has none (legacy). */
+  private async withProviderType(account: Account): Promise<Account> {
+    if (account.provider_type || !this.providers) return account;
+    let type = this.providerTypes.get(account.provider_id);
+    if (!this.providerTypes.has(account.provider_id)) {
+      const provider = await this.providers.get({ provider_id: account.provider_id });
+      const parsed = ProviderTypeSchema.safeParse(provider?.provider_type);
+      type = parsed.success ? parsed.data : undefined;
+      if (provider) this.providerTypes.set(account.provider_id, type);
+    }
+    return type ? { ...account, provider_type: type } : account;
+  }
+
+  private withProviderTypes(accounts: Account[]): Promise<Account[]> {
+    return Promise.all(accounts.map((account) => this.withProviderType(account)));
   }
 
   private parse(item: Item): Account {

@@ -8,6 +8,7 @@ import { ProviderRepository } from './provider-repository';
 import { ScanResultRepository } from './scan-result-repository';
 import { ScheduleRepository } from './schedule-repository';
 import { TenantRepository } from './tenant-repository';
+import { TenantScanSlots } from './tenant-scan-slots';
 
 export interface Repositories {
   tenants: TenantRepository;
@@ -17,6 +18,7 @@ export interface Repositories {
   executions: ExecutionRepository;
   scanResults: ScanResultRepository;
   claims: ClaimRepository;
+  tenantScanSlots: TenantScanSlots;
 }
 
 /** Every repository over one document client: the same code on DynamoDB and on the local server. */
@@ -29,10 +31,11 @@ export function createRepositories(
   return {
     tenants: new TenantRepository({ ...options(tables.tenants), claimsTableName: tables.claims }),
     providers: new ProviderRepository(options(tables.providers)),
-    accounts: new AccountRepository(options(tables.accounts)),
+    accounts: new AccountRepository({ ...options(tables.accounts), providersTableName: tables.providers }),
     schedules: new ScheduleRepository(options(tables.schedules)),
     executions: new ExecutionRepository(options(tables.executions)),
     scanResults: new ScanResultRepository(options(tables.scanResults)),
     claims: new ClaimRepository(options(tables.claims)),
+    tenantScanSlots: new TenantScanSlots(options(tables.claims)),
   };
 }

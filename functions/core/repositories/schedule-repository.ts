@@ -102,10 +102,18 @@ export interface ScheduleCounters {
 export interface StatusChange {
   paused_by?: string | undefined;
   pause_note?: string | undefined;
+  /** Resuming records who and why, as pausing does. */
+  resumed_by?: string | undefined;
+  resume_note?: string | undefined;
 }
 
 const EXISTS: Condition = { expression: 'attribute_exists(#id)', names: { '#id': 'schedule_id' } };
 const PAUSE_FIELDS = ['paused_at', 'paused_by', 'pause_note'] as const;
+const RESUME_FIELDS = ['resumed_at', 'resumed_by', 'resume_note'] as const;
+const NoteSchema = z.object({
+  by: z.string().max(256).optional(),
+  note: z.string().max(1024).optional(),
+});
 
 export class ScheduleRepository {
   private readonly table: DynamoDbTable;
@@ -169,28 +177,37 @@ export class ScheduleRepository {
     const now = toIsoUtc(this.clock());
     let parts: UpdateParts;
     if (value === 'paused') {
-      const pause = parseInput(
-        z.object({ paused_by: z.string().max(256).optional(), pause_note: z.string().max(1024).optional() }),
-        change,
-        'schedule',
-      );
+      const pause = parseInput(NoteSchema, { by: change.paused_by, note: change.pause_note }, 'schedule');
       parts = {
         set: {
           status: value,
           enabled: 'false',
           paused_at: now,
           updated_at: now,
-          paused_by: pause.paused_by ?? null,
-          pause_note: pause.pause_note ?? null,
+          paused_by: pause.by ?? null,
+          pause_note: pause.note ?? null,
         },
+        remove: RESUME_FIELDS,
       };
     } else if (value === 'active') {
+      const resume = parseInput(NoteSchema, { by: change.resumed_by, note: change.resume_note }, 'schedule');
       parts = {
-        set: { status: value, enabled: 'true', consecutive_failures: 0, updated_at: now },
+        set: {
+          status: value,
+          enabled: 'true',
+          consecutive_failures: 0,
+          updated_at: now,
+          resumed_at: now,
+          resumed_by: resume.by ?? null,
+          resume_note: resume.note ?? null,
+        },
         remove: PAUSE_FIELDS,
       };
     } else {
-      parts = { set: { status: value, enabled: 'false', updated_at: now }, remove: PAUSE_FIELDS };
+      parts = {
+        set: { status: value, enabled: 'false', updated_at: now },
+        remove: [...PAUSE_FIELDS, ...RESUME_FIELDS],
+      };
     }
     return this.apply(scheduleId, parts);
   }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { fieldName, fieldPath } from '../../../schemas/common';
 import { type FieldIssue, ValidationError } from '../errors';
 
 /**
@@ -23,11 +24,11 @@ export class StoredItemError extends Error {
 
 const toIssues = (error: z.ZodError, rootField = '(item)'): FieldIssue[] =>
   error.issues.flatMap((issue) => {
-    const path = issue.path.map(String).join('.');
+    const path = fieldPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
       // One issue per unknown field, named by the field (the value is never echoed).
       return issue.keys.map((key) => ({
-        field: path ? `${path}.${key}` : key,
+        field: path ? `${path}.${fieldName(key)}` : fieldName(key),
         message: 'is not a known field',
       }));
     }

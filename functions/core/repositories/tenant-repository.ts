@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { toIsoUtc } from '../../../schemas/common';
+import { quoted, toIsoUtc } from '../../../schemas/common';
 import { INDEX, TABLES } from '../../../schemas/tables';
 import {
   type CreateTenantInput,
@@ -37,7 +37,7 @@ export function tenantNameClaimId(name: string): string {
 const EXISTS = { expression: 'attribute_exists(#id)', names: { '#id': 'tenant_id' } };
 
 const nameTaken = (name: string) =>
-  new ConflictError(`a tenant named '${name}' already exists`, 'tenant_name');
+  new ConflictError(`a tenant named ${quoted(name)} already exists`, 'tenant_name');
 
 export class TenantRepository {
   private readonly table: DynamoDbTable;
@@ -101,17 +101,19 @@ export class TenantRepository {
     return item ? this.parse(item) : undefined;
   }
 
-  /** Looks a tenant up by name (case-insensitively for names this service wrote; exactly for legacy ones). */
+  /** Looks a tenant up by name: case-insensitively, legacy tenants (without a name claim) included. */
   async getByName(name: string): Promise<Tenant | undefined> {
     const claim = await this.claims.get(tenantNameClaimId(name));
     if (claim) {
       const tenant = await this.get(claim.owner);
       if (tenant && normalizeTenantName(tenant.tenant_name) === normalizeTenantName(name)) return tenant;
     }
-    const [legacy] = await this.table.queryAll({
+    const [exact] = await this.table.queryAll({
       indexName: INDEX.tenantName,
       key: { tenant_name: name.trim() },
     });
+    if (exact) return this.parse(exact);
+    const [legacy] = await this.legacyHolders(name);
     return legacy ? this.parse(legacy) : undefined;
   }
 
@@ -225,8 +227,30 @@ export class TenantRepository {
    * tenants predate claims; the index matches exact names only).
    */
   private async legacyHolderOf(name: string, tenantId: string): Promise<boolean> {
-    const holders = await this.table.queryAll({ indexName: INDEX.tenantName, key: { tenant_name: name } });
+    const holders = await this.legacyHolders(name);
     return holders.some((item) => item.tenant_id !== tenantId);
+  }
+
+  /**
+   * Tenants whose name is `name` under the one rule (normalizeTenantName), claim or not: legacy
+   * tenants were written before claims existed, so the index (exact names) cannot find "Legacy Co"
+   * for "legacy co". A Scan, on purpose: only tenant creation, renames and lookups by name come
+   * here, tenants are few, and no tenant's request path calls it.
+   */
+  private async legacyHolders(name: string): Promise<Item[]> {
+    const wanted = normalizeTenantName(name);
+    const holders: Item[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.table.scanPage({ limit: 100, ...(cursor ? { cursor } : {}) }, (item) => item);
+      for (const item of page.items) {
+        if (typeof item.tenant_name === 'string' && normalizeTenantName(item.tenant_name) === wanted) {
+          holders.push(item);
+        }
+      }
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return holders;
   }
 
   private parse(item: Item): Tenant {

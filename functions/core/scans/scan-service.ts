@@ -1,4 +1,4 @@
-import { toIsoUtc } from '../../../schemas/common';
+import { type ProviderType, toIsoUtc } from '../../../schemas/common';
 import type { Execution, ExecutionStatus } from '../../../schemas/execution';
 import type { ScanType } from '../../../schemas/scan-result';
 import type {
@@ -13,7 +13,8 @@ import type {
 import { DomainError, NotFoundError } from '../errors';
 import { deterministicId } from '../ids';
 import { publishScanOutcome } from '../notifications/domain-events';
-import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/schedule-service';
+import type { ExecutionRepository } from '../repositories/execution-repository';
+import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/run-outcome';
 import { describeFailure } from '../task-failure';
 import type { WorkflowDependencies } from '../workflow-dependencies';
 import { nextPollWaitSeconds } from './scan-settings';
@@ -68,6 +69,42 @@ export function executionIdFor(request: ScanRequest, workflowExecutionName: stri
     return deterministicId('scan-execution', `${request.schedule_id}|${scanSlotOf(request.scheduled_time)}`);
   }
   return deterministicId('scan-execution', workflowExecutionName);
+}
+
+/**
+ * Writes the record of a scan just started by a client (manual trigger, redrive, tenant fan-out)
+ * before its id is returned, so the run can be followed and cancelled at once; the claim task
+ * then finds it as its own (same workflow execution ARN). A no-op when the claim came first.
+ */
+export async function recordStartedScan(
+  executions: Pick<ExecutionRepository, 'create'>,
+  started: {
+    execution_id: string;
+    request: Pick<
+      ScanRequest,
+      'tenant_id' | 'account_id' | 'schedule_id' | 'triggered_by' | 'scheduled_time'
+    >;
+    provider_type?: ProviderType | undefined;
+    workflow_execution_name: string;
+    workflow_execution_arn: string;
+    started_at: string;
+  },
+): Promise<void> {
+  await executions.create({
+    execution_id: started.execution_id,
+    schedule_id: started.request.schedule_id ?? null,
+    account_id: started.request.account_id,
+    tenant_id: started.request.tenant_id,
+    ...(started.provider_type ? { provider_type: started.provider_type } : {}),
+    started_at: started.started_at,
+    status: 'running',
+    triggered_by: started.request.triggered_by,
+    scheduled_time: started.request.scheduled_time ?? null,
+    workflow_execution_name: started.workflow_execution_name,
+    workflow_execution_arn: started.workflow_execution_arn,
+    current_step: 'starting',
+    progress_percent: 0,
+  });
 }
 
 /** Scan results are one per execution. */
@@ -183,7 +220,11 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
           progress_percent: 0,
         });
       }
-      return { outcome: 'buffered', execution_id: executionId };
+      return {
+        outcome: 'buffered',
+        execution_id: executionId,
+        wait_seconds: deps.settings.waitingRecheckSeconds,
+      };
     }
   }
   if (locked && ownRecord && execution.current_step === 'waiting_for_running_scan') {
@@ -202,6 +243,27 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
         last_run_at: now,
       });
     return { outcome: 'skipped_overlap', execution_id: executionId };
+  }
+  const bound = deps.settings.maxRunningScansPerTenant;
+  if (bound > 0 && deps.tenantScanSlots) {
+    // The account is locked for this run meanwhile, so a later run of it cannot go first either.
+    const slot = await deps.tenantScanSlots.acquire(account.tenant_id, executionId, bound, {
+      runLeaseSeconds: deps.settings.maxScanSeconds + deps.settings.lockLeaseSeconds,
+      waitLeaseSeconds: Math.max(60, deps.settings.waitingRecheckSeconds * 6),
+    });
+    if (!slot.admitted) {
+      if (execution.current_step !== 'waiting_for_tenant_scans') {
+        await deps.executions.recordProgress(executionId, {
+          current_step: 'waiting_for_tenant_scans',
+          progress_percent: 0,
+        });
+      }
+      return {
+        outcome: 'queued',
+        execution_id: executionId,
+        wait_seconds: deps.settings.waitingRecheckSeconds,
+      };
+    }
   }
   return { outcome: 'claimed', execution_id: executionId };
 }
@@ -345,6 +407,11 @@ export async function completeScan(
     engine_scan_id: input.engine.engine_scan_id,
     metadata: { engine_polls: input.engine.polls },
   });
+  // The account is free before the run reads as completed: a scan asked for on seeing it is not skipped.
+  await Promise.all([
+    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+    releaseTenantSlot(deps, execution),
+  ]);
   await deps.executions.finish(execution.execution_id, 'completed', {
     scan_id: scanId,
     engine_scan_id: input.engine.engine_scan_id,
@@ -360,7 +427,6 @@ export async function completeScan(
           last_run_at: execution.started_at,
         })
       : Promise.resolve(),
-    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
   ]);
   await publishScanOutcome(deps, execution, { status: 'completed' });
   return { scan_id: scanId };
@@ -471,20 +537,22 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
       metadata: { error_code: record.errorCode },
     });
   }
+  // The account is free before the run reads as ended: a scan asked for on seeing it is not skipped.
+  await Promise.all([
+    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
+    deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id),
+    releaseTenantSlot(deps, execution),
+  ]);
   await deps.executions.finish(execution.execution_id, record.status, {
     error_code: record.errorCode,
     error_message: record.errorMessage,
     ...(scanId ? { scan_id: scanId } : {}),
   });
-  const [outcome] = await Promise.all([
-    execution.schedule_id
-      ? recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'failure', {
-          last_run_at: execution.started_at,
-        })
-      : Promise.resolve(undefined),
-    deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
-    deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id),
-  ]);
+  const outcome = execution.schedule_id
+    ? await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'failure', {
+        last_run_at: execution.started_at,
+      })
+    : undefined;
   await publishScanOutcome(deps, execution, {
     status: record.status,
     reason: { code: record.errorCode, message: record.errorMessage },
@@ -494,6 +562,13 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
         ? { consecutiveFailures: outcome.counters.consecutive_failures }
         : undefined,
   });
+}
+
+/** Frees the run's place among the tenant's running (or waiting) scans, when they are bounded. */
+function releaseTenantSlot(deps: ScanDependencies, execution: Execution): Promise<void> {
+  if (deps.settings.maxRunningScansPerTenant <= 0 || !deps.tenantScanSlots || !execution.tenant_id)
+    return Promise.resolve();
+  return deps.tenantScanSlots.release(execution.tenant_id, execution.execution_id);
 }
 
 async function requireExecution(deps: ScanDependencies, executionId: string): Promise<Execution> {

@@ -13,6 +13,13 @@ export interface ScanSettings {
   maxPollWaitSeconds: number;
   /** Consecutive failed runs after which a schedule pauses itself, unless it sets its own (0 = never). */
   autoPauseAfterFailures: number;
+  /**
+   * How often a buffered or queued run claims again. The lock is kept for the waiting run, so no
+   * later slot overtakes it; this only bounds how late it starts after the lock is released.
+   */
+  waitingRecheckSeconds: number;
+  /** Scans of one tenant running at once; the others wait in order (0 = no bound). */
+  maxRunningScansPerTenant: number;
 }
 
 export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
@@ -23,6 +30,8 @@ export const DEFAULT_SCAN_SETTINGS: ScanSettings = {
   firstPollWaitSeconds: 5,
   maxPollWaitSeconds: 300,
   autoPauseAfterFailures: 5,
+  waitingRecheckSeconds: 5,
+  maxRunningScansPerTenant: 0,
 };
 
 /** Waits 5, 10, 20, 40 … seconds between polls, capped. */
@@ -35,6 +44,7 @@ export function scanSettingsFrom(config: {
   SCAN_MAX_SECONDS: number;
   SCAN_BUFFER_MAX_WAIT_SECONDS?: number;
   STUCK_RUN_MIN_AGE_SECONDS?: number;
+  SCAN_MAX_RUNNING_PER_TENANT?: number | undefined;
 }): ScanSettings {
   return {
     ...DEFAULT_SCAN_SETTINGS,
@@ -42,6 +52,8 @@ export function scanSettingsFrom(config: {
     maxScanSeconds: config.SCAN_MAX_SECONDS,
     maxBufferedWaitSeconds:
       config.SCAN_BUFFER_MAX_WAIT_SECONDS ?? DEFAULT_SCAN_SETTINGS.maxBufferedWaitSeconds,
+    maxRunningScansPerTenant:
+      config.SCAN_MAX_RUNNING_PER_TENANT ?? DEFAULT_SCAN_SETTINGS.maxRunningScansPerTenant,
   };
 }
 

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { parseTimestamp } from '../../../schemas/common';
+import { parseTimestamp, quoted } from '../../../schemas/common';
 import type { ScheduleType } from '../../../schemas/schedule';
 import { isIanaTimeZone, scheduleExpressionStructureProblem } from '../../../schemas/schedule-expression';
 import { ValidationError } from '../errors';
@@ -97,13 +97,16 @@ function fieldValue(text: string, spec: FieldSpec, whole: string): number {
   const named = spec.names?.indexOf(upper) ?? -1;
   const value = named >= 0 ? named + spec.min : /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (Number.isNaN(value)) {
-    throw invalid(FIELD, `the ${spec.label} field '${whole}' holds '${text}', which is not a value`);
+    throw invalid(
+      FIELD,
+      `the ${spec.label} field ${quoted(whole)} holds ${quoted(text)}, which is not a value`,
+    );
   }
   if (value < spec.min || value > spec.max) {
     const names = spec.names ? ` or ${spec.names[0]}-${spec.names.at(-1)}` : '';
     throw invalid(
       FIELD,
-      `the ${spec.label} field '${whole}' holds ${value}, outside ${spec.min}-${spec.max}${names}`,
+      `the ${spec.label} field ${quoted(whole)} holds ${value}, outside ${spec.min}-${spec.max}${names}`,
     );
   }
   return value;
@@ -115,13 +118,13 @@ function checkListField(value: string, spec: FieldSpec): void {
     const slash = item.indexOf('/');
     const base = slash >= 0 ? item.slice(0, slash) : item;
     if (slash >= 0) {
-      if (!spec.steps) throw invalid(FIELD, `the ${spec.label} field '${value}' cannot use '/'`);
+      if (!spec.steps) throw invalid(FIELD, `the ${spec.label} field ${quoted(value)} cannot use '/'`);
       const step = item.slice(slash + 1);
       const span = spec.max - spec.min + 1;
       if (!/^\d+$/.test(step) || Number(step) < 1 || Number(step) > span) {
         throw invalid(
           FIELD,
-          `the ${spec.label} field '${value}' has step '${step}', which must be 1-${span}`,
+          `the ${spec.label} field ${quoted(value)} has step ${quoted(step)}, which must be 1-${span}`,
         );
       }
     }
@@ -136,7 +139,7 @@ function checkListField(value: string, spec: FieldSpec): void {
     if (from > to) {
       throw invalid(
         FIELD,
-        `the ${spec.label} field '${value}' has range ${base}, whose start is after its end`,
+        `the ${spec.label} field ${quoted(value)} has range ${base}, whose start is after its end`,
       );
     }
   }
@@ -145,10 +148,11 @@ function checkListField(value: string, spec: FieldSpec): void {
 function checkDayOfMonth(value: string): void {
   if (value === '?' || value === 'L' || value === 'LW') return;
   if (value.includes('L'))
-    throw invalid(FIELD, `the day-of-month field '${value}' may use L only as 'L' or 'LW'`);
+    throw invalid(FIELD, `the day-of-month field ${quoted(value)} may use L only as 'L' or 'LW'`);
   if (value.includes('W')) {
     const day = /^(\d+)W$/.exec(value);
-    if (!day) throw invalid(FIELD, `the day-of-month field '${value}' may use W only as '<day>W' or 'LW'`);
+    if (!day)
+      throw invalid(FIELD, `the day-of-month field ${quoted(value)} may use W only as '<day>W' or 'LW'`);
     fieldValue(day[1] ?? '', SPECS.dayOfMonth, value);
     return;
   }
@@ -159,16 +163,21 @@ function checkDayOfWeek(value: string): void {
   if (value === '?' || value === 'L') return;
   if (value.includes('#')) {
     const nth = /^([^#,\-/]+)#(\d+)$/.exec(value);
-    if (!nth) throw invalid(FIELD, `the day-of-week field '${value}' may use # only as one '<day>#<n>'`);
+    if (!nth)
+      throw invalid(FIELD, `the day-of-week field ${quoted(value)} may use # only as one '<day>#<n>'`);
     fieldValue(nth[1] ?? '', SPECS.dayOfWeek, value);
     const n = Number(nth[2]);
     if (n < 1 || n > 5)
-      throw invalid(FIELD, `the day-of-week field '${value}' asks for occurrence ${n}, which must be 1-5`);
+      throw invalid(
+        FIELD,
+        `the day-of-week field ${quoted(value)} asks for occurrence ${n}, which must be 1-5`,
+      );
     return;
   }
   if (value.includes('L')) {
     const last = /^([^,\-/]+)L$/.exec(value);
-    if (!last) throw invalid(FIELD, `the day-of-week field '${value}' may use L only as 'L' or one '<day>L'`);
+    if (!last)
+      throw invalid(FIELD, `the day-of-week field ${quoted(value)} may use L only as 'L' or one '<day>L'`);
     fieldValue(last[1] ?? '', SPECS.dayOfWeek, value);
     return;
   }
@@ -221,7 +230,7 @@ export function parseScheduleExpression(expression: string): ParsedScheduleExpre
   try {
     cronerFor(fields, 'UTC');
   } catch (error) {
-    throw invalid(FIELD, `'${normalized}' is not supported: ${(error as Error).message}`);
+    throw invalid(FIELD, `${quoted(normalized)} is not supported: ${(error as Error).message}`);
   }
   return { kind: 'cron', expression: normalized, fields };
 }
@@ -377,7 +386,7 @@ export function nextFireTimes(
   if (!isIanaTimeZone(options.timezone)) {
     throw invalid(
       'timezone',
-      `'${options.timezone}' is not an IANA time zone name such as UTC or Europe/London`,
+      `${quoted(options.timezone)} is not an IANA time zone name such as UTC or Europe/London`,
     );
   }
   checkDate('after', options.after);
@@ -407,15 +416,16 @@ export function nextFireTimes(
 // ---------------------------------------------------------------------------------------------
 // Legacy fields
 
-const LEGACY_NICKNAMES: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
+/** A Map, not an object literal: a client's `constructor` or `__proto__` must not find anything. */
+const LEGACY_NICKNAMES: ReadonlyMap<string, string> = new Map([
+  ['@yearly', '0 0 1 1 *'],
+  ['@annually', '0 0 1 1 *'],
+  ['@monthly', '0 0 1 * *'],
+  ['@weekly', '0 0 * * 0'],
+  ['@daily', '0 0 * * *'],
+  ['@midnight', '0 0 * * *'],
+  ['@hourly', '0 * * * *'],
+]);
 
 interface LegacySpec {
   label: string;
@@ -432,7 +442,7 @@ function legacyValue(text: string, spec: LegacySpec, whole: string): number {
   if (Number.isNaN(value) || value < spec.min || value > spec.max) {
     throw invalid(
       LEGACY_FIELD,
-      `the ${spec.label} field '${whole}' holds '${text}', which must be ${spec.min}-${spec.max}`,
+      `the ${spec.label} field ${quoted(whole)} holds ${quoted(text)}, which must be ${spec.min}-${spec.max}`,
     );
   }
   return value;
@@ -446,7 +456,10 @@ function expandLegacy(value: string, spec: LegacySpec): number[] {
     const base = match?.[1];
     const step = match?.[2] === undefined ? 1 : Number(match[2]);
     if (base === undefined || step < 1) {
-      throw invalid(LEGACY_FIELD, `the ${spec.label} field '${value}' has an invalid item '${item}'`);
+      throw invalid(
+        LEGACY_FIELD,
+        `the ${spec.label} field ${quoted(value)} has an invalid item ${quoted(item)}`,
+      );
     }
     let from: number;
     let to: number;
@@ -460,7 +473,7 @@ function expandLegacy(value: string, spec: LegacySpec): number[] {
       if (from > to)
         throw invalid(
           LEGACY_FIELD,
-          `the ${spec.label} field '${value}' has range ${base}, whose start is after its end`,
+          `the ${spec.label} field ${quoted(value)} has range ${base}, whose start is after its end`,
         );
     } else {
       from = legacyValue(base, spec, value);
@@ -508,7 +521,7 @@ function convertLegacyDayOfWeek(value: string): string {
     if (n < 1 || n > 5)
       throw invalid(
         LEGACY_FIELD,
-        `the day-of-week field '${value}' asks for occurrence ${n}, which must be 1-5`,
+        `the day-of-week field ${quoted(value)} asks for occurrence ${n}, which must be 1-5`,
       );
     return `${(day % 7) + 1}#${n}`;
   }
@@ -527,7 +540,7 @@ function convertLegacyDayOfWeek(value: string): string {
  */
 export function legacyCronToAws(fiveField: string): string {
   const text = fiveField.trim();
-  const expanded = LEGACY_NICKNAMES[text.toLowerCase()] ?? text;
+  const expanded = LEGACY_NICKNAMES.get(text.toLowerCase()) ?? text;
   const parts = expanded.split(/\s+/);
   if (expanded === '' || parts.length !== 5) {
     throw invalid(
@@ -544,7 +557,7 @@ export function legacyCronToAws(fiveField: string): string {
   if (!anyDayOfMonth && !anyDayOfWeek) {
     throw invalid(
       LEGACY_FIELD,
-      `day-of-month '${dayOfMonth}' and day-of-week '${dayOfWeek}' are both restricted; the legacy scheduler ran on either, which one EventBridge expression cannot say: restrict only one of them`,
+      `day-of-month ${quoted(dayOfMonth)} and day-of-week ${quoted(dayOfWeek)} are both restricted; the legacy scheduler ran on either, which one EventBridge expression cannot say: restrict only one of them`,
     );
   }
   let days: string;
@@ -565,7 +578,10 @@ export function legacyCronToAws(fiveField: string): string {
   } catch (error) {
     const message =
       error instanceof ValidationError ? (error.issues[0]?.message ?? error.message) : String(error);
-    throw invalid(LEGACY_FIELD, `'${fiveField}' converts to '${aws}', which is invalid: ${message}`);
+    throw invalid(
+      LEGACY_FIELD,
+      `${quoted(fiveField)} converts to ${quoted(aws)}, which is invalid: ${message}`,
+    );
   }
 }
 
@@ -637,11 +653,15 @@ export function toScheduleExpression(legacy: LegacyScheduleFields): string {
       if (!instant || Number.isNaN(instant.getTime()))
         throw invalid('next_run_at', 'must be an ISO-8601 timestamp');
       const timezone = legacy.timezone ?? 'UTC';
-      if (!isIanaTimeZone(timezone)) throw invalid('timezone', `'${timezone}' is not an IANA time zone name`);
+      if (!isIanaTimeZone(timezone))
+        throw invalid('timezone', `${quoted(timezone)} is not an IANA time zone name`);
       const wall = wallTimeOf(instant.getTime(), timezone);
       return `at(${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)})`;
     }
     default:
-      throw invalid('schedule_type', `'${String(legacy.schedule_type)}' must be cron, interval or one_time`);
+      throw invalid(
+        'schedule_type',
+        `${quoted(String(legacy.schedule_type))} must be cron, interval or one_time`,
+      );
   }
 }

@@ -8,7 +8,6 @@ import {
   ResumeScheduleInputSchema,
   type Schedule,
   type ScheduleStatus,
-  type ScheduleType,
   scheduleTypeOfExpression,
   UpdateScheduleInputSchema,
 } from '../../../schemas/schedule';
@@ -26,19 +25,42 @@ import type { Page, PageRequest } from '../repositories/pagination';
 import type {
   NewSchedule,
   RunOutcome,
-  ScheduleCounters,
   ScheduleRepository,
   ScheduleUpdate,
 } from '../repositories/schedule-repository';
 import { parseInput } from '../repositories/stored-item';
-import { executionIdFor } from '../scans/scan-service';
+import { recordStartedScan } from '../scans/scan-service';
 import {
-  nextFireTimes,
-  type ParsedScheduleExpression,
-  parseScheduleExpression,
-  toScheduleExpression,
-  wallTimeToInstant,
-} from './schedule-expression';
+  type RecordedRunOutcome,
+  type RunOutcomeDependencies,
+  recordOutcomeAndAutoPause,
+  SYSTEM_ACTOR,
+} from './run-outcome';
+import {
+  fireTimesAfter,
+  invalid,
+  isOneTimeSchedule,
+  isScheduleActive,
+  resolveTiming,
+  type ScheduleTiming,
+  scheduleExpressionOf,
+  scheduleTimingOf,
+  type TimingFields,
+} from './schedule-timing';
+
+// The timing and run-outcome halves live in their own files; importers of this module keep working.
+export {
+  fireTimesAfter,
+  isOneTimeSchedule,
+  isScheduleActive,
+  type RecordedRunOutcome,
+  type RunOutcomeDependencies,
+  recordOutcomeAndAutoPause,
+  type ScheduleTiming,
+  SYSTEM_ACTOR,
+  scheduleExpressionOf,
+  scheduleTimingOf,
+};
 
 /**
  * Schedules: the API's operations (create, read, list, update, pause, resume, delete, trigger)
@@ -62,9 +84,6 @@ export const DEFAULT_SCHEDULE_SETTINGS: Required<ScheduleSettings> = {
   nextFireTimesCount: 5,
   recentRunsCount: 10,
 };
-
-/** Who pauses a schedule by itself (auto-pause after failures). */
-export const SYSTEM_ACTOR = 'system';
 
 export interface ScheduleServiceDependencies {
   schedules: ScheduleRepository;
@@ -113,195 +132,10 @@ export interface TriggerResult {
   workflow_execution_name: string;
   /** Null only when the slot was started by the scheduler and its record does not carry the ARN yet. */
   execution_arn: string | null;
-  /** True when this slot (the current minute) already had a scan: no second scan was started. */
+  /** True when this was a retry (same Idempotency-Key) of a trigger that already started the run. */
   already_started: boolean;
-  /** The slot: now, truncated to the minute (ISO-8601 UTC). */
+  /** When the run was asked for (ISO-8601 UTC). */
   scheduled_time: string;
-}
-
-export interface RecordedRunOutcome {
-  /** Null when the schedule no longer exists (deleted while the run went on). */
-  counters: ScheduleCounters | null;
-  /** True when this outcome paused the schedule (consecutive failures reached the threshold). */
-  auto_paused: boolean;
-  /** True when this outcome finished a one-time schedule (it is now disabled, its entry removed). */
-  completed_one_time: boolean;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Timing: shared by the service and both scheduler adapters
-
-/** What decides when a schedule fires. */
-export interface ScheduleTiming {
-  expression: ParsedScheduleExpression;
-  timezone: string;
-  /** Inclusive (cron and rate only). */
-  startDate?: Date;
-  /** Exclusive (cron and rate only). */
-  endDate?: Date;
-  /** Where a rate counts from: the start date, else the creation time. */
-  anchor: Date;
-}
-
-type TimingFields = Pick<
-  Schedule,
-  | 'schedule_type'
-  | 'cron_expression'
-  | 'interval_seconds'
-  | 'schedule_expression'
-  | 'next_run_at'
-  | 'timezone'
-  | 'start_date'
-  | 'end_date'
->;
-
-const LEGACY_TIMING_FIELD: Record<ScheduleType, 'cron_expression' | 'interval_seconds' | 'next_run_at'> = {
-  cron: 'cron_expression',
-  interval: 'interval_seconds',
-  one_time: 'next_run_at',
-};
-
-function invalid(field: string, message: string): ValidationError {
-  return new ValidationError(`${field}: ${message}`, [{ field, message }]);
-}
-
-function dateOf(field: string, value: string | null | undefined): Date | undefined {
-  if (value === null || value === undefined) return undefined;
-  const date = parseTimestamp(value);
-  if (!date) throw invalid(field, 'must be an ISO-8601 timestamp');
-  return date;
-}
-
-/**
- * The EventBridge Scheduler expression of a schedule: `schedule_expression` when set, else the
- * one its legacy fields map to (cron_expression, interval_seconds, or next_run_at for one_time).
- * Throws a ValidationError naming the field at fault.
- */
-export function scheduleExpressionOf(schedule: TimingFields): string {
-  return parsedExpressionOf(schedule).expression.expression;
-}
-
-/**
- * Parsed expressions by text: a parse builds a croner evaluator (~0.1 ms), and thousands of
- * schedules share a few expressions (presets). Bounded; the parsed values are never mutated.
- */
-const parsedExpressions = new Map<string, ParsedScheduleExpression>();
-const MAX_PARSED_EXPRESSIONS = 4096;
-
-function parseCached(expression: string): ParsedScheduleExpression {
-  let parsed = parsedExpressions.get(expression);
-  if (!parsed) {
-    parsed = parseScheduleExpression(expression);
-    if (parsedExpressions.size >= MAX_PARSED_EXPRESSIONS) parsedExpressions.clear();
-    parsedExpressions.set(expression, parsed);
-  }
-  return parsed;
-}
-
-function parsedExpressionOf(schedule: TimingFields): { expression: ParsedScheduleExpression; field: string } {
-  if (schedule.schedule_expression) {
-    return {
-      expression: parseCached(schedule.schedule_expression),
-      field: 'schedule_expression',
-    };
-  }
-  const expression = toScheduleExpression({
-    schedule_type: schedule.schedule_type,
-    cron_expression: schedule.cron_expression ?? null,
-    interval_seconds: schedule.interval_seconds ?? null,
-    next_run_at: schedule.next_run_at ?? null,
-    timezone: schedule.timezone,
-  });
-  return {
-    expression: parseScheduleExpression(expression),
-    field: LEGACY_TIMING_FIELD[schedule.schedule_type],
-  };
-}
-
-/** The timing of a stored schedule (ValidationError naming the field when it cannot fire). */
-export function scheduleTimingOf(schedule: TimingFields & Pick<Schedule, 'created_at'>): ScheduleTiming {
-  const { expression } = parsedExpressionOf(schedule);
-  const startDate = dateOf('start_date', schedule.start_date);
-  const endDate = dateOf('end_date', schedule.end_date);
-  const anchor = startDate ?? dateOf('created_at', schedule.created_at) ?? new Date(0);
-  return {
-    expression,
-    timezone: schedule.timezone,
-    anchor,
-    ...(startDate ? { startDate } : {}),
-    ...(endDate ? { endDate } : {}),
-  };
-}
-
-/** The next `count` fire times strictly after `after` (EventBridge Scheduler semantics, DST included). */
-export function fireTimesAfter(timing: ScheduleTiming, after: Date, count: number): Date[] {
-  return nextFireTimes(timing.expression, {
-    timezone: timing.timezone,
-    after,
-    count,
-    anchor: timing.anchor,
-    ...(timing.startDate ? { startDate: timing.startDate } : {}),
-    ...(timing.endDate ? { endDate: timing.endDate } : {}),
-  });
-}
-
-/** True when the schedule's entry should fire (status active and the legacy `enabled` flag set). */
-export function isScheduleActive(schedule: Pick<Schedule, 'status' | 'enabled'>): boolean {
-  return schedule.status === 'active' && schedule.enabled === 'true';
-}
-
-/** True for a one-time schedule (at(…), or the legacy one_time type). */
-export function isOneTimeSchedule(
-  schedule: Pick<Schedule, 'schedule_type' | 'schedule_expression'>,
-): boolean {
-  return schedule.schedule_expression
-    ? scheduleTypeOfExpression(schedule.schedule_expression) === 'one_time'
-    : schedule.schedule_type === 'one_time';
-}
-
-/**
- * Resolves the timing of a definition about to be written and its next fire time after `now`.
- * Every refusal is a ValidationError naming the field the caller gave.
- */
-function resolveTiming(
-  fields: TimingFields,
-  now: Date,
-  createdAt: Date,
-): { expression: string; schedule_type: ScheduleType; next: Date } {
-  const { expression, field } = parsedExpressionOf(fields);
-  const scheduleType = scheduleTypeOfExpression(expression.expression);
-  const startDate = dateOf('start_date', fields.start_date);
-  const endDate = dateOf('end_date', fields.end_date);
-  if (startDate && endDate && endDate.getTime() <= startDate.getTime()) {
-    throw invalid('end_date', 'must be after start_date');
-  }
-  const timing: ScheduleTiming = {
-    expression,
-    timezone: fields.timezone,
-    anchor: startDate ?? createdAt,
-    ...(startDate ? { startDate } : {}),
-    ...(endDate ? { endDate } : {}),
-  };
-  const [next] = fireTimesAfter(timing, now, 1);
-  if (!next) {
-    if (expression.kind === 'at') {
-      const instant = wallTimeToInstant(expression.wallTime, fields.timezone);
-      throw invalid(
-        field,
-        instant
-          ? `${expression.expression} in ${fields.timezone} is in the past: a one-time schedule must run in the future`
-          : `${expression.expression} does not exist in ${fields.timezone} (a daylight-saving gap skips it)`,
-      );
-    }
-    if (endDate && endDate.getTime() <= now.getTime()) {
-      throw invalid('end_date', 'is in the past: the schedule would never run');
-    }
-    throw invalid(
-      field,
-      `${expression.expression} never fires after now${endDate ? ' and before end_date' : ''}`,
-    );
-  }
-  return { expression: expression.expression, schedule_type: scheduleType, next };
 }
 
 function countersOf(schedule: Schedule): ScheduleRunCounters {
@@ -371,87 +205,6 @@ export function newScheduleFor(
     enabled: 'true',
     created_at: toIsoUtc(options.now),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// What a finished run does to its schedule (called by the scan workflow's completion steps)
-
-export interface RunOutcomeDependencies {
-  schedules: Pick<ScheduleRepository, 'recordRunOutcome' | 'get' | 'setStatus'>;
-  scheduler: SchedulerPort;
-  clock: Clock;
-  logger: Logger;
-  settings: Pick<ScheduleSettings, 'autoPauseAfterFailuresDefault'>;
-}
-
-/** Whether a schedule has a fire time after `now` (false too when its timing cannot be read). */
-function firesAgain(schedule: Schedule, now: Date): boolean {
-  try {
-    return fireTimesAfter(scheduleTimingOf(schedule), now, 1).length > 0;
-  } catch (error) {
-    if (error instanceof ValidationError) return false;
-    throw error;
-  }
-}
-
-/**
- * Records the outcome of one run of a schedule (atomic counters), then:
- * - after a failure, pauses the schedule (by 'system', with a note) when its consecutive failures
- *   reach its `auto_pause_after_failures`, or the default when it sets none (0 = never);
- * - for a one-time schedule whose time has passed, any outcome (success, failure, skipped,
- *   missed) ends it: status disabled and its entry removed (on AWS the entry already deleted
- *   itself, ActionAfterCompletion DELETE). This is done here, after the run, and not when the
- *   timer fires, because the scan's claim step skips runs of a schedule that is not active. A
- *   manual trigger before its time leaves it active.
- * Returns the counters and what it did. The scheduler call happens after the table write: if it
- * fails the error is thrown and a retry of the step finds the schedule already paused.
- */
-export async function recordOutcomeAndAutoPause(
-  deps: RunOutcomeDependencies,
-  scheduleId: string,
-  outcome: RunOutcome,
-  options: { last_run_at?: string | undefined; count?: number | undefined } = {},
-): Promise<RecordedRunOutcome> {
-  let counters: ScheduleCounters;
-  try {
-    counters = await deps.schedules.recordRunOutcome(scheduleId, outcome, options);
-  } catch (error) {
-    // The schedule was deleted while its run went on: there is nothing left to count.
-    if (!(error instanceof NotFoundError)) throw error;
-    deps.logger.info('run outcome of a deleted schedule not recorded', { schedule_id: scheduleId, outcome });
-    return { counters: null, auto_paused: false, completed_one_time: false };
-  }
-  const result: RecordedRunOutcome = { counters, auto_paused: false, completed_one_time: false };
-  const schedule = await deps.schedules.get(scheduleId);
-  if (!schedule) return result;
-  const log = deps.logger.child({ schedule_id: scheduleId, tenant_id: schedule.tenant_id });
-
-  if (isOneTimeSchedule(schedule) && schedule.status !== 'disabled' && !firesAgain(schedule, deps.clock())) {
-    await deps.schedules.setStatus(scheduleId, 'disabled');
-    await deps.scheduler.remove(scheduleId);
-    log.info('one-time schedule completed', { outcome });
-    return { ...result, completed_one_time: true };
-  }
-
-  const threshold = schedule.auto_pause_after_failures ?? deps.settings.autoPauseAfterFailuresDefault;
-  if (
-    outcome === 'failure' &&
-    threshold > 0 &&
-    counters.consecutive_failures >= threshold &&
-    schedule.status === 'active'
-  ) {
-    const paused = await deps.schedules.setStatus(scheduleId, 'paused', {
-      paused_by: SYSTEM_ACTOR,
-      pause_note: `paused automatically after ${counters.consecutive_failures} consecutive failed runs`,
-    });
-    await deps.scheduler.upsert(paused);
-    log.warn('schedule paused after consecutive failures', {
-      consecutive_failures: counters.consecutive_failures,
-      threshold,
-    });
-    return { ...result, auto_paused: true };
-  }
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -759,7 +512,7 @@ export class ScheduleService {
         'schedule_expression',
       );
     }
-    await this.deps.schedules.setStatus(scheduleId, 'active');
+    await this.deps.schedules.setStatus(scheduleId, 'active', { resumed_by: options.by, resume_note: note });
     const resumed = await this.deps.schedules.update(scheduleId, { next_run_at: toIsoUtc(next) });
     await this.deps.scheduler.upsert(resumed);
     this.deps.logger.info('schedule resumed', {
@@ -789,14 +542,17 @@ export class ScheduleService {
   }
 
   /**
-   * Starts a scan of the schedule now, through the orchestrator, and answers at once. The slot is
-   * now truncated to the minute: a trigger racing the timer (or a second click) in the same
-   * minute meets the same execution name and record, so there is one scan.
+   * Starts a scan of the schedule now, through the orchestrator, and answers at once. A manual
+   * trigger is its own request: it never shares the identity of a scheduler slot or of an earlier
+   * trigger (in the same minute or not), and the overlap policy decides in the claim, as for any
+   * run. A retry carrying the same `requestToken` (the API derives it from Idempotency-Key) meets
+   * the first one's run. The run's record is written before its id is returned, so it can be
+   * followed and cancelled at once.
    */
   async trigger(
     tenantId: string,
     scheduleId: string,
-    options: { by?: string | undefined } = {},
+    options: { by?: string | undefined; requestToken?: string | undefined } = {},
   ): Promise<TriggerResult> {
     const schedule = await this.require(tenantId, scheduleId);
     if (!isScheduleActive(schedule)) {
@@ -812,13 +568,34 @@ export class ScheduleService {
         'account_id',
       );
     }
-    const slot = new Date(Math.floor(this.deps.clock().getTime() / 60_000) * 60_000);
-    const scheduledTime = toIsoUtc(slot);
+    const executionId = options.requestToken
+      ? deterministicId('scan-trigger', `${scheduleId}|${options.requestToken}`)
+      : newId();
+    const log = this.deps.logger.child({
+      schedule_id: scheduleId,
+      tenant_id: tenantId,
+      execution_id: executionId,
+    });
+    if (options.requestToken) {
+      const earlier = await this.deps.executions.get(executionId);
+      if (earlier?.workflow_execution_name) {
+        log.info('schedule trigger repeated', { by: options.by });
+        return {
+          execution_id: executionId,
+          workflow_execution_name: earlier.workflow_execution_name,
+          execution_arn: earlier.workflow_execution_arn ?? null,
+          already_started: true,
+          scheduled_time: earlier.scheduled_time ?? earlier.started_at,
+        };
+      }
+    }
+    const now = this.deps.clock();
+    const scheduledTime = toIsoUtc(now);
     const name = scanExecutionName({
-      scheduleId,
       accountId: schedule.account_id,
-      scheduledTime: slot,
       triggeredBy: 'manual',
+      requestedAt: now,
+      nonce: executionId.replace(/-/g, '').slice(0, 6),
     });
     const request: ScanRequest = {
       tenant_id: tenantId,
@@ -826,36 +603,25 @@ export class ScheduleService {
       schedule_id: scheduleId,
       scheduled_time: scheduledTime,
       triggered_by: 'manual',
-    };
-    const executionId = executionIdFor(request, name);
-    const log = this.deps.logger.child({
-      schedule_id: scheduleId,
-      tenant_id: tenantId,
       execution_id: executionId,
+    };
+    const handle = await this.deps.orchestrator.start({ workflow: 'scan', name, input: { ...request } });
+    await recordStartedScan(this.deps.executions, {
+      execution_id: executionId,
+      request,
+      provider_type: account.provider_type,
+      workflow_execution_name: handle.name,
+      workflow_execution_arn: handle.executionArn,
+      started_at: scheduledTime,
     });
-    try {
-      const handle = await this.deps.orchestrator.start({ workflow: 'scan', name, input: { ...request } });
-      log.info('schedule triggered', { by: options.by, already_started: handle.alreadyStarted });
-      return {
-        execution_id: executionId,
-        workflow_execution_name: handle.name,
-        execution_arn: handle.executionArn,
-        already_started: handle.alreadyStarted,
-        scheduled_time: scheduledTime,
-      };
-    } catch (error) {
-      // The scheduler started this very slot under the same name (with triggered_by 'scheduler').
-      if (!(error instanceof ConflictError && error.field === 'name')) throw error;
-      const existing = await this.deps.executions.get(executionId);
-      log.info('schedule triggered while its slot was already running', { by: options.by });
-      return {
-        execution_id: executionId,
-        workflow_execution_name: existing?.workflow_execution_name ?? name,
-        execution_arn: existing?.workflow_execution_arn ?? null,
-        already_started: true,
-        scheduled_time: scheduledTime,
-      };
-    }
+    log.info('schedule triggered', { by: options.by, already_started: handle.alreadyStarted });
+    return {
+      execution_id: executionId,
+      workflow_execution_name: handle.name,
+      execution_arn: handle.executionArn,
+      already_started: handle.alreadyStarted,
+      scheduled_time: scheduledTime,
+    };
   }
 
   /** See the standalone {@link recordOutcomeAndAutoPause}. */

@@ -20,25 +20,55 @@ describe('Validation rate limit', () => {
     await harness?.close();
   });
 
-  it('answers 429 with Retry-After once the tenant spent its budget, across every validation endpoint', async () => {
-    // Prepare: three calls of three kinds spend the budget of 3 (refused ones count too).
-    const spent = [
-      await harness.request('POST', '/api/v1/onboarding/aws/validate', {
-        token: tenant.tokens.tenant_admin,
-        json: {
-          account_id: account.accountId,
-          auth_method: 'access_key',
-          credentials: { access_key_id: 'stolen?' },
-        },
-      }),
-      await harness.request('POST', '/api/v1/onboarding/aws/validate-json', {
-        token: tenant.tokens.tenant_admin,
-        json: { account_id: account.accountId, onboarding_json: '{}' },
-      }),
-      await harness.request('GET', `/api/v1/accounts/${account.accountId}/credentials/validate`, {
-        token: tenant.tokens.operator,
-      }),
-    ];
+  it('counts only submissions that would start a validation, and answers 429 with Retry-After past the budget', async () => {
+    // Prepare: refused requests of every kind spend nothing (more of them than the budget of 3).
+    const refused = [];
+    for (let round = 0; round < 2; round += 1) {
+      refused.push(
+        await harness.request('POST', '/api/v1/onboarding/aws/validate', {
+          token: tenant.tokens.tenant_admin,
+          json: {
+            account_id: account.accountId,
+            auth_method: 'access_key',
+            credentials: { access_key_id: 'stolen?' },
+          },
+        }),
+        await harness.request('POST', '/api/v1/onboarding/aws/validate', {
+          token: tenant.tokens.tenant_admin,
+          json: {
+            account_id: 'unknown-account',
+            auth_method: 'access_key',
+            credentials: fakeAwsAccessKeyCredentials(),
+          },
+        }),
+        await harness.request('POST', '/api/v1/onboarding/aws/validate-json', {
+          token: tenant.tokens.tenant_admin,
+          json: { account_id: account.accountId, onboarding_json: '{}' },
+        }),
+        await harness.request('GET', `/api/v1/accounts/${account.accountId}/credentials/validate`, {
+          token: tenant.tokens.operator,
+        }),
+        await harness.request('POST', `/api/v1/accounts/${account.accountId}/credentials`, {
+          token: tenant.tokens.tenant_admin,
+          json: { credential_type: 'aws_access_key', credentials: { secret_access_key: 'x' } },
+        }),
+      );
+    }
+    // Three well-formed submissions spend the budget.
+    const accepted = [];
+    for (let index = 0; index < 3; index += 1) {
+      const fresh = await harness.initAccount(tenant, 'aws', { auth_method: 'access_key' });
+      accepted.push(
+        await harness.request('POST', '/api/v1/onboarding/aws/validate', {
+          token: tenant.tokens.tenant_admin,
+          json: {
+            account_id: fresh.accountId,
+            auth_method: 'access_key',
+            credentials: fakeAwsAccessKeyCredentials(),
+          },
+        }),
+      );
+    }
 
     // Act
     const limited = await harness.request('POST', `/api/v1/accounts/${account.accountId}/credentials`, {
@@ -59,7 +89,10 @@ describe('Validation rate limit', () => {
     });
 
     // Assess
-    expect(spent.map((response) => response.status)).toEqual([400, 400, 409]);
+    expect(refused.map((response) => response.status)).toEqual([
+      400, 404, 400, 409, 400, 400, 404, 400, 409, 400,
+    ]);
+    expect(accepted.map((response) => response.status)).toEqual([202, 202, 202]);
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ status: 429, code: 'rate_limited' });
     const retryAfter = Number(limited.headers.get('retry-after'));

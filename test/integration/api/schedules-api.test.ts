@@ -467,7 +467,7 @@ describe('POST /schedules/{id}/trigger', () => {
       already_started: false,
       execution_id: expect.any(String),
       scan_id: expect.any(String),
-      workflow_execution_name: expect.stringMatching(new RegExp(`^scan-${scheduleId}-\\d{8}T\\d{4}Z$`)),
+      workflow_execution_name: expect.stringMatching(/^scan-manual-/),
     });
     const executionId = triggered.body.execution_id as string;
     const execution = await waitForFinishedExecution(executionId, tenant.tokens.viewer);
@@ -500,6 +500,32 @@ describe('POST /schedules/{id}/trigger', () => {
       schedule_id: scheduleId,
       execution_id: executionId,
     });
+  });
+
+  it('starts a run per trigger (same minute too), deduplicates retries by Idempotency-Key, and can cancel a run at once', async () => {
+    // Prepare
+    const scheduleId = await createdId();
+    const trigger = (headers: Record<string, string> = {}) =>
+      harness.request<Body>('POST', `${V1}/schedules/${scheduleId}/trigger`, {
+        token: tenant.tokens.operator,
+        headers,
+      });
+
+    // Act
+    const first = await trigger();
+    const cancel = await harness.request<Body>('POST', `${V1}/executions/${first.body.execution_id}/cancel`, {
+      token: tenant.tokens.operator,
+    });
+    const second = await trigger({ 'Idempotency-Key': 'trigger-once-1' });
+    const retry = await trigger({ 'Idempotency-Key': 'trigger-once-1' });
+
+    // Assess
+    expect(first.status, first.text).toBe(202);
+    expect(cancel.status, cancel.text).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body.execution_id).not.toBe(first.body.execution_id);
+    expect(second.body.already_started).toBe(false);
+    expect(retry.body.execution_id).toBe(second.body.execution_id);
   });
 
   it('answers 403 to a viewer, 404 to another tenant and 409 for a paused schedule', async () => {

@@ -133,6 +133,55 @@ describe('Class: AccountRepository', () => {
       });
       expect(await accounts.get('no-such-account')).toBeUndefined();
     });
+
+    it("derives a legacy account's provider_type from its provider, on get and in filtered lists", async () => {
+      // Prepare: a legacy provider and account rows (the account without provider_type)
+      const withProviders = new AccountRepository({
+        client: env.client,
+        tableName: env.tables.accounts,
+        providersTableName: env.tables.providers,
+      });
+      await env.client.send(
+        new PutCommand({
+          TableName: env.tables.providers,
+          Item: {
+            provider_id: 'legacy-gcp-provider',
+            tenant_id: 'legacy-tenant-2',
+            provider_type: 'gcp',
+            status: 'active',
+            created_at: '2024-05-01T10:00:00',
+            updated_at: '2024-05-01T10:00:00',
+          },
+        }),
+      );
+      await env.client.send(
+        new PutCommand({
+          TableName: env.tables.accounts,
+          Item: {
+            account_id: 'legacy-gcp-account',
+            provider_id: 'legacy-gcp-provider',
+            tenant_id: 'legacy-tenant-2',
+            account_name: 'Legacy GCP',
+            status: 'active',
+            onboarding_status: 'completed',
+            created_at: '2024-05-01T10:00:00',
+            updated_at: '2024-05-01T10:00:00',
+          },
+        }),
+      );
+
+      // Act
+      const account = await withProviders.get('legacy-gcp-account');
+      const gcp = await withProviders.listByTenant('legacy-tenant-2', { provider_type: 'gcp' });
+      const aws = await withProviders.listByTenant('legacy-tenant-2', { provider_type: 'aws' });
+      const byProvider = await withProviders.listByProvider('legacy-gcp-provider');
+
+      // Assess
+      expect(account?.provider_type).toBe('gcp');
+      expect(gcp.items.map((item) => item.account_id)).toEqual(['legacy-gcp-account']);
+      expect(aws.items).toEqual([]);
+      expect(byProvider.items[0]?.provider_type).toBe('gcp');
+    });
   });
 
   describe('Method: listByTenant / listByProvider', () => {

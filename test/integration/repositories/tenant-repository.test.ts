@@ -130,6 +130,39 @@ describe('Class: TenantRepository', () => {
       expect(await claims.get(tenantNameClaimId(name))).toBeUndefined();
     });
 
+    it('matches a legacy tenant name with the same case rule as new ones (no "Legacy Co" beside "legacy co")', async () => {
+      // Prepare
+      const name = uniqueName('Legacy Co');
+      const legacyId = `legacy-case-${serial}`;
+      await env.client.send(
+        new PutCommand({
+          TableName: env.tables.tenants,
+          Item: {
+            tenant_id: legacyId,
+            tenant_name: name,
+            status: 'active',
+            created_at: '2024-05-01T10:00:00.123456',
+            updated_at: '2024-05-01T10:00:00.123456',
+          },
+        }),
+      );
+      const other = await tenants.create({ tenant_name: uniqueName('Renamed Later') });
+
+      // Act
+      const lowerCase = await tenants
+        .create({ tenant_name: `  ${name.toLowerCase()} ` })
+        .catch((e: unknown) => e);
+      const rename = await tenants
+        .update(other.tenant_id, { tenant_name: name.toUpperCase() })
+        .catch((e: unknown) => e);
+      const found = await tenants.getByName(name.toUpperCase());
+
+      // Assess
+      expect(lowerCase).toMatchObject({ name: 'ConflictError', field: 'tenant_name' });
+      expect(rename).toMatchObject({ name: 'ConflictError', field: 'tenant_name' });
+      expect(found?.tenant_id).toBe(legacyId);
+    });
+
     it('returns the tenant when the same creation is repeated with the same id', async () => {
       // Prepare
       const name = uniqueName('Repeat Inc');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimScan } from '../../../functions/core/scans/scan-service';
+import { fakeCredentials } from '../../fixtures/credentials';
 import { statesEntered, WorkflowHarness } from '../../support/workflow-harness';
 
 describe('Workflow: scan (asynchronous engine)', () => {
@@ -241,6 +242,126 @@ describe('Workflow: scan (overlap policy buffer_one)', () => {
       await harness.close();
     }
   });
+
+  it('keeps the lock for the waiting run: a later slot claimed after the release does not overtake it', async () => {
+    // Prepare: slot 01 scanning, slot 02 waiting in the buffer
+    const harness = await WorkflowHarness.start();
+    try {
+      const { tenant, account } = await harness.activeAccount('aws');
+      const schedule = await harness.repositories.schedules.create({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        name: 'Buffered order',
+        schedule_type: 'cron',
+        schedule_expression: 'cron(0 * * * ? *)',
+        status: 'active',
+        enabled: 'true',
+        overlap_policy: 'buffer_one',
+      });
+      const claim = (hour: string) =>
+        claimScan(harness.dependencies, {
+          request: {
+            tenant_id: tenant.tenant_id,
+            account_id: account.account_id,
+            schedule_id: schedule.schedule_id,
+            scheduled_time: `2026-11-23T${hour}:00:00Z`,
+            triggered_by: 'scheduler',
+          },
+          workflow_execution_name: `scan-order-${hour}`,
+          workflow_execution_arn: `arn:aws:states:eu-west-1:111122223333:execution:scan:scan-order-${hour}`,
+        });
+      const first = await claim('01');
+      const second = await claim('02');
+
+      // Act: the long scan of 01 ends (its lock released), then slot 03 claims before 02 comes back
+      await harness.repositories.accounts.releaseScanLock(account.account_id, first.execution_id);
+      const third = await claim('03');
+      const secondAgain = await claim('02');
+
+      // Assess
+      expect(first.outcome).toBe('claimed');
+      expect(second).toMatchObject({ outcome: 'buffered', wait_seconds: 5 });
+      expect(third.outcome).toBe('skipped_overlap');
+      expect(secondAgain.outcome).toBe('claimed');
+      const after = await harness.repositories.accounts.get(account.account_id);
+      expect(after?.scan_lock_owner).toBe(second.execution_id);
+      expect(after?.scan_buffer_owner ?? undefined).toBeUndefined();
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe("Workflow: scan (the tenant's bound on running scans)", () => {
+  it('runs at most the bound of one tenant at once, the others queued and started in order', async () => {
+    // Prepare: five active accounts of one tenant, a bound of 2, scans that take a few polls
+    const harness = await WorkflowHarness.start({
+      engineMode: 'async',
+      runningPolls: 3,
+      settings: { maxRunningScansPerTenant: 2 },
+    });
+    try {
+      const { tenant, account: firstAccount } = await harness.activeAccount('aws');
+      const accounts = [firstAccount];
+      for (let index = 1; index < 5; index += 1) {
+        const account = await harness.repositories.accounts.create({
+          tenant_id: tenant.tenant_id,
+          provider_id: firstAccount.provider_id,
+          provider_type: 'aws',
+          account_name: `Account ${index}`,
+        });
+        await harness.onboard(tenant.tenant_id, account.account_id, {
+          credential_type: 'aws_access_key',
+          credentials: fakeCredentials('aws_access_key'),
+        });
+        accounts.push(account);
+      }
+
+      // Act: start one scan per account, each claimed before the next starts (tickets in order)
+      const handles = [];
+      for (const account of accounts) {
+        const handle = await harness.startScan({
+          tenant_id: tenant.tenant_id,
+          account_id: account.account_id,
+          schedule_id: null,
+          triggered_by: 'api',
+        });
+        await waitFor(async () => {
+          const runs = await harness.repositories.executions.listByAccount(account.account_id);
+          return runs.items.length > 0;
+        });
+        handles.push(handle);
+      }
+      const done = await Promise.all(
+        handles.map((handle) => harness.workflows.waitForCompletion(handle.executionArn, 60_000)),
+      );
+
+      // Assess
+      expect(done.map((description) => description.status)).toEqual(Array(5).fill('SUCCEEDED'));
+      const histories = await Promise.all(handles.map((handle) => harness.history(handle.executionArn)));
+      const enteredAt = (history: (typeof histories)[number], state: string) =>
+        Date.parse(
+          history.find((event) => event.type.endsWith('StateEntered') && event.stateName === state)
+            ?.timestamp ?? 'NaN',
+        );
+      const intervals = histories.map((history) => ({
+        from: enteredAt(history, "Validate the account's stored credentials"),
+        to: enteredAt(history, 'Record the scan result and release the lock'),
+      }));
+      for (const { from } of intervals) {
+        const runningThen = intervals.filter((other) => other.from <= from && other.to > from).length;
+        expect(runningThen).toBeLessThanOrEqual(2);
+      }
+      const queued = histories.slice(2).map((history) => statesEntered(history));
+      for (const states of queued) expect(states).toContain('Wait for the running scan of this account');
+      const admitted = intervals.slice(2).map((interval) => interval.from);
+      expect([...admitted].sort((a, b) => a - b)).toEqual(admitted);
+      const slots = await harness.repositories.claims.get(`tenant-scans#${tenant.tenant_id}`);
+      expect(slots).toMatchObject({ running: {}, waiting: {} });
+    } finally {
+      await harness.close();
+    }
+  }, 90_000);
 });
 
 describe('Function: claimScan (the buffered wait has its own bound)', () => {
