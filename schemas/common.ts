@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Legacy rows hold naive UTC timestamps (`2024-05-01T10:00:00.123456`); new writes end in `Z`. */
 const NAIVE_OR_ZONED_TIMESTAMP =

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, type ProviderType, TimestampSchema } from './common';
 
 /**

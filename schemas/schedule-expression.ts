@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * EventBridge Scheduler expressions as stored in `schedule_expression`:

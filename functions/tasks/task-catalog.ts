@@ -180,3 +180,18 @@ export const EXECUTION_TERMINATED_TASK = task({
   managesSchedules: true,
   callsEngines: true,
 });
+
+/**
+ * The bundle-time flags of a task's composition root (functions/adapters/aws/aws-workflow-dependencies.ts):
+ * it builds only the clients its catalog entry grants, and the bundler drops the others' code.
+ */
+export function clientFlagsOf(definition: TaskDefinition): Record<string, 'true' | 'false'> {
+  const flag = (used: boolean) => (used ? 'true' : 'false');
+  return {
+    'process.env.TASK_USES_DYNAMODB': flag(Object.keys(definition.tables).length > 0),
+    'process.env.TASK_USES_SECRETS_MANAGER': flag(definition.secrets !== 'none'),
+    'process.env.TASK_USES_PROVIDERS': flag(definition.callsProviders),
+    'process.env.TASK_USES_ENGINES': flag(definition.callsEngines),
+    'process.env.TASK_USES_SCHEDULER': flag(definition.managesSchedules),
+  };
+}

@@ -8,6 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
+  clientFlagsOf,
   EXECUTION_TERMINATED_TASK,
   type SecretAccess,
   TASKS,
@@ -289,6 +290,9 @@ export class Functions extends Construct {
       serviceName: 'threat-engine-workflows',
       reservedConcurrency: this.#props.environment.taskReservedConcurrency,
       callsEngines: task.callsEngines,
+      define: Object.fromEntries(
+        Object.entries(clientFlagsOf(task)).map(([name, value]) => [name, JSON.stringify(value)]),
+      ),
     });
     for (const [logicalName, access] of Object.entries(task.tables) as [TableLogicalName, TableAccess][]) {
       this.#grantTable(created.role, logicalName, access);
@@ -325,6 +329,8 @@ export class Functions extends Construct {
     callsEngines: boolean;
     /** Why other statements of this role also need Resource "*" (besides X-Ray). */
     otherWildcardReason?: string;
+    /** Bundle-time constants (the task's client flags). */
+    define?: Record<string, string>;
   }): ServiceFunction {
     const { environment, data, keys } = this.#props;
     const role = new Role(this, `${options.name}Role`, {
@@ -366,17 +372,17 @@ export class Functions extends Construct {
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       awsSdkConnectionReuse: false,
       bundling: {
-        format: OutputFormat.ESM,
+        // CommonJS: an SDK package imported by a module that is loaded lazily stays a lazy
+        // require() (ESM hoists every import of an external to the top). README: "Lambda bundles".
+        format: OutputFormat.CJS,
         target: 'node22',
         minify: true,
-        keepNames: true,
         sourceMap: true,
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         bundleAwsSDK: false,
         tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
-        // Bundled CommonJS dependencies may still call require() for Node built-ins.
-        banner:
-          "import { createRequire as threatEngineCreateRequire } from 'node:module'; const require = threatEngineCreateRequire(import.meta.url);",
+        define: options.define ?? {},
       },
       environment: {
         ...Object.fromEntries(

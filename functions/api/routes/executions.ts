@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Account } from '../../../schemas/account';
 import { IdSchema, ProviderTypeSchema } from '../../../schemas/common';
 import { type Execution, ExecutionSchema, type ExecutionStatus } from '../../../schemas/execution';

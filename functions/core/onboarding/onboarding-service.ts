@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Account } from '../../../schemas/account';
 import { toIsoUtc } from '../../../schemas/common';
 import type {
