@@ -81,12 +81,23 @@ async function inPool<T>(
   return results;
 }
 
-/** Counts the DynamoDB operations a piece of work issues, by command name. */
+/**
+ * Counts the DynamoDB operations a piece of work issues, by the repository method that sent each
+ * (read from the call stack: `AccountRepository.acquireScanLock`) and the command.
+ */
 function countOperations(client: DynamoDBDocumentClient): { counts: Map<string, number>; reset(): void } {
   const counts = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      counts.set(context.commandName ?? 'unknown', (counts.get(context.commandName ?? 'unknown') ?? 0) + 1);
+      // The outermost repository method on the stack: the one the service called.
+      const caller =
+        new Error().stack
+          ?.split('\n')
+          .map((line) => /at (?:async )?(\w+Repository\.\w+)/.exec(line)?.[1])
+          .filter((name) => name !== undefined)
+          .at(-1) ?? 'unknown';
+      const key = `${caller.replace('Repository.', '.').replace(/^\w/, (c) => c.toLowerCase())} (${(context.commandName ?? 'unknown').replace(/Command$/, '')})`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
       return next(args);
     },
     { step: 'initialize', name: 'benchOperationCounter' },
@@ -119,32 +130,30 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
   });
   await repositories.accounts.acquireScanLock(accountId, executionId, 900);
   // Validate.
-  await repositories.accounts.get(accountId);
-  await repositories.accounts.recordValidation(accountId, {
-    ok: true,
-    validated_at: now,
-    account_number: '111122223333',
-    validated_offline: true,
-  });
-  await repositories.executions.recordProgress(executionId, {
-    current_step: 'credentials_validated',
-    progress_percent: 5,
-  });
+  const validated = await repositories.accounts.get(accountId);
+  await Promise.all([
+    repositories.accounts.recordValidation(
+      accountId,
+      { ok: true, validated_at: now, account_number: '111122223333', validated_offline: true },
+      validated ? { status: validated.status } : undefined,
+    ),
+    repositories.executions.recordProgress(executionId, {
+      current_step: 'credentials_validated',
+      progress_percent: 5,
+    }),
+  ]);
   // Start.
-  await repositories.executions.get(executionId);
-  await repositories.accounts.get(accountId);
   await repositories.executions.recordProgress(executionId, {
     current_step: 'engine_completed',
     progress_percent: 90,
     engine_scan_id: 'floor',
   });
   // Record.
-  const execution = await repositories.executions.get(executionId);
   await repositories.scanResults.create({
     scan_id: deterministicId('scan-result', executionId),
     account_id: accountId,
     tenant_id: tenantId,
-    provider_type: execution?.provider_type ?? 'aws',
+    provider_type: account?.provider_type ?? 'aws',
     scan_type: 'on_demand',
     started_at: now,
     completed_at: now,
@@ -155,12 +164,12 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
     error_checks: 0,
     execution_id: executionId,
   });
-  await repositories.executions.finish(executionId, 'completed', {
-    scan_id: 'floor',
-    total_checks: 10,
-    passed_checks: 8,
-    failed_checks: 2,
-  });
+  await repositories.executions.finish(
+    executionId,
+    'completed',
+    { scan_id: 'floor', total_checks: 10, passed_checks: 8, failed_checks: 2 },
+    { startedAt: now },
+  );
   await repositories.accounts.releaseScanLock(accountId, executionId);
 }
 
