@@ -9,7 +9,7 @@ export interface LambdaBenchmarkOptions {
   assemblyDirectory: string;
   /** Fresh processes per measurement (median taken; at least 7). */
   runs: number;
-  onProgress?: () => void;
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface LambdaFunctionFigures {
@@ -180,7 +180,7 @@ export function runLambdaBenchmark(options: LambdaBenchmarkOptions): LambdaBench
       init_and_compose_over_bare_ms: median(composed),
       sdk_packages_loaded: loaded.sort(),
     });
-    options.onProgress?.();
+    options.onProgress?.(figures.length, functions.length);
   }
   const bareMs = median(bare);
   for (const figure of figures) {

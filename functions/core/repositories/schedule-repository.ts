@@ -214,7 +214,7 @@ export class ScheduleRepository {
       /** How many runs this outcome stands for: only 'skipped' and 'missed' may count more than 1. */
       count?: number | undefined;
     } = {},
-  ): Promise<ScheduleCounters> {
+  ): Promise<ScheduleCounters & { schedule: Schedule }> {
     const count = options.count ?? 1;
     if (
       !Number.isInteger(count) ||
@@ -256,6 +256,8 @@ export class ScheduleRepository {
       skipped_count: schedule.skipped_count,
       missed_count: schedule.missed_count,
       consecutive_failures: schedule.consecutive_failures,
+      // The item as this write left it: callers deciding on it need not read it again.
+      schedule,
     };
   }
 
