@@ -1,4 +1,6 @@
+import { fork } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { monthlyBill, type RegionPrices, type ScanFigures } from '../cost/cost-model';
@@ -8,7 +10,7 @@ import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
 import { createThreatEngineApp } from '../infra/create-threat-engine-app';
 import { runApiBenchmark } from './api-bench';
 import { DEFAULT_ASSEMBLY_DIRECTORY, runLambdaBenchmark } from './lambda-bench';
-import { runSchedulerBenchmark } from './local-scheduler-bench';
+import type { SchedulerBenchmarkResult } from './local-scheduler-bench';
 import { runScanBenchmark } from './scan-bench';
 
 /**
@@ -60,7 +62,11 @@ process.stderr.write('synthesizing the app (bundles every function)…\n');
 const cdkJson = JSON.parse(await readFile(new URL('../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
 };
-createThreatEngineApp({ outdir: DEFAULT_ASSEMBLY_DIRECTORY, context: cdkJson.context }).app.synth();
+// Asset metadata (each function's asset directory) is what `cdk synth` adds too.
+createThreatEngineApp({
+  outdir: DEFAULT_ASSEMBLY_DIRECTORY,
+  context: { ...cdkJson.context, 'aws:cdk:enable-asset-metadata': true },
+}).app.synth();
 const lambdaBar = progress('Lambda cold starts', 1);
 const lambda = runLambdaBenchmark({
   assemblyDirectory: DEFAULT_ASSEMBLY_DIRECTORY,
@@ -161,10 +167,26 @@ line('errors (goal 0)', api.reads.errors + api.init.errors);
 
 // 4. The local scheduler.
 const loadBar = progress('writing schedules', schedules);
-const scheduler = await runSchedulerBenchmark({
-  schedules,
-  onWritten: (written) => loadBar.update(written),
-  onLoaded: () => loadBar.stop(),
+const scheduler = await new Promise<SchedulerBenchmarkResult>((resolve, reject) => {
+  const child = fork(
+    fileURLToPath(new URL('./scheduler-bench-process.ts', import.meta.url)),
+    [String(schedules)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  child.on(
+    'message',
+    (message: { written?: number; loaded?: boolean; result?: SchedulerBenchmarkResult }) => {
+      if (message.written !== undefined) loadBar.update(message.written);
+      if (message.loaded) loadBar.stop();
+      if (message.result) resolve(message.result);
+    },
+  );
+  child.once('error', reject);
+  child.once('exit', (code) => {
+    if (code !== 0) reject(new Error(`the scheduler bench exited with ${code}`));
+  });
 });
 process.stdout.write(
   `\nLocal scheduler, ${schedules.toLocaleString('en-US')} schedules due in the same minute\n`,
