@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AutocannonOptions, AutocannonResult } from 'autocannon';
+import { createJsonLogger } from '../functions/core/json-logger';
 import { ApiHarness } from '../test/support/api-harness';
 
 export interface ApiBenchmarkOptions {
@@ -60,10 +61,13 @@ function figuresOf(result: AutocannonResult): ApiRunFigures {
 /**
  * The local runtime's API under a fixed request rate (autocannon 9, in its own process, so the
  * load generator does not share the runtime's event loop): first the reads, then onboarding
- * init, each for `seconds` at `rate` requests per second over 10 connections.
+ * init, each for `seconds` at `rate` requests per second over 50 connections (enough that a slow
+ * answer does not lower the rate: each connection waits for its answer).
  */
 export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<ApiBenchmarkResult> {
-  const harness = await ApiHarness.start({ env: { LOG_LEVEL: 'ERROR' } });
+  // Lines formatted as `npm start` writes them (INFO), but not printed over the bench's output.
+  const logger = createJsonLogger({ level: 'INFO', service: 'threat-engine-local', write: () => {} });
+  const harness = await ApiHarness.start({ logger });
   try {
     const tenant = await harness.createTenant();
     const account = await harness.activeAccount(tenant);
@@ -104,7 +108,7 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<Api
         return figuresOf(
           await loadInOwnProcess({
             url: harness.url,
-            connections: 10,
+            connections: 50,
             overallRate: options.rate,
             duration: options.seconds,
             timeout: 10,

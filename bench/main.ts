@@ -152,7 +152,7 @@ const apiBar = progress('API load', apiSeconds * 2);
 const api = await runApiBenchmark({ rate: 200, seconds: apiSeconds, onProgress: () => apiBar.increment() });
 apiBar.stop();
 process.stdout.write(
-  `\nAPI, ${api.rate} requests/s for ${api.seconds} s per run (autocannon 9, 10 connections)\n`,
+  `\nAPI, ${api.rate} requests/s for ${api.seconds} s per run (autocannon 9, 50 connections)\n`,
 );
 line(
   'reads p50 / p99 (ms, goal p99 ≤ 20)',
