@@ -1,56 +1,307 @@
-import { writeFile } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runSchedulerBenchmark } from './local-scheduler-bench';
+import { SingleBar } from 'cli-progress';
+import { monthlyBill, type RegionPrices, type ScanFigures } from '../cost/cost-model';
+import prices from '../cost/prices.json' with { type: 'json' };
+import { synthesizedTemplateFacts } from '../cost/template-facts';
+import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
+import { createThreatEngineApp } from '../infra/create-threat-engine-app';
+import { runApiBenchmark } from './api-bench';
+import { DEFAULT_ASSEMBLY_DIRECTORY, runLambdaBenchmark } from './lambda-bench';
+import type { SchedulerBenchmarkResult } from './local-scheduler-bench';
 import { runScanBenchmark } from './scan-bench';
 
 /**
- * `npm run bench [-- --scans N --concurrency C --json file]`: measures the scan workflow end to
- * end on the local runtime against the floor of the same DynamoDB operations done directly, and
- * the local scheduler with 10,000 schedules due in the same minute.
+ * `npm run bench [-- --quick] [--json file] [--scans N --concurrency C --schedules N --api-seconds S]`:
+ * the Lambda bundles of the synthesized app (size, cold init over bare node), the scan workflow
+ * against the floor of its DynamoDB operations, the API under 200 requests/s, the local scheduler
+ * with 100,000 schedules due in one minute, and the monthly cost those figures imply. Refreshes
+ * cost/scan-figures.json (what `npm run cost` reads).
  */
 const { values } = parseArgs({
   options: {
-    scans: { type: 'string', default: '200' },
+    quick: { type: 'boolean', default: false },
+    scans: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
-    schedules: { type: 'string', default: '10000' },
+    schedules: { type: 'string' },
+    'api-seconds': { type: 'string' },
     json: { type: 'string' },
   },
 });
+const quick = values.quick === true;
+const wholeNumber = (name: string, value: string | undefined, fallback: number) => {
+  const parsed = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    process.stderr.write(`bench: --${name} takes a whole number ≥ 1\n`);
+    process.exit(2);
+  }
+  return parsed;
+};
+const scans = wholeNumber('scans', values.scans, quick ? 80 : 200);
+const concurrency = wholeNumber('concurrency', values.concurrency, 8);
+const schedules = wholeNumber('schedules', values.schedules, quick ? 25_000 : 100_000);
+const apiSeconds = wholeNumber('api-seconds', values['api-seconds'], quick ? 5 : 20);
 
-const scans = Number(values.scans);
-const concurrency = Number(values.concurrency);
-if (!Number.isInteger(scans) || scans < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
-  process.stderr.write('bench: --scans and --concurrency take whole numbers ≥ 1\n');
-  process.exit(2);
-}
+const line = (label: string, value: unknown) => process.stdout.write(`${label.padEnd(44)} ${value}\n`);
+const goal = (met: boolean) => (met ? 'met' : 'NOT met');
+const progress = (title: string, total: number) => {
+  const bar = new SingleBar({
+    format: `${title.padEnd(28)} [{bar}] {value}/{total}`,
+    hideCursor: true,
+    clearOnComplete: true,
+    stream: process.stderr,
+  });
+  bar.start(total, 0);
+  return bar;
+};
 
-const scan = await runScanBenchmark({ scans, concurrency });
-const line = (label: string, value: unknown) => process.stdout.write(`${label.padEnd(36)} ${value}\n`);
+// 1. Lambda bundles: synthesize with bundling into the project's cdk.out, then import each.
+process.stderr.write('synthesizing the app (bundles every function)…\n');
+const cdkJson = JSON.parse(await readFile(new URL('../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+// Asset metadata (each function's asset directory) is what `cdk synth` adds too.
+createThreatEngineApp({
+  outdir: DEFAULT_ASSEMBLY_DIRECTORY,
+  context: { ...cdkJson.context, 'aws:cdk:enable-asset-metadata': true },
+}).app.synth();
+const lambdaBar = progress('Lambda cold starts', 1);
+const lambda = runLambdaBenchmark({
+  assemblyDirectory: DEFAULT_ASSEMBLY_DIRECTORY,
+  runs: 7,
+  onProgress: (done, total) => {
+    lambdaBar.setTotal(total);
+    lambdaBar.update(done);
+  },
+});
+lambdaBar.stop();
 process.stdout.write(
-  `\nScan workflow, ${scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator)\n`,
+  '\nLambda bundles (synthesized assets; fresh node per run, median of 7, template environment)\n',
+);
+process.stdout.write(
+  `${'function'.padEnd(44)} ${'KB'.padStart(5)} ${'init'.padStart(6)} ${'+compose'.padStart(9)}  SDK clients loaded\n`,
+);
+for (const fn of lambda.functions) {
+  const clients = fn.sdk_packages_loaded.filter((name) => /client-|lib-dynamodb/.test(name));
+  process.stdout.write(
+    `${fn.function.padEnd(44)} ${String(fn.bundle_kb).padStart(5)} ${`${fn.init_over_bare_ms}ms`.padStart(6)} ${`${fn.init_and_compose_over_bare_ms}ms`.padStart(9)}  ${clients.map((name) => name.replace('@aws-sdk/', '')).join(', ') || '-'}\n`,
+  );
+}
+line('bare node -e 0 (ms)', lambda.bare_node_ms);
+line('largest bundle (KB, goal ≤ 300)', `${lambda.max_bundle_kb} (${goal(lambda.max_bundle_kb <= 300)})`);
+line(
+  'slowest import over bare node (ms, goal ≤ 50)',
+  `${lambda.max_init_over_bare_ms} (${goal(lambda.max_init_over_bare_ms <= 50)})`,
+);
+line('slowest import + composition over bare node (ms)', lambda.max_init_and_compose_over_bare_ms);
+
+// 2. Scan workflow against its floor.
+process.stderr.write(`running ${scans} scans and their floor…\n`);
+const scan = await runScanBenchmark({ scans, concurrency });
+const operationCount = Object.values(scan.dynamodb_operations_per_scan).reduce(
+  (sum, count) => sum + count,
+  0,
+);
+const scheduledCount = Object.values(scan.dynamodb_operations_per_scheduled_scan).reduce(
+  (sum, count) => sum + count,
+  0,
+);
+process.stdout.write(
+  `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n`,
 );
 line('workflow throughput (scans/s)', scan.workflow.throughput_per_second);
 line('workflow latency p50 / p99 (ms)', `${scan.workflow.p50_ms} / ${scan.workflow.p99_ms}`);
 line('floor throughput (scans/s)', scan.floor.throughput_per_second);
 line('floor latency p50 / p99 (ms)', `${scan.floor.p50_ms} / ${scan.floor.p99_ms}`);
-line('ratio to floor, p50 (target ≤ 1.5)', scan.ratio_p50);
-line('ratio to floor, throughput', scan.ratio_throughput);
-line('state transitions per scan (≤ 8)', scan.state_transitions_per_scan);
-line('DynamoDB operations per scan', JSON.stringify(scan.dynamodb_operations_per_scan));
+line('ratio to floor, p50 (goal ≤ 1.25)', `${scan.ratio_p50} (${goal(scan.ratio_p50 <= 1.25)})`);
+line(
+  'ratio to floor, throughput (goal ≤ 1.25)',
+  `${scan.ratio_throughput} (${goal(scan.ratio_throughput <= 1.25)})`,
+);
+line('state transitions per scan', scan.state_transitions_per_scan);
+line('DynamoDB operations per scan (goal ≤ 10)', `${operationCount} (${goal(operationCount <= 10)})`);
+const purposes: Record<string, string> = {
+  'account.get': 'read the account (claim: tenant, status, provider; validation: what to check)',
+  'schedule.get': 'read the schedule (claim: active, overlap policy, scope)',
+  'execution.create': 'claim the slot: conditional create, one execution per (schedule, slot)',
+  'account.acquireScanLock': 'lock the account (leased, conditional)',
+  'account.recordValidation': 'record the validation on the account (conditional on the status read)',
+  'execution.recordProgress': 'progress on the execution (validated; engine answered)',
+  'scanResult.create': 'write the scan result (idempotent id)',
+  'execution.finish': 'finish the execution (conditional on running)',
+  'schedule.recordRunOutcome': 'add to the counters, atomically (auto-pause decides on the item written)',
+  'account.releaseScanLock': 'release the lock (conditional on its owner)',
+};
+for (const [operation, count] of Object.entries(scan.dynamodb_operations_per_scan)) {
+  const method = operation.replace(/ \(.*$/, '');
+  process.stdout.write(`  ${count} × ${operation.padEnd(40)} ${purposes[method] ?? ''}\n`);
+}
+line('… for a run of a schedule', scheduledCount);
+for (const [operation, count] of Object.entries(scan.dynamodb_operations_per_scheduled_scan)) {
+  if (scan.dynamodb_operations_per_scan[operation] === count) continue;
+  const method = operation.replace(/ \(.*$/, '');
+  process.stdout.write(`  ${count} × ${operation.padEnd(40)} ${purposes[method] ?? ''}\n`);
+}
 line('floor DynamoDB operations per scan', JSON.stringify(scan.floor_dynamodb_operations_per_scan));
 line('failed scans', scan.failed_scans);
 
-const schedules = Number(values.schedules);
-const scheduler = await runSchedulerBenchmark({ schedules });
-process.stdout.write(`\nLocal scheduler, ${schedules} schedules due in the same minute\n`);
-line('start lateness p50 / p99 (ms)', `${scheduler.lateness_p50_ms} / ${scheduler.lateness_p99_ms}`);
-line('duplicate starts (target 0)', scheduler.duplicates);
+// 3. API latency.
+const apiBar = progress('API load', apiSeconds * 2);
+const api = await runApiBenchmark({ rate: 200, seconds: apiSeconds, onProgress: () => apiBar.increment() });
+apiBar.stop();
+process.stdout.write(
+  `\nAPI, ${api.rate} requests/s for ${api.seconds} s per run (autocannon 9, 50 connections)\n`,
+);
+line(
+  'reads p50 / p99 (ms, goal p99 ≤ 20)',
+  `${api.reads.p50_ms} / ${api.reads.p99_ms} (${goal(api.reads.p99_ms <= 20)})`,
+);
+line(
+  'onboarding init p50 / p99 (ms, goal p99 ≤ 50)',
+  `${api.init.p50_ms} / ${api.init.p99_ms} (${goal(api.init.p99_ms <= 50)})`,
+);
+line('requests sent (reads / init)', `${api.reads.requests} / ${api.init.requests}`);
+line('errors (goal 0)', api.reads.errors + api.init.errors);
+
+// 4. The local scheduler.
+const loadBar = progress('writing schedules', schedules);
+const scheduler = await new Promise<SchedulerBenchmarkResult>((resolve, reject) => {
+  const child = fork(
+    fileURLToPath(new URL('./scheduler-bench-process.ts', import.meta.url)),
+    [String(schedules)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  child.on(
+    'message',
+    (message: { written?: number; loaded?: boolean; result?: SchedulerBenchmarkResult }) => {
+      if (message.written !== undefined) loadBar.update(message.written);
+      if (message.loaded) loadBar.stop();
+      if (message.result) resolve(message.result);
+    },
+  );
+  child.once('error', reject);
+  child.once('exit', (code) => {
+    if (code !== 0) reject(new Error(`the scheduler bench exited with ${code}`));
+  });
+});
+process.stdout.write(
+  `\nLocal scheduler, ${schedules.toLocaleString('en-US')} schedules due in the same minute\n`,
+);
+line('start-up (ms)', scheduler.startup_ms);
+line(
+  'start lateness p50 / p99 (ms, goal p99 ≤ 1000)',
+  `${scheduler.lateness_p50_ms} / ${scheduler.lateness_p99_ms} (${goal(scheduler.lateness_p99_ms <= 1000)})`,
+);
+line('duplicate starts (goal 0)', scheduler.duplicates);
 line('starts', scheduler.starts);
-line('peak RSS (MB)', scheduler.peak_rss_mb);
-line('DynamoDB reads while idle (target 0)', scheduler.reads_while_idle);
+line('peak RSS (MB, goal ≤ 600)', `${scheduler.peak_rss_mb} (${goal(scheduler.peak_rss_mb <= 600)})`);
+line('DynamoDB reads while idle (goal 0)', scheduler.reads_while_idle);
 line('DynamoDB reads at start-up', scheduler.reads_at_startup);
 
+// 5. The per-scan figures the cost model reads, and the bill they imply.
+const apiFunction = lambda.functions.find((fn) => fn.function.endsWith('ApiFunction'));
+const initOf = (token: string) => {
+  const entry = lambda.functions.find((fn) => fn.function === `Functions${token.replace(/Arn$/, '')}`);
+  return entry?.init_and_compose_over_bare_ms ?? 0;
+};
+const figures: ScanFigures = {
+  measured_on: new Date().toISOString().slice(0, 10),
+  command: `npm run bench${quick ? ' -- --quick' : ''}`,
+  scan: {
+    state_transitions: scan.state_transitions_per_scan,
+    invocations: scan.invocations_per_scan,
+    handler_ms: scan.task_ms,
+    dynamodb_reads: scan.dynamodb_reads_per_scan,
+    dynamodb_writes: scan.dynamodb_writes_per_scan,
+    secret_reads: scan.secret_reads_per_scan,
+    log_bytes: scan.log_bytes_per_scan,
+  },
+  // One poll: "Has the engine finished?", the Wait and the Poll task; the task reads the account,
+  // renews the lock and records progress (scan-service pollScan).
+  poll: {
+    state_transitions: 3,
+    handler_ms: scan.task_ms.StartScanFunctionArn ?? 5,
+    dynamodb_reads: 1,
+    dynamodb_writes: 2,
+  },
+  init_ms: {
+    ...Object.fromEntries(Object.keys(scan.invocations_per_scan).map((token) => [token, initOf(token)])),
+    PollScanFunctionArn: initOf('PollScanFunctionArn'),
+    ApiFunction: apiFunction?.init_and_compose_over_bare_ms ?? 0,
+  },
+  api_handler_ms: api.reads.p50_ms,
+};
+await writeFile(
+  new URL('../cost/scan-figures.json', import.meta.url),
+  `${JSON.stringify(figures, null, 2)}\n`,
+);
+const template = synthesizedTemplateFacts({});
+const usage = {
+  accounts: 100,
+  scansPerDay: 1,
+  engine: 'sync' as const,
+  scanMinutes: 2,
+  apiRequestsPerScan: 10,
+  coldStartShare: 1,
+  applyFreeTier: true,
+  firstPollWaitSeconds: DEFAULT_SCAN_SETTINGS.firstPollWaitSeconds,
+  maxPollWaitSeconds: DEFAULT_SCAN_SETTINGS.maxPollWaitSeconds,
+};
+const regionPrices = prices.regions['ap-south-1'] as RegionPrices;
+const bill = monthlyBill(usage, template, figures, regionPrices, prices.freeTier);
+const small = monthlyBill(
+  usage,
+  synthesizedTemplateFacts({ operationalAlarms: 'essential', dashboard: 'false' }),
+  figures,
+  regionPrices,
+  prices.freeTier,
+);
+process.stdout.write('\nCost, 100 accounts scanned daily in ap-south-1 (npm run cost for more)\n');
+line(
+  'monthly total, default template (USD, goal ≤ 45)',
+  `${bill.monthly_total_usd} (${goal(bill.monthly_total_usd <= 45)})`,
+);
+line('… with -c operationalAlarms=essential -c dashboard=false', small.monthly_total_usd);
+line('per-scan figures written to', 'cost/scan-figures.json');
+
 if (values.json) {
-  await writeFile(values.json, `${JSON.stringify({ scan, scheduler }, null, 2)}\n`);
+  const figuresJson = {
+    mode: quick ? 'quick' : 'full',
+    scan: {
+      ...scan,
+      dynamodb_operations_total: operationCount,
+      dynamodb_operations_per_scheduled_scan_total: scheduledCount,
+    },
+    lambda: {
+      max_bundle_kb: lambda.max_bundle_kb,
+      max_init_over_bare_ms: lambda.max_init_over_bare_ms,
+      max_init_and_compose_over_bare_ms: lambda.max_init_and_compose_over_bare_ms,
+      bare_node_ms: lambda.bare_node_ms,
+      functions: lambda.functions,
+    },
+    api: {
+      reads_p50_ms: api.reads.p50_ms,
+      reads_p99_ms: api.reads.p99_ms,
+      init_p50_ms: api.init.p50_ms,
+      init_p99_ms: api.init.p99_ms,
+      errors: api.reads.errors + api.init.errors,
+      rate: api.rate,
+      seconds: api.seconds,
+      reads: api.reads,
+      init: api.init,
+    },
+    scheduler,
+    cost: {
+      monthly_total_usd: bill.monthly_total_usd,
+      monthly_total_small_deployment_usd: small.monthly_total_usd,
+      usage,
+      lines: bill.lines,
+    },
+  };
+  await writeFile(values.json, `${JSON.stringify(figuresJson, null, 2)}\n`);
   process.stdout.write(`\nfigures written to ${values.json}\n`);
 }

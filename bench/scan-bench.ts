@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock } from '../functions/core/clock';
 import { deterministicId, newId } from '../functions/core/ids';
+import { createJsonLogger } from '../functions/core/json-logger';
 import { silentLogger } from '../functions/core/logger';
+import type { SecretStore } from '../functions/core/ports/secret-store';
 import { createRepositories, type Repositories } from '../functions/core/repositories/repositories';
 import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
 import type { WorkflowDependencies } from '../functions/core/workflow-dependencies';
@@ -16,6 +18,8 @@ import { ScanEngineSimulator } from '../local/scan-engine-simulator';
 import { PROVIDER_TYPES, toIsoUtc } from '../schemas/common';
 import { startTestTables } from '../test/support/dynalite';
 import { RecordingScheduler } from '../test/support/recording-scheduler';
+import scanDefinition from '../workflows/scan.asl.json' with { type: 'json' };
+import { median } from './statistics';
 
 export interface ScanBenchmarkOptions {
   scans: number;
@@ -43,8 +47,27 @@ export interface ScanBenchmarkResult {
   /** Must equal the workflow's: the floor is the same operations without the orchestration. */
   floor_dynamodb_operations_per_scan: Record<string, number>;
   state_transitions_per_scan: number;
+  /** The same, for a run of a schedule (the schedule is read and its counters written). */
+  dynamodb_operations_per_scheduled_scan: Record<string, number>;
+  dynamodb_reads_per_scan: number;
+  dynamodb_writes_per_scan: number;
+  /** Task invocations per scan and their median time (ms) on the local runtime, by task token. */
+  invocations_per_scan: Record<string, number>;
+  task_ms: Record<string, number>;
+  secret_reads_per_scan: number;
+  /** Bytes of JSON log lines the tasks wrote at INFO. */
+  log_bytes_per_scan: number;
   failed_scans: number;
 }
+
+const READ_COMMAND = /^(Get|BatchGet|Query|Scan|TransactGet)/;
+
+/** The Task states of the scan definition, by name, with the task token each invokes. */
+const TASK_TOKEN_OF_STATE: Record<string, string> = Object.fromEntries(
+  Object.entries(scanDefinition.States as Record<string, { Type: string; Resource?: string }>)
+    .filter(([, state]) => state.Type === 'Task' && state.Resource)
+    .map(([name, state]) => [name, String(state.Resource).replace(/^\$\{|\}$/g, '')]),
+);
 
 function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) return 0;
@@ -81,12 +104,23 @@ async function inPool<T>(
   return results;
 }
 
-/** Counts the DynamoDB operations a piece of work issues, by command name. */
+/**
+ * Counts the DynamoDB operations a piece of work issues, by the repository method that sent each
+ * (read from the call stack: `AccountRepository.acquireScanLock`) and the command.
+ */
 function countOperations(client: DynamoDBDocumentClient): { counts: Map<string, number>; reset(): void } {
   const counts = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      counts.set(context.commandName ?? 'unknown', (counts.get(context.commandName ?? 'unknown') ?? 0) + 1);
+      // The outermost repository method on the stack: the one the service called.
+      const caller =
+        new Error().stack
+          ?.split('\n')
+          .map((line) => /at (?:async )?(\w+Repository\.\w+)/.exec(line)?.[1])
+          .filter((name) => name !== undefined)
+          .at(-1) ?? 'unknown';
+      const key = `${caller.replace('Repository.', '.').replace(/^\w/, (c) => c.toLowerCase())} (${(context.commandName ?? 'unknown').replace(/Command$/, '')})`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
       return next(args);
     },
     { step: 'initialize', name: 'benchOperationCounter' },
@@ -119,32 +153,30 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
   });
   await repositories.accounts.acquireScanLock(accountId, executionId, 900);
   // Validate.
-  await repositories.accounts.get(accountId);
-  await repositories.accounts.recordValidation(accountId, {
-    ok: true,
-    validated_at: now,
-    account_number: '111122223333',
-    validated_offline: true,
-  });
-  await repositories.executions.recordProgress(executionId, {
-    current_step: 'credentials_validated',
-    progress_percent: 5,
-  });
+  const validated = await repositories.accounts.get(accountId);
+  await Promise.all([
+    repositories.accounts.recordValidation(
+      accountId,
+      { ok: true, validated_at: now, account_number: '111122223333', validated_offline: true },
+      validated ? { status: validated.status } : undefined,
+    ),
+    repositories.executions.recordProgress(executionId, {
+      current_step: 'credentials_validated',
+      progress_percent: 5,
+    }),
+  ]);
   // Start.
-  await repositories.executions.get(executionId);
-  await repositories.accounts.get(accountId);
   await repositories.executions.recordProgress(executionId, {
     current_step: 'engine_completed',
     progress_percent: 90,
     engine_scan_id: 'floor',
   });
   // Record.
-  const execution = await repositories.executions.get(executionId);
   await repositories.scanResults.create({
     scan_id: deterministicId('scan-result', executionId),
     account_id: accountId,
     tenant_id: tenantId,
-    provider_type: execution?.provider_type ?? 'aws',
+    provider_type: account?.provider_type ?? 'aws',
     scan_type: 'on_demand',
     started_at: now,
     completed_at: now,
@@ -155,12 +187,12 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
     error_checks: 0,
     execution_id: executionId,
   });
-  await repositories.executions.finish(executionId, 'completed', {
-    scan_id: 'floor',
-    total_checks: 10,
-    passed_checks: 8,
-    failed_checks: 2,
-  });
+  await repositories.executions.finish(
+    executionId,
+    'completed',
+    { scan_id: 'floor', total_checks: 10, passed_checks: 8, failed_checks: 2 },
+    { startedAt: now },
+  );
   await repositories.accounts.releaseScanLock(accountId, executionId);
 }
 
@@ -176,16 +208,34 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
   });
   const simulator = new ScanEngineSimulator();
   await simulator.start();
+  let logBytes = 0;
+  let secretReads = 0;
+  const countingSecretStore = new Proxy(secretStore, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== 'read' || typeof value !== 'function') return value;
+      return (...args: Parameters<SecretStore['read']>) => {
+        secretReads += 1;
+        return value.apply(target, args);
+      };
+    },
+  });
   const dependencies: WorkflowDependencies = {
     ...repositories,
-    secretStore,
+    secretStore: countingSecretStore,
     engine: new HttpScanEngine({
       urls: Object.fromEntries(PROVIDER_TYPES.map((p) => [p, simulator.urlFor(p, 'sync')])),
     }),
     validator: createProviderValidator({ offline: true }),
     scheduler: new RecordingScheduler(),
     clock: systemClock,
-    logger: silentLogger,
+    logger: createJsonLogger({
+      level: 'INFO',
+      service: 'bench',
+      write: (line) => {
+        logBytes += Buffer.byteLength(line) + 1;
+      },
+    }),
     settings: DEFAULT_SCAN_SETTINGS,
   };
   const workflows = await openLocalWorkflows({
@@ -246,13 +296,64 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       };
     };
 
-    // Warm-up, then one measured scan to count operations and transitions.
+    // Warm-up, then measured scans to count operations, transitions, reads and task times.
     await runWorkflowScan(0, -1);
     operations.reset();
+    logBytes = 0;
+    secretReads = 0;
     const probe = await runWorkflowScan(0, -2);
     const operationsPerScan = Object.fromEntries(operations.counts);
+    const probeLogBytes = logBytes;
+    const probeSecretReads = secretReads;
     const history = await workflows.history(probe.arn, { limit: 1000 });
     const transitions = history.events.filter((event) => event.type.endsWith('StateEntered')).length;
+    const invocations: Record<string, number> = {};
+    const taskTimes: Record<string, number[]> = {};
+    for (let run = 0; run < 5; run += 1) {
+      const timed = run === 0 ? probe : await runWorkflowScan(0, -10 - run);
+      const events = (await workflows.history(timed.arn, { limit: 1000 })).events;
+      for (const [index, event] of events.entries()) {
+        const token = event.stateName ? TASK_TOKEN_OF_STATE[event.stateName] : undefined;
+        if (event.type !== 'TaskStateEntered' || !token) continue;
+        const exited = events.slice(index + 1).find((later) => later.type === 'TaskStateExited');
+        if (run === 0) invocations[token] = (invocations[token] ?? 0) + 1;
+        if (!exited) continue;
+        const times = taskTimes[token] ?? [];
+        times.push(Date.parse(exited.timestamp) - Date.parse(event.timestamp));
+        taskTimes[token] = times;
+      }
+    }
+
+    // A run of a schedule: what it adds (the schedule read at the claim, its counters at the end).
+    const scheduledAccount = accounts[0] as string;
+    const schedule = await repositories.schedules.create({
+      tenant_id: tenant.tenant_id,
+      account_id: scheduledAccount,
+      name: 'Bench daily',
+      schedule_type: 'cron',
+      cron_expression: '0 2 * * *',
+      schedule_expression: 'cron(0 2 * * ? *)',
+      status: 'active',
+      enabled: 'true',
+    });
+    operations.reset();
+    const scheduled = await workflows.start({
+      workflow: 'scan',
+      name: `bench-scheduled-${Date.now()}`,
+      input: {
+        tenant_id: tenant.tenant_id,
+        account_id: scheduledAccount,
+        schedule_id: schedule.schedule_id,
+        scheduled_time: toIsoUtc(new Date()),
+        triggered_by: 'scheduler',
+      },
+    });
+    await workflows.waitForCompletion(scheduled.executionArn, 60_000);
+    const operationsPerScheduledScan = Object.fromEntries(operations.counts);
+    const reads = Object.entries(operationsPerScan)
+      .filter(([name]) => READ_COMMAND.test(/\((\w+)\)$/.exec(name)?.[1] ?? ''))
+      .reduce((sum, [, count]) => sum + count, 0);
+    const total = Object.values(operationsPerScan).reduce((sum, count) => sum + count, 0);
 
     // Workflow and floor alternate in rounds, so both meet the same machine load. In each round,
     // lane i scans account i only (no two concurrent scans share an account).
@@ -308,6 +409,13 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       dynamodb_operations_per_scan: operationsPerScan,
       floor_dynamodb_operations_per_scan: floorOperationsPerScan,
       state_transitions_per_scan: transitions,
+      dynamodb_operations_per_scheduled_scan: operationsPerScheduledScan,
+      dynamodb_reads_per_scan: reads,
+      dynamodb_writes_per_scan: total - reads,
+      invocations_per_scan: invocations,
+      task_ms: Object.fromEntries(Object.entries(taskTimes).map(([token, times]) => [token, median(times)])),
+      secret_reads_per_scan: probeSecretReads,
+      log_bytes_per_scan: probeLogBytes,
       failed_scans: runs.filter((run) => !run.ok).length,
     };
   } finally {

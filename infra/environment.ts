@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDER_TYPES, type ProviderType } from '../schemas/common';
 
 /**
@@ -192,6 +192,13 @@ export const ThreatEngineEnvironmentSchema = z
           ),
       ),
     ).default([]),
+    /**
+     * `all`: an error and a throttle alarm per function besides the execution, API and dead-letter
+     * alarms; `essential`: those last ones only (a small deployment: see README "Cost").
+     */
+    operationalAlarms: z.enum(['all', 'essential']).default('all'),
+    /** Create the CloudWatch dashboard ($3 a month beyond an account's three free ones). */
+    dashboard: contextBoolean.default(true),
     /** Optional reserved concurrency for the API function and for each task function. */
     apiReservedConcurrency: contextInteger(1, 1000).optional(),
     taskReservedConcurrency: contextInteger(1, 1000).optional(),

@@ -143,6 +143,8 @@ export class ThreatEngineStack extends Stack {
       notificationTopic: this.workflows.notificationTopic,
       scheduleGroupName: this.scheduling.scheduleGroupName,
       ...(environment.alarmEmail ? { alarmEmail: environment.alarmEmail } : {}),
+      operationalAlarms: environment.operationalAlarms,
+      dashboard: environment.dashboard,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { ConfigurationError, InvalidTransitionError, SecretNotFoundError } from '../functions/core/errors';
 import { ownValue } from '../functions/core/own-property';

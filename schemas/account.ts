@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DisplayTextSchema, IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 export const AccountStatusSchema = z.enum(['pending', 'active', 'error', 'disabled']);

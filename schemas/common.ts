@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How much of a client's value an error message repeats. */
 export const QUOTED_INPUT_MAX = 64;

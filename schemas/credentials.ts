@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldName, IdSchema, type ProviderType, TimestampSchema } from './common';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The domain events the workflows publish (EventBridge on AWS, an in-process bus locally): ids,

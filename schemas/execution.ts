@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 /** Legacy: running, completed, failed, cancelled. New terminal outcomes are listed after them. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 export const ProviderStatusSchema = z.enum(['active', 'disabled']);

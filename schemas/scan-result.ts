@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 export const ScanTypeSchema = z.enum(['scheduled', 'manual', 'on_demand']);

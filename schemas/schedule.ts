@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DisplayTextSchema, IdSchema, ProviderTypeSchema, quoted, TimestampSchema } from './common';
 import {
   SCHEDULE_PRESETS,

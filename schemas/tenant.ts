@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DisplayTextSchema, IdSchema, TimestampSchema } from './common';
 
 export const TenantStatusSchema = z.enum(['active', 'disabled']);

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { IdSchema, TimestampSchema } from './common';
+import * as z from 'zod';
+import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 import { TriggeredBySchema } from './execution';
 
 /**
@@ -39,11 +39,34 @@ export const ClaimOutcomeSchema = z.enum([
 ]);
 export type ClaimOutcome = z.infer<typeof ClaimOutcomeSchema>;
 
+/**
+ * What the claim read and the later scan steps need (no credential, nothing secret), so they do
+ * not read the execution, account and schedule records again. Optional in the steps' inputs:
+ * without it they read the records.
+ */
+export const ScanContextSchema = z.object({
+  tenant_id: IdSchema,
+  account_id: IdSchema,
+  provider_type: ProviderTypeSchema,
+  account_number: z.string().nullish(),
+  schedule_id: IdSchema.nullish(),
+  triggered_by: TriggeredBySchema,
+  /** The execution record's start time. */
+  started_at: TimestampSchema,
+  /** The schedule's scope (empty lists: everything). */
+  regions: z.array(z.string()).default([]),
+  services: z.array(z.string()).default([]),
+  exclude_services: z.array(z.string()).default([]),
+});
+export type ScanContext = z.infer<typeof ScanContextSchema>;
+
 export const ClaimScanOutputSchema = z.object({
   outcome: ClaimOutcomeSchema,
   execution_id: IdSchema,
   /** Buffered or queued: how long the workflow waits before claiming again. */
   wait_seconds: z.number().int().min(1).optional(),
+  /** Set when the slot was claimed. */
+  scan: ScanContextSchema.optional(),
 });
 export type ClaimScanOutput = z.infer<typeof ClaimScanOutputSchema>;
 
@@ -80,13 +103,20 @@ export const EngineStateSchema = z.object({
 });
 export type EngineState = z.infer<typeof EngineStateSchema>;
 
-export const StartScanInputSchema = z.object({ execution_id: IdSchema, account_id: IdSchema });
+export const StartScanInputSchema = z.object({
+  execution_id: IdSchema,
+  account_id: IdSchema,
+  scan: ScanContextSchema.optional(),
+  /** The validation step's outcome: its account number is the one the provider confirmed. */
+  validation: z.object({ account_number: z.string() }).loose().optional(),
+});
 export type StartScanInput = z.infer<typeof StartScanInputSchema>;
 
 export const EngineStepInputSchema = z.object({
   execution_id: IdSchema,
   account_id: IdSchema,
   engine: EngineStateSchema,
+  scan: ScanContextSchema.optional(),
 });
 export type EngineStepInput = z.infer<typeof EngineStepInputSchema>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { fieldName, fieldPath } from '../../schemas/common';
 import { ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AccountNameSchema, AccountStatusSchema, OnboardingStatusSchema } from '../../schemas/account';
 import { IdSchema, IsoUtcTimestampSchema, ProviderTypeSchema } from '../../schemas/common';
 import { AwsAccountNumberSchema, ExternalIdSchema, RoleArnSchema } from '../../schemas/credentials';

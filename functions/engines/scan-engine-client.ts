@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProviderType } from '../../schemas/common';
 import { DomainError } from '../core/errors';
 import { type Logger, silentLogger } from '../core/logger';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../core/errors';
 import { sweepStuckRuns } from '../core/stuck-run-sweep';
 import { lambdaHandler } from './lambda-handler';

@@ -219,6 +219,8 @@ export const STUCK_RUN_SWEEP_TASK = task({
     schedules: 'readWrite',
     executions: 'readWrite',
     scanResults: 'readWrite',
+    // Recording a run frees its place among the tenant's running scans.
+    claims: 'readWrite',
   },
   secrets: 'none',
   managesSchedules: true,
@@ -229,3 +231,18 @@ export const STUCK_RUN_SWEEP_TASK = task({
 
 /** The functions no state machine names: the terminated-execution recorder and the sweep. */
 export const SERVICE_TASKS = [EXECUTION_TERMINATED_TASK, STUCK_RUN_SWEEP_TASK] as const;
+
+/**
+ * The bundle-time flags of a task's composition root (functions/adapters/aws/aws-workflow-dependencies.ts):
+ * it builds only the clients its catalog entry grants, and the bundler drops the others' code.
+ */
+export function clientFlagsOf(definition: TaskDefinition): Record<string, 'true' | 'false'> {
+  const flag = (used: boolean) => (used ? 'true' : 'false');
+  return {
+    'process.env.TASK_USES_DYNAMODB': flag(Object.keys(definition.tables).length > 0),
+    'process.env.TASK_USES_SECRETS_MANAGER': flag(definition.secrets !== 'none'),
+    'process.env.TASK_USES_PROVIDERS': flag(definition.callsProviders),
+    'process.env.TASK_USES_ENGINES': flag(definition.callsEngines),
+    'process.env.TASK_USES_SCHEDULER': flag(definition.managesSchedules),
+  };
+}

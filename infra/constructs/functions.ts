@@ -9,6 +9,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { API_DOCS_ASSETS, SWAGGER_UI_BUNDLE_DIRECTORY } from '../../functions/api/api-docs';
 import {
+  clientFlagsOf,
   EXECUTION_TERMINATED_TASK,
   SERVICE_TASKS,
   type SecretAccess,
@@ -347,6 +348,9 @@ export class Functions extends Construct {
       serviceName: 'threat-engine-workflows',
       reservedConcurrency: this.#props.environment.taskReservedConcurrency,
       callsEngines: task.callsEngines,
+      define: Object.fromEntries(
+        Object.entries(clientFlagsOf(task)).map(([name, value]) => [name, JSON.stringify(value)]),
+      ),
     });
     for (const [logicalName, access] of Object.entries(task.tables) as [TableLogicalName, TableAccess][]) {
       this.#grantTable(created.role, logicalName, access);
@@ -385,6 +389,8 @@ export class Functions extends Construct {
     afterBundling?: (inputDir: string, outputDir: string) => string[];
     /** Why other statements of this role also need Resource "*" (besides X-Ray). */
     otherWildcardReason?: string;
+    /** Bundle-time constants (the task's client flags). */
+    define?: Record<string, string>;
   }): ServiceFunction {
     const { environment, data, keys } = this.#props;
     const role = new Role(this, `${options.name}Role`, {
@@ -446,17 +452,17 @@ export class Functions extends Construct {
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       awsSdkConnectionReuse: false,
       bundling: {
-        format: OutputFormat.ESM,
+        // CommonJS: an SDK package imported by a module that is loaded lazily stays a lazy
+        // require() (ESM hoists every import of an external to the top). README: "Lambda bundles".
+        format: OutputFormat.CJS,
         target: 'node22',
         minify: true,
-        keepNames: true,
         sourceMap: true,
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         bundleAwsSDK: false,
         tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
-        // Bundled CommonJS dependencies may still call require() for Node built-ins.
-        banner:
-          "import { createRequire as threatEngineCreateRequire } from 'node:module'; const require = threatEngineCreateRequire(import.meta.url);",
+        define: options.define ?? {},
         ...(options.afterBundling
           ? {
               commandHooks: {

@@ -30,6 +30,10 @@ export interface OperationsProps {
   readonly notificationTopic: Topic;
   readonly alarmEmail?: string;
   readonly scheduleGroupName: string;
+  /** `essential`: no per-function error and throttle alarms (the failed-execution ones remain). */
+  readonly operationalAlarms?: 'all' | 'essential';
+  /** Whether to create the dashboard ($3 a month beyond the free three). */
+  readonly dashboard?: boolean;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -41,7 +45,7 @@ const FIVE_MINUTES = Duration.minutes(5);
  */
 export class Operations extends Construct {
   readonly alarms: readonly Alarm[];
-  readonly dashboard: Dashboard;
+  readonly dashboard: Dashboard | undefined;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
@@ -64,7 +68,10 @@ export class Operations extends Construct {
       );
     }
 
-    for (const { name, fn } of props.functions) {
+    // Two alarms per function are most of the alarm bill; a failing task also fails its
+    // execution, which the state machine alarms report.
+    const perFunctionAlarms = props.operationalAlarms !== 'essential' ? props.functions : [];
+    for (const { name, fn } of perFunctionAlarms) {
       // Tasks throw typed errors on purpose (the workflows catch them); a burst is what matters.
       const errorThreshold = fn === props.apiFunction.fn ? 1 : 5;
       alarms.push(
@@ -103,18 +110,23 @@ export class Operations extends Construct {
     this.alarms = alarms;
     if (props.alarmEmail) props.notificationTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
-    this.dashboard = new Dashboard(this, 'Dashboard', {
+    this.dashboard = props.dashboard === false ? undefined : this.#dashboard(props, machines);
+    this.#outputs(props, machines);
+  }
+
+  #dashboard(props: OperationsProps, machines: [WorkflowName, StateMachine][]): Dashboard {
+    const dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `threat-engine-${props.envName}`,
       defaultInterval: Duration.days(1),
     });
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new TextWidget({
         markdown: `# Threat engine (${props.envName})\nWorkflows, functions, API and scheduler dead letters. Alarms notify the notification topic.`,
         width: 24,
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       ...machines.map(
         ([name, machine]) =>
           new GraphWidget({
@@ -130,7 +142,7 @@ export class Operations extends Construct {
           }),
       ),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'Function errors',
         width: 8,
@@ -151,7 +163,7 @@ export class Operations extends Construct {
         ),
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new GraphWidget({
         title: 'API requests and errors',
         width: 12,
@@ -169,6 +181,10 @@ export class Operations extends Construct {
       }),
     );
 
+    return dashboard;
+  }
+
+  #outputs(props: OperationsProps, machines: [WorkflowName, StateMachine][]): void {
     const stack = Stack.of(this);
     new CfnOutput(stack, 'ApiUrl', {
       value: props.apiUrl,

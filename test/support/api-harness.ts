@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Role } from '../../functions/api/api-context';
 import { createJsonLogger } from '../../functions/core/json-logger';
+import type { Logger } from '../../functions/core/logger';
 import type { ProviderValidator } from '../../functions/core/ports/provider-validator';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime';
 import type { ProviderType } from '../../schemas/common';
@@ -28,6 +29,8 @@ export interface ApiHarnessOptions {
   validatorOptions?: LocalRuntimeOptions['validatorOptions'];
   /** Default 0.01: workflow Wait states and retry pauses a hundred times shorter. */
   workflowTimeScale?: number;
+  /** Replaces the DEBUG logger that keeps every line in `logLines` (the API bench). */
+  logger?: Logger;
 }
 
 export interface ApiResponse<Body = Record<string, unknown>> {
@@ -115,7 +118,7 @@ export class ApiHarness {
           ...options.env,
         },
         port: 0,
-        logger,
+        logger: options.logger ?? logger,
         workflowTimeScale: options.workflowTimeScale ?? 0.01,
         ...(options.validator ? { validator: options.validator } : {}),
         ...(options.validatorOptions ? { validatorOptions: options.validatorOptions } : {}),

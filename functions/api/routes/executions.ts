@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Account } from '../../../schemas/account';
 import { IdSchema, ProviderTypeSchema, toIsoUtc } from '../../../schemas/common';
 import {

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema } from '../../../schemas/common';
 import { ScanResultSchema } from '../../../schemas/scan-result';
 import { NotFoundError } from '../../core/errors';

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema } from '../../../schemas/common';
 import { type Execution, ExecutionSchema, ExecutionStatusSchema } from '../../../schemas/execution';
 import {

@@ -62,7 +62,7 @@ export interface ScanOutcomeNotice {
 /** Publishes what a finished scan run says, as its schedule's flags ask. */
 export async function publishScanOutcome(
   deps: NotificationDependencies,
-  execution: Execution,
+  execution: Pick<Execution, 'execution_id' | 'account_id' | 'schedule_id' | 'tenant_id'>,
   notice: ScanOutcomeNotice,
 ): Promise<void> {
   if (!deps.events) return;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Account } from '../../../schemas/account';
 import { toIsoUtc } from '../../../schemas/common';
 import type {
@@ -135,12 +135,16 @@ export async function verifyStoredCredentials(
   try {
     const result = await verifyAccountCredentials(deps, account, { stage: 'current' });
     await Promise.all([
-      deps.accounts.recordValidation(account.account_id, {
-        ok: true,
-        validated_at: validatedAt,
-        account_number: result.accountNumber,
-        validated_offline: result.validatedOffline,
-      }),
+      deps.accounts.recordValidation(
+        account.account_id,
+        {
+          ok: true,
+          validated_at: validatedAt,
+          account_number: result.accountNumber,
+          validated_offline: result.validatedOffline,
+        },
+        { status: account.status },
+      ),
       input.execution_id
         ? deps.executions.recordProgress(input.execution_id, {
             current_step: 'credentials_validated',
@@ -155,12 +159,16 @@ export async function verifyStoredCredentials(
     };
   } catch (error) {
     if (error instanceof CredentialValidationError && DEFINITIVE_REJECTIONS.has(error.reason)) {
-      await deps.accounts.recordValidation(account.account_id, {
-        ok: false,
-        validated_at: validatedAt,
-        code: error.reason,
-        message: error.message.replace(/^\[[a-z_]+\]\s*/, ''),
-      });
+      await deps.accounts.recordValidation(
+        account.account_id,
+        {
+          ok: false,
+          validated_at: validatedAt,
+          code: error.reason,
+          message: error.message.replace(/^\[[a-z_]+\]\s*/, ''),
+        },
+        { status: account.status },
+      );
     }
     throw error;
   }

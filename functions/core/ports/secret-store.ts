@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TimestampSchema } from '../../../schemas/common';
 import type { Clock } from '../clock';
 import { type FieldIssue, SecretExpiredError, ValidationError } from '../errors';

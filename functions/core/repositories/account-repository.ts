@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type Account,
   AccountNameSchema,
@@ -366,12 +366,17 @@ export class AccountRepository {
    * Records a validation of the current credentials. Success: an account in `error` is active
    * again and the validation time, account number and offline flag are kept. Failure: an active
    * account goes to `error` with the reason recorded (pending and disabled accounts keep their
-   * status).
+   * status). A caller that has just read the account passes its status and saves the read: the
+   * write is conditional on that status, and a changed account is read and tried again.
    */
-  async recordValidation(accountId: string, outcome: ValidationOutcome): Promise<Account> {
+  async recordValidation(
+    accountId: string,
+    outcome: ValidationOutcome,
+    known?: { status: Account['status'] },
+  ): Promise<Account> {
     const validatedAt = parseInput(TimestampSchema, outcome.validated_at, 'account', 'validated_at');
     for (let attempt = 0; attempt < MAX_OPTIMISTIC_ATTEMPTS; attempt += 1) {
-      const current = await this.require(accountId);
+      const current = attempt === 0 && known ? known : await this.require(accountId);
       const now = toIsoUtc(this.clock());
       let parts: UpdateParts;
       if (outcome.ok) {

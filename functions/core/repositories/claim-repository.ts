@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import { TABLES } from '../../../schemas/tables';
 import { type Clock, systemClock } from '../clock';

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import {
   type Execution,
@@ -164,19 +164,27 @@ export class ExecutionRepository {
   /**
    * running → a terminal status, with completed_at and execution_time_seconds (from started_at).
    * A finished execution cannot be reopened or finished differently (InvalidTransitionError);
-   * finishing it again with the status it has is idempotent and returns it.
+   * finishing it again with the status it has is idempotent and returns it. A caller that knows
+   * the start time (the scan steps carry it from the claim) saves the read: the first write is
+   * conditional on `running` all the same, and a record that is not running is read then.
    */
-  async finish(executionId: string, status: ExecutionStatus, fields: FinishFields = {}): Promise<Execution> {
+  async finish(
+    executionId: string,
+    status: ExecutionStatus,
+    fields: FinishFields = {},
+    known?: { startedAt: string },
+  ): Promise<Execution> {
     const terminal = parseInput(TerminalStatusSchema, status, 'execution', 'status');
     const data = parseInput(FinishFieldsSchema, fields, 'execution');
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const current = await this.require(executionId);
-      if (current.status !== 'running') {
+      const current = attempt === 0 && known ? undefined : await this.require(executionId);
+      if (current && current.status !== 'running') {
         if (current.status === terminal) return current;
         throw new InvalidTransitionError('execution', executionId, terminal, ['running']);
       }
+      const startedAt = current?.started_at ?? known?.startedAt ?? '';
       const completedAt = data.completed_at ?? toIsoUtc(this.clock());
-      const elapsed = (Date.parse(completedAt) - Date.parse(current.started_at)) / 1000;
+      const elapsed = (Date.parse(completedAt) - Date.parse(startedAt)) / 1000;
       const updated = await this.table.update(
         { execution_id: executionId },
         {

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import {
   type ScanResult,

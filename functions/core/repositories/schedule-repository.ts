@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdSchema, ProviderTypeSchema, TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import {
   EnabledFlagSchema,
@@ -233,7 +233,7 @@ export class ScheduleRepository {
       /** How many runs this outcome stands for: only 'skipped' and 'missed' may count more than 1. */
       count?: number | undefined;
     } = {},
-  ): Promise<ScheduleCounters> {
+  ): Promise<ScheduleCounters & { schedule: Schedule }> {
     const count = options.count ?? 1;
     if (
       !Number.isInteger(count) ||
@@ -275,6 +275,8 @@ export class ScheduleRepository {
       skipped_count: schedule.skipped_count,
       missed_count: schedule.missed_count,
       consecutive_failures: schedule.consecutive_failures,
+      // The item as this write left it: callers deciding on it need not read it again.
+      schedule,
     };
   }
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { fieldName, fieldPath } from '../../../schemas/common';
 import { type FieldIssue, ValidationError } from '../errors';
 

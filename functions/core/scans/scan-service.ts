@@ -7,6 +7,7 @@ import type {
   EngineState,
   EngineStepInput,
   FailScanInput,
+  ScanContext,
   ScanRequest,
   StartScanInput,
 } from '../../../schemas/workflow-payloads';
@@ -265,7 +266,24 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
       };
     }
   }
-  return { outcome: 'claimed', execution_id: executionId };
+  // The engine is chosen by provider: an account without one cannot be scanned.
+  if (!account.provider_type) throw new NotFoundError('account', account.account_id);
+  return {
+    outcome: 'claimed',
+    execution_id: executionId,
+    scan: {
+      tenant_id: account.tenant_id,
+      account_id: account.account_id,
+      provider_type: account.provider_type,
+      account_number: account.account_number ?? null,
+      schedule_id: schedule?.schedule_id ?? null,
+      triggered_by: execution.triggered_by,
+      started_at: execution.started_at,
+      regions: schedule?.regions ?? [],
+      services: schedule?.services ?? [],
+      exclude_services: schedule?.exclude_services ?? [],
+    },
+  };
 }
 
 async function finishWithoutScan(
@@ -284,29 +302,27 @@ async function finishWithoutScan(
 
 /** Sends the scan to the provider's engine; the credentials exist only inside this call. */
 export async function startScan(deps: ScanDependencies, input: StartScanInput): Promise<EngineState> {
-  const [execution, account, secret] = await Promise.all([
-    requireExecution(deps, input.execution_id),
-    deps.accounts.get(input.account_id),
+  const [scan, secret] = await Promise.all([
+    input.scan ?? scanContextFromRecords(deps, input.execution_id, input.account_id),
     deps.secretStore.read(input.account_id),
   ]);
-  if (!account?.provider_type || !account.account_number)
-    throw new NotFoundError('account', input.account_id);
-  const schedule = execution.schedule_id ? await deps.schedules.get(execution.schedule_id) : undefined;
+  const accountNumber = input.validation?.account_number ?? scan.account_number;
+  if (!accountNumber) throw new NotFoundError('account', input.account_id);
 
   const startedAt = toIsoUtc(deps.clock());
   const outcome = await deps.engine.startScan({
-    provider: account.provider_type,
-    accountNumber: account.account_number,
+    provider: scan.provider_type,
+    accountNumber,
     credentials: secret.credentials,
-    regions: schedule?.regions ?? [],
-    services: schedule?.services ?? [],
-    excludeServices: schedule?.exclude_services ?? [],
-    requestId: execution.execution_id,
+    regions: scan.regions,
+    services: scan.services,
+    excludeServices: scan.exclude_services,
+    requestId: input.execution_id,
   });
 
   if (outcome.kind === 'completed') {
     const { scan_id, ...counts } = outcome.summary;
-    await deps.executions.recordProgress(execution.execution_id, {
+    await deps.executions.recordProgress(input.execution_id, {
       current_step: 'engine_completed',
       progress_percent: 90,
       engine_scan_id: scan_id,
@@ -320,7 +336,7 @@ export async function startScan(deps: ScanDependencies, input: StartScanInput): 
       summary: counts,
     };
   }
-  await deps.executions.recordProgress(execution.execution_id, {
+  await deps.executions.recordProgress(input.execution_id, {
     current_step: 'engine_running',
     progress_percent: 10,
     engine_scan_id: outcome.scanId,
@@ -382,7 +398,9 @@ export async function completeScan(
   deps: ScanDependencies,
   input: EngineStepInput,
 ): Promise<{ scan_id: string }> {
-  const execution = await requireExecution(deps, input.execution_id);
+  const execution = input.scan
+    ? { ...input.scan, execution_id: input.execution_id }
+    : await requireExecution(deps, input.execution_id);
   const summary = input.engine.summary ?? {
     total_checks: 0,
     passed_checks: 0,
@@ -412,15 +430,20 @@ export async function completeScan(
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
     releaseTenantSlot(deps, execution),
   ]);
-  await deps.executions.finish(execution.execution_id, 'completed', {
-    scan_id: scanId,
-    engine_scan_id: input.engine.engine_scan_id,
-    total_checks: summary.total_checks,
-    passed_checks: summary.passed_checks,
-    failed_checks: summary.failed_checks,
-    current_step: 'completed',
-    progress_percent: 100,
-  });
+  await deps.executions.finish(
+    execution.execution_id,
+    'completed',
+    {
+      scan_id: scanId,
+      engine_scan_id: input.engine.engine_scan_id,
+      total_checks: summary.total_checks,
+      passed_checks: summary.passed_checks,
+      failed_checks: summary.failed_checks,
+      current_step: 'completed',
+      progress_percent: 100,
+    },
+    { startedAt: execution.started_at },
+  );
   await Promise.all([
     execution.schedule_id
       ? recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'success', {
@@ -565,10 +588,39 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
 }
 
 /** Frees the run's place among the tenant's running (or waiting) scans, when they are bounded. */
-function releaseTenantSlot(deps: ScanDependencies, execution: Execution): Promise<void> {
+function releaseTenantSlot(
+  deps: ScanDependencies,
+  execution: Pick<Execution, 'tenant_id' | 'execution_id'>,
+): Promise<void> {
   if (deps.settings.maxRunningScansPerTenant <= 0 || !deps.tenantScanSlots || !execution.tenant_id)
     return Promise.resolve();
   return deps.tenantScanSlots.release(execution.tenant_id, execution.execution_id);
+}
+
+/** For inputs without the claim's context (executions started before the claim carried it). */
+async function scanContextFromRecords(
+  deps: ScanDependencies,
+  executionId: string,
+  accountId: string,
+): Promise<ScanContext> {
+  const [execution, account] = await Promise.all([
+    requireExecution(deps, executionId),
+    deps.accounts.get(accountId),
+  ]);
+  if (!account?.provider_type) throw new NotFoundError('account', accountId);
+  const schedule = execution.schedule_id ? await deps.schedules.get(execution.schedule_id) : undefined;
+  return {
+    tenant_id: execution.tenant_id ?? account.tenant_id,
+    account_id: account.account_id,
+    provider_type: account.provider_type,
+    account_number: account.account_number ?? null,
+    schedule_id: execution.schedule_id ?? null,
+    triggered_by: execution.triggered_by,
+    started_at: execution.started_at,
+    regions: schedule?.regions ?? [],
+    services: schedule?.services ?? [],
+    exclude_services: schedule?.exclude_services ?? [],
+  };
 }
 
 async function requireExecution(deps: ScanDependencies, executionId: string): Promise<Execution> {

@@ -62,8 +62,9 @@ export async function recordOutcomeAndAutoPause(
   options: { last_run_at?: string | undefined; count?: number | undefined } = {},
 ): Promise<RecordedRunOutcome> {
   let counters: ScheduleCounters;
+  let schedule: Schedule;
   try {
-    counters = await deps.schedules.recordRunOutcome(scheduleId, outcome, options);
+    ({ schedule, ...counters } = await deps.schedules.recordRunOutcome(scheduleId, outcome, options));
   } catch (error) {
     // The schedule was deleted while its run went on: there is nothing left to count.
     if (!(error instanceof NotFoundError)) throw error;
@@ -71,8 +72,6 @@ export async function recordOutcomeAndAutoPause(
     return { counters: null, auto_paused: false, completed_one_time: false };
   }
   const result: RecordedRunOutcome = { counters, auto_paused: false, completed_one_time: false };
-  const schedule = await deps.schedules.get(scheduleId);
-  if (!schedule) return result;
   const log = deps.logger.child({ schedule_id: scheduleId, tenant_id: schedule.tenant_id });
 
   if (isOneTimeSchedule(schedule) && schedule.status !== 'disabled' && !firesAgain(schedule, deps.clock())) {

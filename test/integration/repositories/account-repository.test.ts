@@ -570,6 +570,27 @@ describe('Class: AccountRepository', () => {
       expect(await rawItem(account.account_id)).not.toHaveProperty('validation_error_code');
     });
 
+    it('applies the rule to the current status when the status the caller knew is stale', async () => {
+      // Prepare: the caller read the account active; it was disabled since.
+      const account = await accounts.create(newAccount());
+      await accounts.beginOnboarding(account.account_id, 'onb');
+      await accounts.completeOnboarding(account.account_id, {
+        account_number: '123456789012',
+        last_validated_at: '2031-05-01T00:00:00Z',
+      });
+      await accounts.disable(account.account_id);
+
+      // Act
+      const recorded = await accounts.recordValidation(
+        account.account_id,
+        { ok: false, validated_at: '2031-05-02T00:00:00Z', code: 'expired', message: 'the key expired' },
+        { status: 'active' },
+      );
+
+      // Assess: disabled stays disabled (an active account would have gone to error).
+      expect(recorded).toMatchObject({ status: 'disabled', validation_error_code: 'expired' });
+    });
+
     it('leaves a disabled account disabled', async () => {
       // Prepare
       const account = await accounts.create(newAccount());

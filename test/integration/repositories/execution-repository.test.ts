@@ -184,6 +184,36 @@ describe('Class: ExecutionRepository', () => {
       });
     });
 
+    it('finishes from a known start time without reading, and still refuses a finished execution', async () => {
+      // Prepare
+      const { execution } = await executions.create(newExecution());
+      const { execution: failed } = await executions.create(newExecution());
+      await executions.finish(failed.execution_id, 'failed');
+      now += 30_000;
+
+      // Act
+      const completed = await executions.finish(
+        execution.execution_id,
+        'completed',
+        {},
+        { startedAt: execution.started_at },
+      );
+      const differently = await executions
+        .finish(failed.execution_id, 'completed', {}, { startedAt: failed.started_at })
+        .catch((error: unknown) => error);
+      const repeated = await executions.finish(
+        failed.execution_id,
+        'failed',
+        {},
+        { startedAt: failed.started_at },
+      );
+
+      // Assess
+      expect(completed).toMatchObject({ status: 'completed', execution_time_seconds: 30 });
+      expect(differently).toBeInstanceOf(InvalidTransitionError);
+      expect(repeated.status).toBe('failed');
+    });
+
     it('lets exactly one of two concurrent different finishes win', async () => {
       // Prepare
       const { execution } = await executions.create(newExecution());

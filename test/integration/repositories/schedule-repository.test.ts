@@ -301,7 +301,8 @@ describe('Class: ScheduleRepository', () => {
         missed_count: 3,
         consecutive_failures: 6,
       });
-      expect(afterSuccess).toEqual({
+      const { schedule: written, ...counters } = afterSuccess;
+      expect(counters).toEqual({
         run_count: 7,
         success_count: 1,
         failure_count: 6,
@@ -309,6 +310,8 @@ describe('Class: ScheduleRepository', () => {
         missed_count: 3,
         consecutive_failures: 0,
       });
+      // The item as the write left it (the auto-pause decision reads it, not a second Get).
+      expect(written).toEqual(await schedules.get(written.schedule_id));
     });
 
     it('adds to the counters of a legacy item that lacks the new ones', async () => {

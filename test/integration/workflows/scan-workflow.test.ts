@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimScan, completeScan, startScan } from '../../../functions/core/scans/scan-service';
 import { statesEntered, WorkflowHarness } from '../../support/workflow-harness';
 
 describe('Workflow: scan (synchronous engine)', () => {
@@ -263,5 +264,49 @@ describe('Workflow: scan (synchronous engine)', () => {
 
     expect(description.status).toBe('FAILED');
     expect(description.error).toBe('NotFoundError');
+  });
+
+  it("carries the claim's context to the later steps, and runs them on the records without it (inputs of older executions)", async () => {
+    // Prepare
+    const { tenant, account, schedule } = await scheduledAccount();
+    const claim = await claimScan(harness.dependencies, {
+      request: {
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        schedule_id: schedule.schedule_id,
+        scheduled_time: '2026-11-24T02:00:00Z',
+        triggered_by: 'scheduler',
+      },
+      workflow_execution_name: 'without-context',
+      workflow_execution_arn: 'arn:aws:states:ap-south-1:000000000000:execution:scan:without-context',
+    });
+
+    // Act: the inputs the definitions gave these steps before the claim carried its context.
+    const engine = await startScan(harness.dependencies, {
+      execution_id: claim.execution_id,
+      account_id: account.account_id,
+    });
+    const result = await completeScan(harness.dependencies, {
+      execution_id: claim.execution_id,
+      account_id: account.account_id,
+      engine,
+    });
+
+    // Assess
+    expect(claim).toMatchObject({
+      outcome: 'claimed',
+      scan: { provider_type: 'aws', schedule_id: schedule.schedule_id, services: ['iam', 's3'] },
+    });
+    expect(engine.status).toBe('completed');
+    expect(await harness.repositories.executions.get(claim.execution_id)).toMatchObject({
+      status: 'completed',
+      scan_id: result.scan_id,
+    });
+    expect((await harness.repositories.scanResults.get(result.scan_id))?.schedule_id).toBe(
+      schedule.schedule_id,
+    );
+    expect(
+      (await harness.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined,
+    ).toBeUndefined();
   });
 });

@@ -1,0 +1,146 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { AutocannonOptions, AutocannonResult } from 'autocannon';
+import { createJsonLogger } from '../functions/core/json-logger';
+import { ApiHarness } from '../test/support/api-harness';
+
+export interface ApiBenchmarkOptions {
+  /** Requests per second, the whole run (default 200). */
+  rate: number;
+  /** Seconds per run (default 20): one run of the reads, one of onboarding init. */
+  seconds: number;
+  /** Called about once a second while a run lasts. */
+  onProgress?: (secondsDone: number) => void;
+}
+
+export interface ApiRunFigures {
+  requests: number;
+  requests_per_second: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Connection errors, timeouts and non-2xx answers. */
+  errors: number;
+}
+
+export interface ApiBenchmarkResult {
+  rate: number;
+  seconds: number;
+  /** List accounts, describe a schedule, an execution's history, in turn. */
+  reads: ApiRunFigures;
+  /** POST /onboarding/aws/init (each creates an account). */
+  init: ApiRunFigures;
+}
+
+function loadInOwnProcess(options: AutocannonOptions): Promise<AutocannonResult> {
+  const child = fork(fileURLToPath(new URL('./autocannon-process.mjs', import.meta.url)), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (result) => resolve(result as AutocannonResult));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the load generator exited with ${code}`));
+    });
+    child.send(options);
+  });
+}
+
+function figuresOf(result: AutocannonResult): ApiRunFigures {
+  return {
+    requests: result.requests.total,
+    requests_per_second: Number(result.requests.average.toFixed(1)),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    max_ms: result.latency.max,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/**
+ * The local runtime's API under a fixed request rate (autocannon 9, in its own process, so the
+ * load generator does not share the runtime's event loop): first the reads, then onboarding
+ * init, each for `seconds` at `rate` requests per second over 50 connections (enough that a slow
+ * answer does not lower the rate: each connection waits for its answer).
+ */
+export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<ApiBenchmarkResult> {
+  // Lines formatted as `npm start` writes them (INFO), but not printed over the bench's output.
+  const logger = createJsonLogger({ level: 'INFO', service: 'threat-engine-local', write: () => {} });
+  const harness = await ApiHarness.start({ logger });
+  try {
+    const tenant = await harness.createTenant();
+    const account = await harness.activeAccount(tenant);
+    const created = await harness.request<{ schedule_id: string }>('POST', '/api/v1/schedules', {
+      token: tenant.tokens.tenant_admin,
+      json: { account_id: account.accountId, name: 'Bench daily', schedule_expression: 'rate(1 day)' },
+    });
+    if (created.status !== 201)
+      throw new Error(`schedule creation failed: ${created.status} ${created.text}`);
+    const scheduleId = created.body.schedule_id;
+    const triggered = await harness.request<{ execution_id: string }>(
+      'POST',
+      `/api/v1/schedules/${scheduleId}/trigger`,
+      { token: tenant.tokens.operator },
+    );
+    if (triggered.status !== 202) throw new Error(`trigger failed: ${triggered.status} ${triggered.text}`);
+    const executionId = triggered.body.execution_id;
+    // The history is read once the scan has ended (its full length).
+    for (let attempt = 0; attempt < 400; attempt += 1) {
+      const execution = await harness.request<{ status: string }>(
+        'GET',
+        `/api/v1/executions/${executionId}`,
+        {
+          token: tenant.tokens.viewer,
+        },
+      );
+      if (execution.status === 200 && execution.body.status !== 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const run = async (requests: AutocannonOptions['requests']) => {
+      let done = 0;
+      const ticker = setInterval(() => {
+        done += 1;
+        options.onProgress?.(done);
+      }, 1000);
+      try {
+        return figuresOf(
+          await loadInOwnProcess({
+            url: harness.url,
+            connections: 50,
+            overallRate: options.rate,
+            duration: options.seconds,
+            timeout: 10,
+            ...(requests ? { requests } : {}),
+          }),
+        );
+      } finally {
+        clearInterval(ticker);
+      }
+    };
+
+    const viewer = { authorization: `Bearer ${tenant.tokens.viewer}` };
+    const reads = await run([
+      { method: 'GET', path: '/api/v1/onboarding/accounts', headers: viewer },
+      { method: 'GET', path: `/api/v1/schedules/${scheduleId}`, headers: viewer },
+      { method: 'GET', path: `/api/v1/executions/${executionId}/history`, headers: viewer },
+    ]);
+    // Another tenant, so the accounts init creates do not lengthen the list read above.
+    const initTenant = await harness.createTenant();
+    const init = await run([
+      {
+        method: 'POST',
+        path: '/api/v1/onboarding/aws/init',
+        headers: {
+          authorization: `Bearer ${initTenant.tokens.tenant_admin}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ account_name: 'Bench account', auth_method: 'access_key' }),
+      },
+    ]);
+    return { rate: options.rate, seconds: options.seconds, reads, init };
+  } finally {
+    await harness.close();
+  }
+}
