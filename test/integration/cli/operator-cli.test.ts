@@ -61,10 +61,17 @@ async function api<T = Body>(method: string, path: string, token: string = harne
   return response.body;
 }
 
+/**
+ * Where the fixture schedules start: tomorrow, on the minute. A rate without a start date fires
+ * at the first minute after its creation (as on EventBridge Scheduler), so a slot would land while
+ * this file runs and change the counters, runs and next fire times the tests read.
+ */
+const FIXTURE_START = new Date(Math.ceil((Date.now() + 86_400_000) / 60_000) * 60_000).toISOString();
+
 async function createSchedule(accountId: string, name: string): Promise<string> {
   const created = await harness.request<Body>('POST', `${V1}/schedules`, {
     token: tenant.tokens.tenant_admin,
-    json: { account_id: accountId, name, schedule_expression: 'rate(1 day)' },
+    json: { account_id: accountId, name, schedule_expression: 'rate(1 day)', start_date: FIXTURE_START },
   });
   if (created.status !== 201) throw new Error(`${created.status} ${created.text}`);
   return created.body.schedule_id as string;
@@ -295,6 +302,9 @@ describe('threat-engine schedules', () => {
     expect(listedHuman.stdout).toContain('cron(0 0 1 * ? *)');
     const details = JSON.parse(shown.stdout);
     expect(details).toEqual(shownByApi);
+    expect(details.next_fire_times).toEqual(
+      [0, 1, 2, 3, 4].map((day) => new Date(Date.parse(FIXTURE_START) + day * 86_400_000).toISOString()),
+    );
     expect(shownHuman.stdout).toContain('Next fire times');
     for (const time of details.next_fire_times as string[]) {
       expect(shownHuman.stdout).toContain(time.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'));
