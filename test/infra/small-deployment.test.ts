@@ -15,7 +15,7 @@ describe('Stack: a small deployment (operationalAlarms essential, no dashboard)'
       resourcesOfType(app.resources, 'AWS::CloudWatch::Alarm').map(([logicalId]) => logicalId);
     const functions = resourcesOfType(full.resources, 'AWS::Lambda::Function').length;
     expect(alarmNames(full)).toHaveLength(alarmNames(small).length + 2 * functions);
-    expect(alarmNames(small).some((id) => id.includes('ScanExecutionsFailed'))).toBe(true);
+    expect(alarmNames(small).some((id) => id.includes('ScanExecutionsTimedOut'))).toBe(true);
     expect(alarmNames(small).some((id) => id.includes('ApiServerErrors'))).toBe(true);
     expect(alarmNames(small).some((id) => id.includes('SchedulerDeadLetterQueueDepth'))).toBe(true);
     expect(resourcesOfType(full.resources, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);

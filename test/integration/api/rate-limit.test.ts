@@ -61,6 +61,7 @@ describe('Validation rate limit', () => {
       accepted.push(
         await harness.request('POST', '/api/v1/onboarding/aws/validate', {
           token: tenant.tokens.tenant_admin,
+          headers: { prefer: 'respond-async' },
           json: {
             account_id: fresh.accountId,
             auth_method: 'access_key',
