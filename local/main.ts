@@ -1,5 +1,10 @@
 import { ConfigurationError } from '../functions/core/errors';
+import { DataDirLockedError } from './data-dir-lock';
 import { startLocalRuntime } from './runtime';
+
+/** Exit codes of `npm start`: 2 a malformed setting, 3 the data directory is in use. */
+const EXIT_CONFIGURATION = 2;
+const EXIT_DATA_DIR_IN_USE = 3;
 
 /** `npm start`: runs the embedded runtime until Ctrl-C. */
 async function main(): Promise<void> {
@@ -9,7 +14,11 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigurationError) {
       process.stderr.write(`threat-engine: ${error.message}\n`);
-      process.exit(2);
+      process.exit(EXIT_CONFIGURATION);
+    }
+    if (error instanceof DataDirLockedError) {
+      process.stderr.write(`threat-engine: ${error.message}\n`);
+      process.exit(EXIT_DATA_DIR_IN_USE);
     }
     throw error;
   }

@@ -32,6 +32,7 @@ import { PROVIDER_TYPES } from '../schemas/common';
 import type { Config } from '../schemas/config';
 import { type TableNames, tableNamesFrom } from '../schemas/tables';
 import { createMissingTables } from './create-tables';
+import { acquireDataDirLock } from './data-dir-lock';
 import { startLocalDynamoDbServer } from './dynamodb-server';
 import { startHttpServer } from './http-server';
 import { LocalScheduler } from './local-scheduler';
@@ -100,9 +101,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const dataDirectory = resolve(options.cwd ?? process.cwd(), config.THREAT_ENGINE_DATA_DIR);
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
+  // Before anything opens the data directory: a second process gets one clear error.
+  const lock = await acquireDataDirLock(dataDirectory, 'the threat-engine local runtime');
 
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<() => Promise<void>> = [() => lock.release()];
   const close = async () => {
+    await lock.markStopping().catch((error) => logger.warn('shutdown step failed', { error }));
     for (const closer of closers.reverse())
       await closer().catch((error) => logger.warn('shutdown step failed', { error }));
     closers.length = 0;

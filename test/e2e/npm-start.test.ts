@@ -78,6 +78,36 @@ describe('npm start', () => {
     expect(await stop(second.child)).toBe(0);
   }, 60_000);
 
+  it('runs one process per data directory: a second runtime exits 3 with one line, a restart right after Ctrl-C starts', async () => {
+    // Prepare
+    const first = startProcess(dataDirectory);
+    await first.url;
+
+    // Act: a second runtime on the same data directory
+    const second = startProcess(dataDirectory);
+    second.url.catch(() => undefined);
+    const secondCode = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
+
+    // Assess
+    expect(secondCode).toBe(3);
+    const lines = second.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(`^threat-engine: data directory .* is in use by .* \\(pid ${first.child.pid}`),
+    );
+    expect(second.output()).not.toMatch(/LEVEL_|LevelDB| {4}at /);
+
+    // Act: Ctrl-C the first and start again at once, while it shuts down
+    const stopped = stop(first.child);
+    const restarted = startProcess(dataDirectory);
+    const restartedUrl = await restarted.url;
+
+    // Assess
+    expect(await stopped).toBe(0);
+    expect((await fetch(`${restartedUrl}/api/v1/health`)).status).toBe(200);
+    expect(await stop(restarted.child)).toBe(0);
+  }, 90_000);
+
   it('refuses to start on a malformed setting and names the variable', async () => {
     const child = spawn(
       process.execPath,

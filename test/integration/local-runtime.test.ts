@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../functions/core/logger';
 import { createRepositories } from '../../functions/core/repositories/repositories';
+import { DataDirLockedError } from '../../local/data-dir-lock';
 import { startLocalRuntime } from '../../local/runtime';
 
 describe('Local runtime', () => {
@@ -51,6 +52,17 @@ describe('Local runtime', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('refuses a second runtime on the same data directory and frees it on close', async () => {
+    const first = await start();
+    try {
+      await expect(start()).rejects.toBeInstanceOf(DataDirLockedError);
+    } finally {
+      await first.close();
+    }
+    const again = await start();
+    await again.close();
   });
 
   it('answers 503 on health when a check fails', async () => {
