@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerMigrateCommand } from './commands/migrate';
 import { registerTokenCommand } from './commands/token';
 import { CliError, EXIT, type ExitCode } from './exit-codes';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerTokenCommand(program);
+  registerMigrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

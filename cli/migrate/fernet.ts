@@ -36,7 +36,7 @@ export interface FernetKey {
 /** Parses a Fernet key: 32 bytes, URL-safe base64 (padding optional). */
 export function parseFernetKey(text: string): FernetKey {
   const bytes = decodeUrlSafeBase64(text.trim());
-  if (!bytes || bytes.length !== 32) {
+  if (bytes?.length !== 32) {
     throw new FernetKeyError('the key is not a Fernet key (32 bytes of URL-safe base64)');
   }
   return { signingKey: bytes.subarray(0, 16), encryptionKey: bytes.subarray(16) };
