@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { SecretExpiredError, SecretNotFoundError } from '../../functions/core/errors';
-import { versionIdFor } from '../../functions/core/ports/secret-store';
+import { InvalidTransitionError, SecretExpiredError, SecretNotFoundError } from '../../functions/core/errors';
+import type { StoredSecret } from '../../functions/core/ports/secret-store';
 import type { Item } from '../../functions/core/repositories/dynamodb-table';
 import type { MigratedEntity } from '../../functions/core/repositories/migrated-record-repository';
 import type { FernetKey } from './fernet';
@@ -219,14 +219,10 @@ export async function runPostgresMigration(options: PostgresMigrationOptions): P
   async function storeSecret(accountId: string, credential: CurrentCredential): Promise<void> {
     const store = target.secretStore;
     const token = legacyCredentialToken(credential.credentialId);
-    const versionId = versionIdFor(accountId, token);
     if (mode === 'verify') {
       try {
         const stored = await store.read(accountId);
-        const same =
-          stored.credential_type === credential.submission.credential_type &&
-          isDeepStrictEqual(stored.credentials, credential.submission.credentials);
-        if (same) report.count('secrets', 'matched');
+        if (sameCredential(stored, credential)) report.count('secrets', 'matched');
         else {
           report.problem(
             'secrets',
@@ -244,24 +240,43 @@ export async function runPostgresMigration(options: PostgresMigrationOptions): P
       }
       return;
     }
-    const description = await store.describe(accountId);
-    if (description?.currentVersionId === versionId && description.scheduledDeletionAt === undefined) {
+    let current: StoredSecret | undefined;
+    try {
+      current = await store.read(accountId);
+    } catch (error) {
+      if (!(error instanceof SecretNotFoundError || error instanceof SecretExpiredError)) throw error;
+    }
+    if (current && sameCredential(current, credential)) {
       report.count('secrets', 'unchanged');
       return;
     }
-    report.count('secrets', description?.currentVersionId ? 'updated' : 'created');
+    report.count('secrets', current ? 'updated' : 'created');
     if (dryRun) return;
-    const staged = await store.stage(
-      accountId,
-      {
-        credential_type: credential.submission.credential_type,
-        credentials: credential.submission.credentials as Record<string, unknown>,
-        account_id: accountId,
-        created_at: credential.createdAt,
-        expires_at: credential.expiresAt,
-      },
-      token,
-    );
-    await store.promote(accountId, staged.versionId);
+    const payload = {
+      credential_type: credential.submission.credential_type,
+      credentials: credential.submission.credentials as Record<string, unknown>,
+      account_id: accountId,
+      created_at: credential.createdAt,
+      expires_at: credential.expiresAt,
+    };
+    const staged = await store.stage(accountId, payload, token);
+    try {
+      await store.promote(accountId, staged.versionId);
+    } catch (error) {
+      if (!(error instanceof InvalidTransitionError)) throw error;
+      // The version exists but something else was made current since (a tampered or newer secret):
+      // the source wins, as a new version derived from the one it replaces (the same on every re-run).
+      const replaced = (await store.describe(accountId))?.currentVersionId ?? 'none';
+      const restored = await store.stage(accountId, payload, `${token}:replacing:${replaced}`);
+      await store.promote(accountId, restored.versionId);
+    }
   }
+}
+
+/** The stored secret holds this credential (compared in memory; nothing is printed). */
+function sameCredential(stored: StoredSecret, credential: CurrentCredential): boolean {
+  return (
+    stored.credential_type === credential.submission.credential_type &&
+    isDeepStrictEqual(stored.credentials, credential.submission.credentials)
+  );
 }

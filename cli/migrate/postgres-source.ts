@@ -80,6 +80,8 @@ export class PostgresSource {
             : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
       },
     });
+    // A connection lost between queries fails the next query; it must not crash the process.
+    client.on('error', () => undefined);
     try {
       await client.connect();
     } catch (error) {
