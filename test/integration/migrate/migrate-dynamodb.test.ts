@@ -123,6 +123,8 @@ async function seedLegacyTables(target: MigrationTarget): Promise<void> {
       ...stamps,
       ...fields,
     });
+  // A null next_run_at cannot be stored (it is a key of next-run-index: DynamoDB and dynalite refuse a NULL
+  // there, which is how the legacy writes of None failed): such a schedule is left without the attribute.
   await schedule(ids.cron, { schedule_type: 'cron', cron_expression: '0 3 * * *' });
   await schedule(ids.interval, {
     schedule_type: 'interval',
