@@ -12,8 +12,10 @@ import { type MigrationTarget, openLocalTarget } from '../../../cli/migrate/migr
 import { runPostgresMigration } from '../../../cli/migrate/postgres-migration';
 import { PostgresSource } from '../../../cli/migrate/postgres-source';
 import { loadConfig } from '../../../functions/core/config';
+import { createJsonLogger } from '../../../functions/core/json-logger';
 import type { Item } from '../../../functions/core/repositories/dynamodb-table';
 import { acquireDataDirLock } from '../../../local/data-dir-lock';
+import { startLocalRuntime } from '../../../local/runtime';
 import { FAKE_AWS_ACCOUNT } from '../../fixtures/credentials';
 import { newFernetKey } from '../../fixtures/legacy/legacy-postgres-fixtures';
 import { type LegacyPostgres, startLegacyPostgres } from '../../support/legacy-postgres';
@@ -424,6 +426,80 @@ describe('Command: migrate postgres', () => {
         true,
       );
     }, directory);
+  });
+
+  it('the local runtime then serves the migrated data: accounts under their ids, schedules armed, offline re-validation succeeds', async () => {
+    // Prepare
+    const directory = join(parent, 'killed');
+    const { summary } = legacy;
+    const active = await inspect(
+      async (target) =>
+        (await allItems(target, 'schedules')).filter(
+          (item) => item.status === 'active' && item.enabled === 'true',
+        ).length,
+      directory,
+    );
+    const logLines: string[] = [];
+    const runtime = await startLocalRuntime({
+      env: {
+        THREAT_ENGINE_DATA_DIR: directory,
+        THREAT_ENGINE_VALIDATE_OFFLINE: 'true',
+        API_VALIDATION_RATE_LIMIT: '1000',
+      },
+      port: 0,
+      logger: createJsonLogger({
+        level: 'DEBUG',
+        service: 'migrate-test',
+        write: (line) => logLines.push(line),
+      }),
+      workflowTimeScale: 0.01,
+    });
+    try {
+      const token = await runtime.tokens.issue({ role: 'platform_admin', subject: 'migrate-test' });
+      const get = async (path: string) => {
+        const response = await fetch(`${runtime.url}${path}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const text = await response.text();
+        outputs.push(text);
+        return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
+      };
+      const tenantId = summary.tenantIds[0] as string;
+
+      // Act
+      const listed = await get(`/api/v1/onboarding/accounts?tenant_id=${tenantId}&limit=100`);
+      const validations = [];
+      for (const type of ['aws_iam_role', 'azure_service_principal', 'gcp_service_account'] as const) {
+        const accountId = [...summary.accounts].find(([, credentialType]) => credentialType === type)?.[0];
+        const started = await get(`/api/v1/accounts/${accountId}/credentials/validate`);
+        expect(started.status).toBe(202);
+        let status: Record<string, unknown>;
+        do {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          status = (await get(`/api/v1/onboarding/executions/${String(started.body.execution_id)}`)).body;
+        } while (status.status === 'RUNNING');
+        validations.push({ type, status: status.status, error: status.error ?? null });
+      }
+
+      // Assess
+      expect(runtime.scheduler.size).toBe(active);
+      const items = listed.body.items as Array<{ account_id: string }>;
+      const expected = (
+        await legacy.db.query<{ account_id: string }>(
+          'SELECT account_id FROM accounts WHERE tenant_id = $1',
+          [tenantId],
+        )
+      ).rows.map((row) => row.account_id);
+      expect(items.map((item) => item.account_id).sort()).toEqual(expected.sort());
+      expect(validations).toEqual([
+        { type: 'aws_iam_role', status: 'SUCCEEDED', error: null },
+        { type: 'azure_service_principal', status: 'SUCCEEDED', error: null },
+        { type: 'gcp_service_account', status: 'SUCCEEDED', error: null },
+      ]);
+    } finally {
+      await runtime.close();
+      outputs.push(...logLines);
+    }
   });
 
   it('leaves no credential plaintext anywhere on disk or in its output', async () => {
