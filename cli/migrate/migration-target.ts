@@ -133,6 +133,28 @@ export async function openLocalTarget(config: Config, options: { dryRun: boolean
   }
 }
 
+/** The AWS target over given clients and adapters (openAwsTarget builds them from the configuration). */
+export function awsTargetFrom(parts: {
+  documentClient: DynamoDBDocumentClient;
+  tables: TableNames;
+  secretStore: SecretStore;
+  scheduler: SchedulerPort;
+  description: string;
+}): MigrationTarget {
+  const { documentClient, tables } = parts;
+  return {
+    kind: 'aws',
+    description: parts.description,
+    tables,
+    documentClient,
+    records: new MigratedRecordRepository({ client: documentClient, tables }),
+    schedules: new ScheduleRepository({ client: documentClient, tableName: tables.schedules }),
+    secretStore: parts.secretStore,
+    scheduler: parts.scheduler,
+    close: async () => documentClient.destroy(),
+  };
+}
+
 /**
  * The AWS services of the configuration: tables by their legacy variable names, Secrets Manager
  * under SECRETS_MANAGER_PREFIX (new secrets encrypted with SECRETS_MANAGER_KMS_KEY_ID), EventBridge
@@ -140,15 +162,9 @@ export async function openLocalTarget(config: Config, options: { dryRun: boolean
  */
 export function openAwsTarget(config: Config): MigrationTarget {
   const tables = tableNamesFrom(config);
-  const documentClient = createDocumentClient({ region: config.AWS_REGION });
-  const schedules = new ScheduleRepository({ client: documentClient, tableName: tables.schedules });
-  return {
-    kind: 'aws',
-    description: `AWS ${config.AWS_REGION}, tables ${tables.accounts} …, secrets ${config.SECRETS_MANAGER_PREFIX}/account/*`,
+  return awsTargetFrom({
+    documentClient: createDocumentClient({ region: config.AWS_REGION }),
     tables,
-    documentClient,
-    records: new MigratedRecordRepository({ client: documentClient, tables }),
-    schedules,
     secretStore: new SecretsManagerSecretStore({
       client: new SecretsManagerClient({ region: config.AWS_REGION }),
       prefix: config.SECRETS_MANAGER_PREFIX,
@@ -156,6 +172,6 @@ export function openAwsTarget(config: Config): MigrationTarget {
       ...(config.SECRETS_MANAGER_KMS_KEY_ID ? { kmsKeyId: config.SECRETS_MANAGER_KMS_KEY_ID } : {}),
     }),
     scheduler: awsScheduler(config),
-    close: async () => documentClient.destroy(),
-  };
+    description: `AWS ${config.AWS_REGION}, tables ${tables.accounts} …, secrets ${config.SECRETS_MANAGER_PREFIX}/account/*`,
+  });
 }

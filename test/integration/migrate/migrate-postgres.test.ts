@@ -2,15 +2,20 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../../cli/exit-codes';
 import { parseFernetKey } from '../../../cli/migrate/fernet';
 import type { MigrationProgress } from '../../../cli/migrate/migration-progress';
 import type { MigrationMode, MigrationReport } from '../../../cli/migrate/migration-report';
-import { type MigrationTarget, openLocalTarget } from '../../../cli/migrate/migration-target';
+import { awsTargetFrom, type MigrationTarget, openLocalTarget } from '../../../cli/migrate/migration-target';
 import { runPostgresMigration } from '../../../cli/migrate/postgres-migration';
 import { PostgresSource } from '../../../cli/migrate/postgres-source';
+import { EventBridgeScheduler } from '../../../functions/adapters/aws/eventbridge-scheduler';
+import { SecretsManagerSecretStore } from '../../../functions/adapters/aws/secrets-manager-secret-store';
+import { systemClock } from '../../../functions/core/clock';
 import { loadConfig } from '../../../functions/core/config';
 import { createJsonLogger } from '../../../functions/core/json-logger';
 import type { Item } from '../../../functions/core/repositories/dynamodb-table';
@@ -18,6 +23,8 @@ import { acquireDataDirLock } from '../../../local/data-dir-lock';
 import { startLocalRuntime } from '../../../local/runtime';
 import { FAKE_AWS_ACCOUNT } from '../../fixtures/credentials';
 import { newFernetKey } from '../../fixtures/legacy/legacy-postgres-fixtures';
+import { startTestTables } from '../../support/dynalite';
+import { FakeSecretsManager } from '../../support/fake-secrets-manager';
 import { type LegacyPostgres, startLegacyPostgres } from '../../support/legacy-postgres';
 
 const ACCOUNTS = 120;
@@ -510,5 +517,84 @@ describe('Command: migrate postgres', () => {
       expect({ file, found: content.includes(legacy.summary.canary) }).toEqual({ file, found: false });
     }
     expect(outputs.join('\n')).not.toContain(legacy.summary.canary);
+  });
+  it('--target aws writes through Secrets Manager and creates an EventBridge Scheduler entry per schedule', async () => {
+    // Prepare
+    const tables = await startTestTables();
+    const secretsManager = new FakeSecretsManager(systemClock);
+    const schedulerMock = mockClient(SchedulerClient);
+    schedulerMock.on(ListSchedulesCommand).resolves({ Schedules: [] });
+    schedulerMock
+      .on(CreateScheduleCommand)
+      .resolves({ ScheduleArn: 'arn:aws:scheduler:ap-south-1:111122223333:schedule/g/x' });
+    const secretStore = new SecretsManagerSecretStore({
+      client: secretsManager.client,
+      prefix: 'threat-engine',
+      cacheTtlMs: 0,
+    });
+    const target = awsTargetFrom({
+      documentClient: tables.client,
+      tables: tables.tables,
+      secretStore,
+      scheduler: new EventBridgeScheduler({
+        client: new SchedulerClient({
+          region: 'ap-south-1',
+          credentials: { accessKeyId: 'fake', secretAccessKey: 'fake' },
+        }),
+        groupName: 'threat-engine-scans',
+        scanStateMachineArn: 'arn:aws:states:ap-south-1:111122223333:stateMachine:scan',
+        roleArn: 'arn:aws:iam::111122223333:role/scheduler',
+      }),
+      description: 'AWS (test)',
+    });
+    const run = async (mode: MigrationMode) => {
+      const source = await PostgresSource.connect(legacy.url);
+      try {
+        return await runPostgresMigration({
+          source,
+          key: parseFernetKey(legacy.summary.key),
+          target,
+          mode,
+          progress: recordingProgress(),
+        });
+      } finally {
+        await source.close();
+      }
+    };
+    try {
+      // Act
+      const first = await run('migrate');
+      const again = await run('migrate');
+
+      // Assess
+      const { summary } = legacy;
+      const withCredential = [...summary.accounts.values()].filter((type) => type !== undefined).length;
+      expect(first.tables.secrets).toMatchObject({ created: withCredential, failed: 0 });
+      expect(again.tables.secrets).toMatchObject({ created: 0, updated: 0, unchanged: withCredential });
+      const [accountId, type] = [...summary.accounts].find(
+        ([, credentialType]) => credentialType === 'oci_user_principal',
+      ) as [string, string];
+      expect((await secretStore.read(accountId)).credential_type).toBe(type);
+      const created = schedulerMock.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input);
+      const migrated = summary.schedules.filter((plan) => !plan.refusal);
+      const firstRun = created.slice(0, migrated.length);
+      expect(firstRun.map((entry) => entry.Name).sort()).toEqual(
+        migrated.map((plan) => `te-${plan.schedule_id}`).sort(),
+      );
+      const entryOf = (kind: string) =>
+        firstRun.find(
+          (entry) => entry.Name === `te-${migrated.find((plan) => plan.kind === kind)?.schedule_id}`,
+        );
+      expect(entryOf('cron-kolkata')).toMatchObject({
+        ScheduleExpression: 'cron(30 2 * * ? *)',
+        ScheduleExpressionTimezone: 'Asia/Kolkata',
+        State: 'ENABLED',
+      });
+      expect(entryOf('paused')).toMatchObject({ State: 'DISABLED' });
+      expect(JSON.stringify(created)).not.toContain(summary.canary);
+    } finally {
+      schedulerMock.restore();
+      await tables.close();
+    }
   });
 });
