@@ -49,7 +49,7 @@ try {
     const { code, seconds } = await runBin(['--source', legacy.url, '--report', reportFile, ...extra], env);
     const report = JSON.parse(await readFile(reportFile, 'utf8')) as MigrationReport;
     const migrated = Object.values(report.tables.accounts ?? {}).reduce((sum, value) => sum + value, 0);
-    results.push({
+    const result = {
       run,
       exit_code: code,
       wall_seconds: Math.round(seconds * 10) / 10,
@@ -57,7 +57,9 @@ try {
       accounts_per_second: Math.round(migrated / seconds),
       accounts_counts: report.tables.accounts,
       secrets_counts: report.tables.secrets,
-    });
+    };
+    process.stderr.write(`${JSON.stringify(result)}\n`);
+    results.push(result);
   }
   process.stdout.write(`${JSON.stringify({ accounts, node: process.version, results }, null, 2)}\n`);
 } finally {

@@ -9,7 +9,7 @@ import type { Schedule } from '../../schemas/schedule';
 import { LegacyRecordError, RUNNING_AT_MIGRATION, SCHEDULE_RUNTIME_FIELDS } from './legacy-records';
 import type { MigrationProgress } from './migration-progress';
 import { type MigrationMode, type MigrationReport, ReportBuilder } from './migration-report';
-import type { MigrationTarget } from './migration-target';
+import { canBatch, type MigrationTarget } from './migration-target';
 import { createRecordSaver, failureReason } from './record-saver';
 import { runConcurrently } from './run-concurrently';
 import { reconcileSchedulerEntries } from './scheduler-entries';
@@ -63,16 +63,21 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
     progress.begin(entity, 0);
     let page: Item[] = [];
     const flush = async () => {
-      await runConcurrently(page, concurrency, async (item) => {
-        const id = String(item[ID_OF[entity]] ?? '(no id)');
-        try {
-          await save(entity, entity, id, await fill({ ...item }), runtimeFields, true);
-        } catch (error) {
-          const reason = failureReason(error);
-          if (reason === undefined) throw error;
-          report.fail(entity, id, reason);
-        }
-      });
+      const run = () =>
+        runConcurrently(page, concurrency, async (item) => {
+          const id = String(item[ID_OF[entity]] ?? '(no id)');
+          try {
+            await save(entity, entity, id, await fill({ ...item }), runtimeFields, true);
+          } catch (error) {
+            const reason = failureReason(error);
+            if (reason === undefined) throw error;
+            report.fail(entity, id, reason);
+          }
+        });
+      // Accounts read their secrets: inside a batch the local vault is read once per page, not per secret.
+      const store = target.secretStore;
+      if (entity === 'accounts' && canBatch(store)) await store.writeBatch(run);
+      else await run();
       progress.advance(page.length);
       page = [];
     };

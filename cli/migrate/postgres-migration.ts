@@ -184,7 +184,8 @@ export async function runPostgresMigration(options: PostgresMigrationOptions): P
           }
         });
       const store = target.secretStore;
-      if (mode === 'migrate' && canBatch(store)) await store.writeBatch(storeSecrets);
+      // Inside a batch the local vault is read once per page, not once per secret (and written once).
+      if (canBatch(store)) await store.writeBatch(storeSecrets);
       else await storeSecrets();
 
       // Only after the page's secrets are stored: an account item never points to a missing secret.
