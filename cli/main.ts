@@ -3,6 +3,7 @@ import { CommandOutcome } from './command-context';
 import { registerAccountsCommand } from './commands/accounts';
 import { registerExecutionsCommand } from './commands/executions';
 import { registerHealthCommand } from './commands/health';
+import { registerMigrateCommand } from './commands/migrate';
 import { registerScanResultsCommand } from './commands/scan-results';
 import { registerSchedulerCommand } from './commands/scheduler';
 import { registerSchedulesCommand } from './commands/schedules';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerExecutionsCommand(program);
   registerScanResultsCommand(program);
   registerSchedulerCommand(program);
+  registerMigrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

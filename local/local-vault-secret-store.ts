@@ -102,6 +102,8 @@ export class LocalVaultSecretStore implements SecretStore {
   readonly #clock: Clock;
   readonly #cache: CurrentSecretCache;
   #key: Promise<Buffer> | undefined;
+  /** While a batch runs: the vault held in memory, and whether it changed since it was read. */
+  #batch: { vault: VaultFile; dirty: boolean } | undefined;
 
   constructor(options: LocalVaultSecretStoreOptions) {
     this.#directory = resolve(options.directory);
@@ -265,6 +267,29 @@ export class LocalVaultSecretStore implements SecretStore {
     });
   }
 
+  /**
+   * Runs `work` with the vault held in memory: every write inside it changes the in-memory copy and
+   * the file is written once at the end (also when `work` throws, so what was stored is kept). For
+   * bulk imports (a migration's batch of accounts) the vault file is then rewritten once per batch,
+   * not once per secret. Until the batch ends nothing of it is on disk: a caller that records
+   * elsewhere that a secret exists does so after the batch.
+   */
+  async writeBatch<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#batch) throw new Error('a vault write batch is already running');
+    await serialized(this.#vaultPath, async () => {
+      this.#batch = { vault: await this.#readVault(), dirty: false };
+    });
+    try {
+      return await work();
+    } finally {
+      await serialized(this.#vaultPath, async () => {
+        const batch = this.#batch;
+        this.#batch = undefined;
+        if (batch?.dirty) await this.#writeVault(batch.vault);
+      });
+    }
+  }
+
   /** The key is present with the right length and the vault file parses. */
   async checkHealth(): Promise<void> {
     await this.#loadKey();
@@ -285,7 +310,8 @@ export class LocalVaultSecretStore implements SecretStore {
    */
   #mutate<T>(change: (vault: VaultFile, now: Date) => { changed: boolean; result: T }): Promise<T> {
     return serialized(this.#vaultPath, async () => {
-      const vault = await this.#readVault();
+      const batch = this.#batch;
+      const vault = batch ? batch.vault : await this.#readVault();
       const now = this.#clock();
       let purged = false;
       for (const [name, secret] of Object.entries(vault.secrets)) {
@@ -295,7 +321,8 @@ export class LocalVaultSecretStore implements SecretStore {
         }
       }
       const { changed, result } = change(vault, now);
-      if (changed || purged) await this.#writeVault(vault);
+      if (batch) batch.dirty ||= changed || purged;
+      else if (changed || purged) await this.#writeVault(vault);
       return result;
     });
   }

@@ -233,4 +233,50 @@ describe('Class: LocalVaultSecretStore', () => {
       await expect(attempt).rejects.toThrow(/vault\.json is not valid JSON/);
     });
   });
+
+  describe('Method: writeBatch', () => {
+    it('writes the vault file once at the end of the batch, with every secret of the batch readable after', async () => {
+      // Prepare
+      const store = await openStore();
+      await store.stage('acc-before', fakePayload('acc-before', 'before'), 'request-before');
+      const vaultPath = join(directory, VAULT_FILE);
+      const before = await readFile(vaultPath, 'utf8');
+      let insideBatch = '';
+
+      // Act
+      await store.writeBatch(async () => {
+        for (const id of ['acc-a', 'acc-b', 'acc-c']) {
+          const { versionId } = await store.stage(id, fakePayload(id, id), `request-${id}`);
+          await store.promote(id, versionId);
+        }
+        insideBatch = await readFile(vaultPath, 'utf8');
+      });
+
+      // Assess
+      expect(insideBatch).toBe(before);
+      const reopened = await openStore();
+      for (const id of ['acc-before', 'acc-a', 'acc-c']) {
+        await expect(reopened.describe(id)).resolves.toMatchObject({
+          secretName: `threat-engine/account/${id}`,
+        });
+      }
+      expect((await reopened.read('acc-b')).credentials).toEqual(fakePayload('acc-b', 'acc-b').credentials);
+    });
+
+    it('keeps what was stored before the work threw', async () => {
+      // Prepare
+      const store = await openStore();
+
+      // Act
+      const attempt = store.writeBatch(async () => {
+        await store.stage('acc-kept', fakePayload('acc-kept', 'kept'), 'request-kept');
+        throw new Error('the batch failed');
+      });
+
+      // Assess
+      await expect(attempt).rejects.toThrow('the batch failed');
+      const reopened = await openStore();
+      await expect(reopened.describe('acc-kept')).resolves.toHaveProperty('pendingVersionId');
+    });
+  });
 });
