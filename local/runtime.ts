@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { buildConsoleAssets } from '../console/build-console';
 import {
   createDynamoDbClient,
   LOCAL_ENDPOINT_CREDENTIALS,
@@ -248,7 +249,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       tablesHealthCheck(documentClient, tables),
       { name: 'secret_store', check: () => secretStore.checkHealth() },
     ];
-    const app = createApp({ logger, healthChecks, target: 'local', version: VERSION, services });
+    const consoleDirectory = await buildConsoleAssets(join(dataDirectory, 'console'));
+    const app = createApp({
+      logger,
+      healthChecks,
+      target: 'local',
+      version: VERSION,
+      services,
+      console: { directory: consoleDirectory, oidc: null },
+    });
     const http = await startHttpServer(app, options.port ?? config.PORT);
     closers.push(() => http.close());
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { createAwsApiDependencies } from '../adapters/aws/aws-api-dependencies';
 import { loadConfig } from '../core/config';
@@ -9,7 +10,25 @@ let lambdaHandler: ReturnType<typeof handle> | undefined;
 export async function handler(event: LambdaEvent, context: LambdaContext) {
   if (!lambdaHandler) {
     const dependencies = createAwsApiDependencies(loadConfig(process.env));
-    lambdaHandler = handle(createApp(dependencies));
+    const { settings } = dependencies.services;
+    // The console's built files travel in the function's asset next to the bundle (infra/constructs/functions.ts).
+    const taskRoot = process.env.LAMBDA_TASK_ROOT;
+    lambdaHandler = handle(
+      createApp({
+        ...dependencies,
+        console: {
+          directory: taskRoot ? join(taskRoot, 'console') : undefined,
+          oidc:
+            settings.OIDC_ISSUER && settings.CONSOLE_OIDC_CLIENT_ID
+              ? {
+                  issuer: settings.OIDC_ISSUER,
+                  clientId: settings.CONSOLE_OIDC_CLIENT_ID,
+                  scopes: settings.CONSOLE_OIDC_SCOPES,
+                }
+              : null,
+        },
+      }),
+    );
   }
   return lambdaHandler(event, context);
 }

@@ -32,6 +32,13 @@ export const PUBLIC_HEALTH_ROUTE = { method: HttpMethod.GET, path: '/api/v1/heal
 /** The API description is public too: it documents routes, never data. */
 export const PUBLIC_OPENAPI_ROUTE = { method: HttpMethod.GET, path: '/api/v1/openapi.json' } as const;
 
+/** The operator console's page, assets and sign-in settings hold no data: served without a token. */
+export const PUBLIC_CONSOLE_ROUTES = [
+  { method: HttpMethod.GET, path: '/console' },
+  { method: HttpMethod.GET, path: '/console/{proxy+}' },
+  { method: HttpMethod.GET, path: '/api/v1/console/config' },
+] as const;
+
 /** Access-log fields (HTTP API context variables); no header, token or body is logged. */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
@@ -133,5 +140,17 @@ export class Api extends Construct {
       reason:
         'GET /api/v1/openapi.json is public on purpose (client generators and API catalogues fetch it without a token); it describes routes and schemas, never tenant data.',
     });
+    for (const route of PUBLIC_CONSOLE_ROUTES) {
+      const [added] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      }) as [HttpRoute];
+      Validations.of(added).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `GET ${route.path} is public on purpose: the operator console's page, static assets and sign-in settings hold no data; every data request the page makes carries the operator's token.`,
+      });
+    }
   }
 }

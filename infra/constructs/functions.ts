@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
@@ -7,6 +9,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { buildConsoleAssetsSync } from '../../console/build-console';
 import {
   EXECUTION_TERMINATED_TASK,
   type SecretAccess,
@@ -162,6 +165,11 @@ export class Functions extends Construct {
       callsEngines: false,
       otherWildcardReason:
         'secretsmanager:ListSecrets (the API health check) and scheduler:ListSchedules (the reconcile endpoint) support no resource-level permissions either.',
+      // The operator console's static files ride next to the bundle (not inlined into it): lambda.ts serves them.
+      copyIntoAsset: {
+        from: buildConsoleAssetsSync(mkdtempSync(join(tmpdir(), 'threat-engine-console-'))),
+        to: 'console',
+      },
     });
     if (props.environment.corsAllowOrigins.length > 0) {
       // The app answers CORS itself too (local runtime); keep both lists the same.
@@ -325,6 +333,8 @@ export class Functions extends Construct {
     callsEngines: boolean;
     /** Why other statements of this role also need Resource "*" (besides X-Ray). */
     otherWildcardReason?: string;
+    /** A directory copied into the function's asset after bundling, as `to`. */
+    copyIntoAsset?: { from: string; to: string };
   }): ServiceFunction {
     const { environment, data, keys } = this.#props;
     const role = new Role(this, `${options.name}Role`, {
@@ -377,6 +387,7 @@ export class Functions extends Construct {
         // Bundled CommonJS dependencies may still call require() for Node built-ins.
         banner:
           "import { createRequire as threatEngineCreateRequire } from 'node:module'; const require = threatEngineCreateRequire(import.meta.url);",
+        ...(options.copyIntoAsset ? { commandHooks: copyHooks(options.copyIntoAsset) } : {}),
       },
       environment: {
         ...Object.fromEntries(
@@ -440,4 +451,15 @@ function pascalCase(kebab: string): string {
     .split('-')
     .map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`)
     .join('');
+}
+
+/** Bundling hooks that copy `from` into the asset as `to` once the bundle is written. */
+function copyHooks(copy: { from: string; to: string }) {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [
+      `mkdir -p "${outputDir}/${copy.to}" && cp -R "${copy.from}/." "${outputDir}/${copy.to}/"`,
+    ],
+  };
 }
