@@ -27,8 +27,11 @@ export const PageQuerySchema = z.strictObject({
   cursor: z.string().min(1).max(2048, 'expected a cursor from a previous page').optional(),
 });
 
-const pageOf = <Item extends z.ZodType>(item: Item) =>
-  z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+/** Every listing answers `{<resource>: [...], next_cursor}` (the legacy keys: `accounts`, `tenants` ...). */
+const NextCursorSchema = z
+  .string()
+  .nullable()
+  .describe('pass back as cursor for the next page; null on the last');
 
 // ---------------------------------------------------------------------------------------------
 // Tenants
@@ -43,7 +46,10 @@ export const TenantViewSchema = z.object({
   disabled_at: z.string().nullable(),
 });
 export type TenantView = z.infer<typeof TenantViewSchema>;
-export const TenantPageSchema = pageOf(TenantViewSchema);
+export const TenantPageSchema = z.object({
+  tenants: z.array(TenantViewSchema),
+  next_cursor: NextCursorSchema,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Onboarding
@@ -198,7 +204,10 @@ export const AccountDetailSchema = AccountViewSchema.extend({
   }),
 });
 
-export const AccountPageSchema = pageOf(AccountViewSchema);
+export const AccountPageSchema = z.object({
+  accounts: z.array(AccountViewSchema),
+  next_cursor: NextCursorSchema,
+});
 
 export const AccountDisabledSchema = z.object({
   account_id: z.string(),

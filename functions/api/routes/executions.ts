@@ -2,10 +2,16 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Account } from '../../../schemas/account';
 import { IdSchema, ProviderTypeSchema } from '../../../schemas/common';
-import { type Execution, ExecutionSchema, type ExecutionStatus } from '../../../schemas/execution';
+import {
+  type Execution,
+  ExecutionSchema,
+  type ExecutionStatus,
+  ExecutionStatusSchema,
+} from '../../../schemas/execution';
 import type { ScanRequest } from '../../../schemas/workflow-payloads';
 import { ConflictError, DomainError, InvalidTransitionError, NotFoundError } from '../../core/errors';
 import { scanExecutionName } from '../../core/execution-names';
+import { listExecutionsOfTenant } from '../../core/executions/executions-of-accounts';
 import { deterministicId, newId } from '../../core/ids';
 import { scanIdFor } from '../../core/scans/scan-service';
 import { isScheduleActive } from '../../core/scheduling/schedule-service';
@@ -93,6 +99,31 @@ export const ExecutionViewSchema = ExecutionSchema.extend({
   redrive_of: z.string().nullable(),
   /** The execution that redrove this one. */
   redriven_by: z.string().nullable(),
+});
+
+export const ListExecutionsQuerySchema = z.strictObject({
+  status: ExecutionStatusSchema.optional(),
+  limit: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1 to 100')
+    .max(100, 'must be 1 to 100')
+    .default(25),
+  cursor: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters').optional(),
+});
+
+export const AccountExecutionsResponseSchema = z.object({
+  account_id: z.string(),
+  executions: z.array(ExecutionViewSchema),
+  count: z.number().int(),
+  next_cursor: z.string().nullable(),
+});
+
+export const TenantExecutionsResponseSchema = z.object({
+  tenant_id: z.string(),
+  executions: z.array(ExecutionViewSchema),
+  count: z.number().int(),
+  next_cursor: z.string().nullable(),
 });
 
 export const CancelResponseSchema = z.object({
@@ -272,6 +303,68 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     requireRole(caller, 'viewer');
     const { execution } = await visibleExecution(services, caller, executionIdOf(context));
     return context.json(await viewOf(services, execution));
+  });
+
+  registerRoute({
+    method: 'get',
+    path: '/accounts/:account_id/executions',
+    summary: "An account's executions, newest first",
+    description:
+      "Optionally of one status. Cursor pagination (limit 1..100, default 25; cursor = next_cursor of the previous page). Another tenant's account is a 404.",
+    tags: TAGS,
+    roles: rolesFrom('viewer'),
+    params: { account_id: IdSchema },
+    query: ListExecutionsQuerySchema,
+    response: AccountExecutionsResponseSchema,
+  });
+  app.get('/accounts/:account_id/executions', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'viewer');
+    const accountId = parseWith(IdSchema, context.req.param('account_id'), 'path parameter account_id');
+    const query = parseQuery(context, ListExecutionsQuerySchema);
+    const account = await accounts.get(accountId);
+    if (!account || !canSee(caller, account.tenant_id)) throw new NotFoundError('account', accountId);
+    const page = await executions.listByAccount(accountId, {
+      ...(query.status ? { status: query.status } : {}),
+      page: { limit: query.limit, cursor: query.cursor },
+    });
+    return context.json({
+      account_id: accountId,
+      executions: await Promise.all(page.items.map((execution) => viewOf(services, execution))),
+      count: page.items.length,
+      next_cursor: page.next_cursor,
+    });
+  });
+
+  registerRoute({
+    method: 'get',
+    path: '/tenants/:tenant_id/executions',
+    summary: "A tenant's executions across its accounts, newest first",
+    description:
+      'Merged from every account of the tenant by started_at. Optionally of one status. Cursor pagination (limit 1..100, default 25; cursor = next_cursor of the previous page). Another tenant is a 404.',
+    tags: TAGS,
+    roles: rolesFrom('viewer'),
+    params: { tenant_id: IdSchema },
+    query: ListExecutionsQuerySchema,
+    response: TenantExecutionsResponseSchema,
+  });
+  app.get('/tenants/:tenant_id/executions', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'viewer');
+    const requested = parseWith(IdSchema, context.req.param('tenant_id'), 'path parameter tenant_id');
+    const query = parseQuery(context, ListExecutionsQuerySchema);
+    const tenantId = tenantScope(caller, requested);
+    if (!(await tenants.get(tenantId))) throw new NotFoundError('tenant', tenantId);
+    const page = await listExecutionsOfTenant({ accounts, executions }, tenantId, {
+      status: query.status,
+      page: { limit: query.limit, cursor: query.cursor },
+    });
+    return context.json({
+      tenant_id: tenantId,
+      executions: await Promise.all(page.items.map((execution) => viewOf(services, execution))),
+      count: page.items.length,
+      next_cursor: page.next_cursor,
+    });
   });
 
   registerRoute({

@@ -179,7 +179,7 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
       status: query.status,
       page: { limit: query.limit, cursor: query.cursor },
     });
-    return context.json({ items: page.items.map(accountView), next_cursor: page.next_cursor });
+    return context.json({ accounts: page.items.map(accountView), next_cursor: page.next_cursor });
   });
 
   app.get('/onboarding/accounts/:account_id', async (context) => {

@@ -11,6 +11,7 @@ import {
   UpdateScheduleInputSchema,
 } from '../../../schemas/schedule';
 import { NotFoundError } from '../../core/errors';
+import { MAX_OFFSET, type PageRequest, readPageAtOffset } from '../../core/repositories/pagination';
 import { scanIdFor } from '../../core/scans/scan-service';
 import {
   type ApiEnv,
@@ -33,8 +34,8 @@ import { registerRoute, rolesFrom } from '../openapi';
  * authorizes and shapes the answer.
  *
  * Pagination: `limit` (1..100) and `cursor` (the `next_cursor` of the previous page). The legacy
- * `offset` of GET /schedules/{id}/executions is replaced by `cursor`: `offset=0` (the legacy first
- * page) is still accepted, any other offset is a 400 naming `offset`.
+ * `offset` of GET /schedules/{id}/executions still works up to MAX_OFFSET (it walks the listing by
+ * cursor); past that, or together with a cursor, it is a 400 naming `offset`.
  */
 
 const TAGS = ['schedules'] as const;
@@ -50,11 +51,12 @@ const LimitSchema = (fallback: number) =>
     .max(100, 'must be 1 to 100')
     .default(fallback);
 const CursorSchema = z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters');
+const OFFSET_MESSAGE = `must be a whole number from 0 to ${MAX_OFFSET} (pass next_cursor as cursor to go further)`;
 const LegacyOffsetSchema = z.coerce
-  .number({ message: 'is replaced by cursor' })
-  .refine((value) => value === 0, {
-    message: 'is replaced by cursor: pass the next_cursor of the previous page (offset=0 is the first page)',
-  });
+  .number({ message: OFFSET_MESSAGE })
+  .int(OFFSET_MESSAGE)
+  .min(0, OFFSET_MESSAGE)
+  .max(MAX_OFFSET, OFFSET_MESSAGE);
 
 export const ListSchedulesQuerySchema = z.object({
   tenant_id: IdSchema.optional(),
@@ -71,12 +73,17 @@ export const GetScheduleQuerySchema = z.object({
   recent_runs: z.coerce.number().int('must be a whole number').min(0).max(100, 'must be 0 to 100').optional(),
 });
 
-export const ListRunsQuerySchema = z.object({
-  status: ExecutionStatusSchema.optional(),
-  limit: LimitSchema(50),
-  cursor: CursorSchema.optional(),
-  offset: LegacyOffsetSchema.optional(),
-});
+export const ListRunsQuerySchema = z
+  .object({
+    status: ExecutionStatusSchema.optional(),
+    limit: LimitSchema(50),
+    cursor: CursorSchema.optional(),
+    offset: LegacyOffsetSchema.optional(),
+  })
+  .refine((query) => query.cursor === undefined || !query.offset, {
+    path: ['offset'],
+    message: 'cannot be combined with cursor: send one of them',
+  });
 
 const CountersSchema = z.object({
   runs: z.number(),
@@ -103,7 +110,8 @@ export const ScheduleListResponseSchema = z.object({
 export const ScheduleRunsResponseSchema = z.object({
   schedule_id: z.string(),
   executions: z.array(ExecutionSchema),
-  count: z.number().int(),
+  count: z.number().int().describe('executions on this page'),
+  total: z.number().int().describe('executions of the schedule (of the status filter, when given)'),
   next_cursor: z.string().nullable(),
 });
 
@@ -364,8 +372,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     method: 'get',
     path: '/schedules/:schedule_id/executions',
     summary: "The schedule's runs, newest first",
-    description:
-      'Cursor pagination (limit 1..100, default 50; cursor = next_cursor of the previous page). The legacy offset is replaced by cursor: offset=0 is accepted as the first page, any other offset is a 400.',
+    description: `Cursor pagination (limit 1..100, default 50; cursor = next_cursor of the previous page). The legacy offset (0..${MAX_OFFSET}) still works, not together with cursor. total counts the schedule's executions (of the status filter).`,
     tags: TAGS,
     roles: rolesFrom('viewer'),
     params: ScheduleIdParams,
@@ -378,14 +385,19 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     const scheduleId = scheduleIdOf(context);
     const query = parseQuery(context, ListRunsQuerySchema);
     const tenantId = await tenantOfSchedule(services, caller, scheduleId);
-    const page = await schedules.listRuns(tenantId, scheduleId, {
+    const readPageOf = (page: PageRequest) =>
+      schedules.listRuns(tenantId, scheduleId, { status: query.status, page });
+    const page = query.offset
+      ? await readPageAtOffset(query.offset, query.limit, readPageOf)
+      : await readPageOf({ limit: query.limit, cursor: query.cursor });
+    const total = await services.repositories.executions.countBySchedule(scheduleId, {
       status: query.status,
-      page: { limit: query.limit, cursor: query.cursor },
     });
     return context.json({
       schedule_id: scheduleId,
       executions: page.items,
       count: page.items.length,
+      total: total.count,
       next_cursor: page.next_cursor,
     });
   });

@@ -90,7 +90,7 @@ export function tenantRoutes(services: ApiServices): Hono<ApiEnv> {
     requireRole(context.get('caller'), 'platform_admin');
     const query = parseQuery(context, PageQuerySchema);
     const page = await tenants.list({ limit: query.limit, cursor: query.cursor });
-    return context.json({ items: page.items.map(tenantView), next_cursor: page.next_cursor });
+    return context.json({ tenants: page.items.map(tenantView), next_cursor: page.next_cursor });
   });
 
   app.get('/tenants/:tenant_id', async (context) => {

@@ -35,6 +35,8 @@ export interface QueryOptions {
   indexName?: string;
   /** The key condition as equalities: the partition attribute, and the sort attribute when pinned. */
   key: Record<string, string>;
+  /** A sort key upper bound (inclusive), added to the key condition. */
+  sortKeyAtMost?: { attribute: string; value: string };
   filter?: Condition;
   newestFirst?: boolean;
 }
@@ -161,6 +163,11 @@ export class DynamoDbTable {
       values[`:k${position}`] = value;
       return `#k${position} = :k${position}`;
     });
+    if (options.sortKeyAtMost) {
+      names['#kmax'] = options.sortKeyAtMost.attribute;
+      values[':kmax'] = options.sortKeyAtMost.value;
+      keyCondition.push('#kmax <= :kmax');
+    }
     const scope: CursorScope = {
       keyAttributes: this.cursorAttributes(options.indexName),
       fixed: options.key,
@@ -188,6 +195,42 @@ export class DynamoDbTable {
       },
       parse,
     );
+  }
+
+  /**
+   * How many items a Query matches (Select COUNT: DynamoDB reads up to 1 MB a call, the items
+   * stay on its side). At most `maxReads` calls; `exact` is false when the count stopped there.
+   */
+  async count(options: QueryOptions, maxReads = 20): Promise<{ count: number; exact: boolean }> {
+    const names: Record<string, string> = { ...(options.filter?.names ?? {}) };
+    const values: Record<string, unknown> = { ...(options.filter?.values ?? {}) };
+    const keyCondition = Object.entries(options.key).map(([attribute, value], position) => {
+      names[`#k${position}`] = attribute;
+      values[`:k${position}`] = value;
+      return `#k${position} = :k${position}`;
+    });
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    for (let reads = 0; reads < maxReads; reads += 1) {
+      const result = await this.call('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...(options.indexName ? { IndexName: options.indexName } : {}),
+            KeyConditionExpression: keyCondition.join(' AND '),
+            ...(options.filter ? { FilterExpression: options.filter.expression } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            Select: 'COUNT',
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        ),
+      );
+      count += result.Count ?? 0;
+      startKey = result.LastEvaluatedKey;
+      if (startKey === undefined) return { count, exact: true };
+    }
+    return { count, exact: false };
   }
 
   /** All items of one GSI partition (small, bounded sets only: e.g. a tenant's providers of one type). */

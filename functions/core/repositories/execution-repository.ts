@@ -12,7 +12,7 @@ import { INDEX, TABLES } from '../../../schemas/tables';
 import { type Clock, systemClock } from '../clock';
 import { InvalidTransitionError, NotFoundError } from '../errors';
 import { newId } from '../ids';
-import { DynamoDbTable, type Item } from './dynamodb-table';
+import { type Condition, DynamoDbTable, type Item } from './dynamodb-table';
 import type { Page, PageRequest } from './pagination';
 import { parseInput, parseStored } from './stored-item';
 
@@ -125,10 +125,25 @@ export class ExecutionRepository {
     return this.list(INDEX.scheduleExecutions, { schedule_id: scheduleId }, options);
   }
 
-  /** An account's executions, newest first (account-executions-index). */
+  /** How many executions a schedule has (of one status when given); see DynamoDbTable.count. */
+  async countBySchedule(
+    scheduleId: string,
+    options: { status?: ExecutionStatus | undefined } = {},
+  ): Promise<{ count: number; exact: boolean }> {
+    return this.table.count({
+      indexName: INDEX.scheduleExecutions,
+      key: { schedule_id: scheduleId },
+      ...this.statusFilter(options.status),
+    });
+  }
+
+  /**
+   * An account's executions, newest first (account-executions-index); with `startedAtOrBefore`
+   * only those that started at or before that time.
+   */
   async listByAccount(
     accountId: string,
-    options: { status?: ExecutionStatus; page?: PageRequest } = {},
+    options: { status?: ExecutionStatus; startedAtOrBefore?: string; page?: PageRequest } = {},
   ): Promise<Page<Execution>> {
     return this.list(INDEX.accountExecutions, { account_id: accountId }, options);
   }
@@ -211,30 +226,33 @@ export class ExecutionRepository {
   private async list(
     indexName: string,
     key: Record<string, string>,
-    options: { status?: ExecutionStatus; page?: PageRequest },
+    options: { status?: ExecutionStatus; startedAtOrBefore?: string; page?: PageRequest },
   ): Promise<Page<Execution>> {
-    const status =
-      options.status === undefined
-        ? undefined
-        : parseInput(ExecutionStatusSchema, options.status, 'execution', 'status');
     return this.table.queryPage(
       {
         indexName,
         key,
-        newestFirst: true,
-        ...(status === undefined
+        ...(options.startedAtOrBefore === undefined
           ? {}
-          : {
-              filter: {
-                expression: '#status = :status',
-                names: { '#status': 'status' },
-                values: { ':status': status },
-              },
-            }),
+          : { sortKeyAtMost: { attribute: 'started_at', value: options.startedAtOrBefore } }),
+        newestFirst: true,
+        ...this.statusFilter(options.status),
       },
       options.page,
       (item) => this.parse(item),
     );
+  }
+
+  private statusFilter(requested: ExecutionStatus | undefined): { filter?: Condition } {
+    if (requested === undefined) return {};
+    const status = parseInput(ExecutionStatusSchema, requested, 'execution', 'status');
+    return {
+      filter: {
+        expression: '#status = :status',
+        names: { '#status': 'status' },
+        values: { ':status': status },
+      },
+    };
   }
 
   private async require(executionId: string): Promise<Execution> {

@@ -128,3 +128,31 @@ export async function readPage<T>(
   }
   return { items: raw.map(parse), next_cursor: startKey ? encodeCursor(startKey) : null };
 }
+
+/** The largest `offset` a listing accepts (the legacy paging; cursors are the efficient path). */
+export const MAX_OFFSET = 1000;
+
+/**
+ * The page of `limit` items after skipping `offset` (the legacy `offset`): it walks the listing
+ * by cursor, 100 items a read, so an offset costs at most MAX_OFFSET / 100 extra reads. The page
+ * has a next_cursor like any other, so a client may continue by cursor from there.
+ */
+export async function readPageAtOffset<T>(
+  offset: number,
+  limit: number | undefined,
+  readPageOf: (request: PageRequest) => Promise<Page<T>>,
+): Promise<Page<T>> {
+  if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) {
+    const message = `must be a whole number from 0 to ${MAX_OFFSET} (pass next_cursor as cursor to go further)`;
+    throw new ValidationError(`invalid offset: ${message}`, [{ field: 'offset', message }]);
+  }
+  let skipped = 0;
+  let cursor: string | undefined;
+  while (skipped < offset) {
+    const skipping = await readPageOf({ limit: Math.min(MAX_PAGE_LIMIT, offset - skipped), cursor });
+    skipped += skipping.items.length;
+    if (skipping.next_cursor === null) return { items: [], next_cursor: null };
+    cursor = skipping.next_cursor;
+  }
+  return readPageOf({ limit, cursor });
+}

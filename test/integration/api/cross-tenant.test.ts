@@ -261,7 +261,7 @@ describe('Cross-tenant isolation', () => {
   });
 
   it('creates nothing in the victim tenant across the whole matrix', async () => {
-    const listed = await harness.request<{ items: { account_id: string }[] }>(
+    const listed = await harness.request<{ accounts: { account_id: string }[] }>(
       'GET',
       '/api/v1/onboarding/accounts',
       {
@@ -269,7 +269,7 @@ describe('Cross-tenant isolation', () => {
       },
     );
 
-    expect(listed.body.items.map((item) => item.account_id).sort()).toEqual(
+    expect(listed.body.accounts.map((item) => item.account_id).sort()).toEqual(
       [victim.active.accountId, victim.role.accountId].sort(),
     );
   });

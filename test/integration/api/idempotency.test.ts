@@ -16,14 +16,14 @@ describe('Idempotency-Key', () => {
 
   const accountsOf = async (fixture: TenantFixture) =>
     (
-      await harness.request<{ items: { account_name: string }[] }>(
+      await harness.request<{ accounts: { account_name: string }[] }>(
         'GET',
         '/api/v1/onboarding/accounts?limit=100',
         {
           token: fixture.tokens.viewer,
         },
       )
-    ).body.items;
+    ).body.accounts;
 
   it('creates exactly one resource when identical requests race', async () => {
     // Prepare

@@ -180,7 +180,7 @@ describe('Onboarding API', () => {
       // Act
       const first = await harness.request('POST', '/api/v1/onboarding/aws/init', request);
       const second = await harness.request('POST', '/api/v1/onboarding/aws/init', request);
-      const listed = await harness.request<{ items: unknown[] }>('GET', '/api/v1/onboarding/accounts', {
+      const listed = await harness.request<{ accounts: unknown[] }>('GET', '/api/v1/onboarding/accounts', {
         token: fresh.tokens.viewer,
       });
 
@@ -189,7 +189,7 @@ describe('Onboarding API', () => {
       expect(second.status).toBe(201);
       expect(second.body).toEqual(first.body);
       expect(second.headers.get('idempotent-replayed')).toBe('true');
-      expect(listed.body.items).toHaveLength(1);
+      expect(listed.body.accounts).toHaveLength(1);
     });
   });
 
@@ -529,21 +529,21 @@ describe('Onboarding API', () => {
       await harness.initAccount(fresh, 'gcp');
 
       // Act
-      const all = await harness.request<{ items: { account_id: string }[] }>(
+      const all = await harness.request<{ accounts: { account_id: string }[] }>(
         'GET',
         '/api/v1/onboarding/accounts',
         {
           token: fresh.tokens.viewer,
         },
       );
-      const aws = await harness.request<{ items: unknown[] }>(
+      const aws = await harness.request<{ accounts: unknown[] }>(
         'GET',
         '/api/v1/onboarding/accounts?provider_type=aws',
         {
           token: fresh.tokens.viewer,
         },
       );
-      const activeOnly = await harness.request<{ items: { account_id: string }[] }>(
+      const activeOnly = await harness.request<{ accounts: { account_id: string }[] }>(
         'GET',
         '/api/v1/onboarding/accounts?status=active',
         { token: fresh.tokens.viewer },
@@ -551,22 +551,22 @@ describe('Onboarding API', () => {
       const pages: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { body: { items: { account_id: string }[]; next_cursor: string | null } } =
+        const page: { body: { accounts: { account_id: string }[]; next_cursor: string | null } } =
           await harness.request(
             'GET',
             `/api/v1/onboarding/accounts?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
             { token: fresh.tokens.viewer },
           );
-        pages.push(...page.body.items.map((item) => item.account_id));
+        pages.push(...page.body.accounts.map((item) => item.account_id));
         cursor = page.body.next_cursor;
       } while (cursor);
 
       // Assess
       expect(all.status).toBe(200);
-      expect(all.body.items).toHaveLength(3);
-      expect(aws.body.items).toHaveLength(2);
-      expect(activeOnly.body.items.map((item) => item.account_id)).toEqual([active.accountId]);
-      expect(pages.sort()).toEqual(all.body.items.map((item) => item.account_id).sort());
+      expect(all.body.accounts).toHaveLength(3);
+      expect(aws.body.accounts).toHaveLength(2);
+      expect(activeOnly.body.accounts.map((item) => item.account_id)).toEqual([active.accountId]);
+      expect(pages.sort()).toEqual(all.body.accounts.map((item) => item.account_id).sort());
       expect(all.text).not.toMatch(/secret_name|scan_lock/);
     });
 

@@ -533,23 +533,58 @@ describe('POST /schedules/{id}/trigger', () => {
 });
 
 describe('GET /schedules/{id}/executions', () => {
-  it('accepts the legacy offset=0, refuses any other offset naming it, and pages with cursor', async () => {
-    // Prepare
+  it('answers executions with total, pages by the legacy offset (bounded) and by cursor', async () => {
+    // Prepare: five finished runs recorded a minute apart (newest first is run-4 … run-0).
     const scheduleId = await createdId();
     const path = `${V1}/schedules/${scheduleId}/executions`;
+    const ids = Array.from({ length: 5 }, (_, index) => `run-${scheduleId}-${index}`);
+    for (const [index, executionId] of ids.entries()) {
+      await harness.runtime.repositories.executions.create({
+        execution_id: executionId,
+        schedule_id: scheduleId,
+        account_id: account.accountId,
+        tenant_id: tenant.tenantId,
+        started_at: new Date(Date.UTC(2026, 0, 3, 10, index)).toISOString(),
+        status: 'completed',
+        triggered_by: 'scheduler',
+      });
+    }
+    const newestFirst = [...ids].reverse();
+    type Runs = { executions: { execution_id: string }[]; total: number; next_cursor: string | null };
 
     // Act
-    const legacy = await harness.request<Body>('GET', `${path}?limit=50&offset=0`, {
+    const legacy = await harness.request<Runs>('GET', `${path}?limit=50&offset=0`, {
       token: tenant.tokens.viewer,
     });
-    const offset = await harness.request('GET', `${path}?offset=50`, { token: tenant.tokens.viewer });
+    const second = await harness.request<Runs>('GET', `${path}?limit=2&offset=2`, {
+      token: tenant.tokens.viewer,
+    });
+    const pastTheEnd = await harness.request<Runs>('GET', `${path}?offset=10`, {
+      token: tenant.tokens.viewer,
+    });
+    const afterCursor = await harness.request<Runs>(
+      'GET',
+      `${path}?limit=2&cursor=${second.body.next_cursor ?? ''}`,
+      { token: tenant.tokens.viewer },
+    );
+    const tooFar = await harness.request('GET', `${path}?offset=1001`, { token: tenant.tokens.viewer });
+    const both = await harness.request('GET', `${path}?offset=2&cursor=${second.body.next_cursor ?? ''}`, {
+      token: tenant.tokens.viewer,
+    });
     const foreign = await harness.request('GET', path, { token: other.tokens.viewer });
 
     // Assess
     expect(legacy.status, legacy.text).toBe(200);
-    expect(legacy.body).toEqual({ schedule_id: scheduleId, executions: [], count: 0, next_cursor: null });
-    expect(offset.status).toBe(400);
-    expect(fieldsOf(offset)).toContain('offset');
+    expect(legacy.body.executions.map((run) => run.execution_id)).toEqual(newestFirst);
+    expect(legacy.body).toMatchObject({ schedule_id: scheduleId, total: 5, count: 5, next_cursor: null });
+    expect(second.body.executions.map((run) => run.execution_id)).toEqual(newestFirst.slice(2, 4));
+    expect(second.body.total).toBe(5);
+    expect(pastTheEnd.body).toMatchObject({ executions: [], total: 5, next_cursor: null });
+    expect(afterCursor.body.executions.map((run) => run.execution_id)).toEqual(newestFirst.slice(4));
+    expect(tooFar.status).toBe(400);
+    expect(fieldsOf(tooFar)).toContain('offset');
+    expect(both.status).toBe(400);
+    expect(fieldsOf(both)).toContain('offset');
     expect(foreign.status).toBe(404);
   });
 });

@@ -97,12 +97,12 @@ describe('Tenants API', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { status: number; body: { items: TenantBody[]; next_cursor: string | null } } =
+        const page: { status: number; body: { tenants: TenantBody[]; next_cursor: string | null } } =
           await harness.request('GET', `/api/v1/tenants?limit=1${cursor ? `&cursor=${cursor}` : ''}`, {
             token: harness.adminToken,
           });
         expect(page.status).toBe(200);
-        seen.push(...page.body.items.map((item) => item.tenant_id));
+        seen.push(...page.body.tenants.map((item) => item.tenant_id));
         cursor = page.body.next_cursor;
       } while (cursor);
 
