@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ConfigurationError } from '../functions/core/errors';
 import { startLocalRuntime } from './runtime';
 
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
     : '';
   process.stdout.write(
     `\nThreat engine local runtime is up at ${runtime.url}  (data: ${runtime.dataDirectory})\n` +
-      `  console:     ${runtime.url}/console#token=${(await readFile(runtime.adminTokenPath, 'utf8')).trim()}\n` +
+      `  console:     ${runtime.consoleSignInUrl}\n` +
       `  health:      ${runtime.url}/api/v1/health\n` +
       `  OpenAPI:     ${runtime.url}/api/v1/openapi.json\n` +
       `  admin token: ${runtime.adminTokenPath}  (platform_admin; use it as Authorization: Bearer <token>)\n` +

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { buildConsoleAssets } from '../console/build-console';
@@ -75,6 +75,8 @@ export interface LocalRuntime {
   readonly tokens: LocalTokenIssuer;
   /** Where the platform-admin token was written. */
   readonly adminTokenPath: string;
+  /** The operator console, signed in as the platform admin (the token rides in the fragment). */
+  readonly consoleSignInUrl: string;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -284,6 +286,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       services,
       tokens,
       adminTokenPath,
+      consoleSignInUrl: `${http.url}/console#token=${(await readFile(adminTokenPath, 'utf8')).trim()}`,
       logger,
       close,
     };
