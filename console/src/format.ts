@@ -20,6 +20,25 @@ export function formatTime(iso: string | null | undefined): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
+/** A time as the wall clock of `timeZone` shows it, e.g. `Wed 2 Dec 2026, 06:00 Europe/Paris`. */
+export function formatInZone(iso: string, timeZone: string): string {
+  try {
+    const text = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date(iso));
+    return `${text} ${timeZone}`;
+  } catch {
+    return formatTime(iso);
+  }
+}
+
 /** Execution statuses that mean the run did not do its work. */
 export const FAILING_STATUSES = new Set(['failed', 'timed_out', 'aborted']);
 

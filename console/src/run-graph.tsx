@@ -61,8 +61,25 @@ function place(definition: WorkflowDefinition, states: StateSummary[]) {
     const value = graph.edge(key) as { points: Array<{ x: number; y: number }>; edge: Edge };
     return { edge: value.edge, points: value.points };
   });
-  const size = graph.graph() as { width?: number; height?: number };
-  return { nodes, edges: placedEdges, width: size.width ?? 400, height: size.height ?? 300 };
+  // Edges routed around the nodes (Catch paths) may leave the graph's own box: bound everything.
+  const xs = [
+    ...nodes.flatMap((node) => [node.x - node.width / 2, node.x + node.width / 2]),
+    ...placedEdges.flatMap((edge) => edge.points.map((point) => point.x)),
+  ];
+  const ys = [
+    ...nodes.flatMap((node) => [node.y - node.height / 2, node.y + node.height / 2]),
+    ...placedEdges.flatMap((edge) => edge.points.map((point) => point.y)),
+  ];
+  const minX = Math.min(...xs) - 12;
+  const minY = Math.min(...ys) - 12;
+  return {
+    nodes,
+    edges: placedEdges,
+    minX,
+    minY,
+    width: Math.max(...xs) + 12 - minX,
+    height: Math.max(...ys) + 12 - minY,
+  };
 }
 
 function caption(state: StateSummary): string {
@@ -87,9 +104,8 @@ export function RunGraph(props: {
       </figcaption>
       <svg
         class="run-graph"
-        viewBox={`0 0 ${placed.width} ${placed.height}`}
-        width={placed.width}
-        height={placed.height}
+        viewBox={`${placed.minX} ${placed.minY} ${placed.width} ${placed.height}`}
+        data-width={placed.width}
       >
         <title>State graph of the run</title>
         <defs>

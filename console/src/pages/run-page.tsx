@@ -118,7 +118,12 @@ export function RunPage(props: { executionId: string }) {
     );
   if (!data || !analysis) return <p aria-busy="true">Loading the run…</p>;
   const { execution } = data;
-  const failedState = analysis.states.find((state) => state.error && state.outcome === 'failed');
+  // The root cause: the first state entered that failed (caught or not), not the Fail state that ends the run.
+  const failedState =
+    analysis.entered
+      .map((name) => analysis.states.find((state) => state.name === name))
+      .find((state) => state?.error && state.type !== 'Fail') ??
+    analysis.states.find((state) => state.error && state.outcome === 'failed');
   const enteredStates = analysis.entered
     .map((name) => analysis.states.find((state) => state.name === name))
     .filter((state): state is StateSummary => state !== undefined);
@@ -230,6 +235,10 @@ export function RunPage(props: { executionId: string }) {
         {running && <span class="live">Live: updating every 2 s</span>}
       </div>
       {message && <p role="status">{message}</p>}
+      <div class="timeline-panel">
+        <h2>Timeline</h2>
+        <Timeline analysis={analysis} running={running} />
+      </div>
       <div class="run-layout">
         <div class="graph-panel">
           <h2>State graph</h2>
@@ -252,8 +261,6 @@ export function RunPage(props: { executionId: string }) {
           />
         </div>
         <div class="detail-panel">
-          <h2>Timeline</h2>
-          <Timeline analysis={analysis} running={running} />
           <h2>States entered ({enteredStates.length})</h2>
           {enteredStates.map((state) => (
             <StateDetails

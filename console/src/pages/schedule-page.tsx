@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { useApp } from '../app-context';
-import { FAILING_STATUSES, formatTime, shortId } from '../format';
+import { FAILING_STATUSES, formatInZone, formatTime, shortId } from '../format';
 import type { ScheduleDetails } from '../types';
 import { useLoad } from '../use-poll';
 import { describeExpression, expressionOf } from './schedule-words';
@@ -118,7 +118,9 @@ export function SchedulePage(props: { scheduleId: string }) {
       ) : (
         <ul>
           {schedule.next_fire_times.map((time) => (
-            <li key={time}>{formatTime(time)}</li>
+            <li key={time}>
+              {formatInZone(time, schedule.timezone)} <span class="muted">({formatTime(time)})</span>
+            </li>
           ))}
         </ul>
       )}

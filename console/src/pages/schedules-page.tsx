@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { tenantIdsOf, useApp } from '../app-context';
 import { accountsOf, schedulesOf } from '../directory';
-import { FAILING_STATUSES, formatTime } from '../format';
+import { FAILING_STATUSES, formatInZone, formatTime } from '../format';
 import type { ScheduleDetails } from '../types';
 import { useLoad } from '../use-poll';
 import { describeExpression, expressionOf } from './schedule-words';
@@ -162,7 +162,7 @@ export function SchedulesPage() {
                 ) : (
                   <ul class="plain">
                     {schedule.next_fire_times.map((time) => (
-                      <li key={time}>{formatTime(time)}</li>
+                      <li key={time}>{formatInZone(time, schedule.timezone)}</li>
                     ))}
                   </ul>
                 )}
@@ -188,31 +188,33 @@ export function SchedulesPage() {
               </td>
               {operate && (
                 <td class="row-actions">
-                  {schedule.status === 'active' ? (
+                  <div>
+                    {schedule.status === 'active' ? (
+                      <button
+                        type="button"
+                        onClick={() => void run([schedule.schedule_id], 'pause')}
+                        aria-label={`Pause ${schedule.name}`}
+                      >
+                        Pause
+                      </button>
+                    ) : (
+                      <button
+                        type="button"
+                        onClick={() => void run([schedule.schedule_id], 'resume')}
+                        aria-label={`Resume ${schedule.name}`}
+                      >
+                        Resume
+                      </button>
+                    )}
                     <button
                       type="button"
-                      onClick={() => void run([schedule.schedule_id], 'pause')}
-                      aria-label={`Pause ${schedule.name}`}
+                      disabled={schedule.status !== 'active'}
+                      onClick={() => void run([schedule.schedule_id], 'trigger')}
+                      aria-label={`Trigger now: ${schedule.name}`}
                     >
-                      Pause
+                      Trigger now
                     </button>
-                  ) : (
-                    <button
-                      type="button"
-                      onClick={() => void run([schedule.schedule_id], 'resume')}
-                      aria-label={`Resume ${schedule.name}`}
-                    >
-                      Resume
-                    </button>
-                  )}
-                  <button
-                    type="button"
-                    disabled={schedule.status !== 'active'}
-                    onClick={() => void run([schedule.schedule_id], 'trigger')}
-                    aria-label={`Trigger now: ${schedule.name}`}
-                  >
-                    Trigger now
-                  </button>
+                  </div>
                 </td>
               )}
             </tr>

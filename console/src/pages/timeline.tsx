@@ -2,8 +2,8 @@ import { formatDuration } from '../format';
 import type { RunAnalysis } from '../run-analysis';
 
 const ROW = 22;
-const LABEL = 250;
-const WIDTH = 640;
+const LABEL = 300;
+const WIDTH = 1200;
 
 /** A Gantt-like view: one row per state entered, a bar per visit, on the run's own time axis. */
 export function Timeline(props: { analysis: RunAnalysis; running: boolean }) {
@@ -14,7 +14,7 @@ export function Timeline(props: { analysis: RunAnalysis; running: boolean }) {
   const start = Date.parse(analysis.startedAt ?? rows[0]?.visits[0]?.enteredAt ?? new Date().toISOString());
   const end = props.running || !analysis.endedAt ? Date.now() : Date.parse(analysis.endedAt);
   const span = Math.max(1, end - start);
-  const scale = (time: number) => LABEL + ((time - start) / span) * (WIDTH - LABEL - 10);
+  const scale = (time: number) => LABEL + ((time - start) / span) * (WIDTH - LABEL - 90);
   const height = rows.length * ROW + 24;
   return (
     <svg
@@ -44,12 +44,20 @@ export function Timeline(props: { analysis: RunAnalysis; running: boolean }) {
               </rect>
             );
           })}
+          <text
+            x={scale(Date.parse(state.visits.at(-1)?.exitedAt ?? new Date(end).toISOString())) + 6}
+            y={index * ROW + 15}
+            class="timeline-duration"
+          >
+            {formatDuration(state.durationMs)}
+            {state.retries > 0 ? ` · ${state.retries} ${state.retries === 1 ? 'retry' : 'retries'}` : ''}
+          </text>
         </g>
       ))}
       <text x={LABEL} y={height - 6} class="timeline-axis">
         0
       </text>
-      <text x={WIDTH - 10} y={height - 6} class="timeline-axis end">
+      <text x={WIDTH - 90} y={height - 6} class="timeline-axis end">
         {formatDuration(span)}
       </text>
     </svg>
