@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { runConsoleRunsBenchmark } from './console-runs-bench';
 import { runSchedulerBenchmark } from './local-scheduler-bench';
 import { runScanBenchmark } from './scan-bench';
 
@@ -7,6 +8,7 @@ import { runScanBenchmark } from './scan-bench';
  * `npm run bench [-- --scans N --concurrency C --json file]`: measures the scan workflow end to
  * end on the local runtime against the floor of the same DynamoDB operations done directly, and
  * the local scheduler with 10,000 schedules due in the same minute.
+ * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
  */
 const { values } = parseArgs({
   options: {
@@ -14,8 +16,31 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     schedules: { type: 'string', default: '10000' },
     json: { type: 'string' },
+    console: { type: 'boolean', default: false },
+    executions: { type: 'string', default: '10000' },
   },
 });
+
+const line = (label: string, value: unknown) => process.stdout.write(`${label.padEnd(36)} ${value}\n`);
+if (values.console) {
+  const result = await runConsoleRunsBenchmark({
+    executions: Number(values.executions),
+    accounts: 20,
+    loads: 5,
+  });
+  process.stdout.write(
+    `\nConsole, first Runs screen with ${result.executions} executions over ${result.accounts} accounts\n`,
+  );
+  line('first screen cold (ms)', result.first_screen_ms.cold);
+  line('first screen p50 / max (ms, ≤ 300)', `${result.first_screen_ms.p50} / ${result.first_screen_ms.max}`);
+  line(
+    'GET /executions first page p50 / max (ms)',
+    `${result.api_first_page_ms.p50} / ${result.api_first_page_ms.max}`,
+  );
+  line('seeding (s)', result.seed_seconds);
+  if (values.json) await writeFile(values.json, `${JSON.stringify({ console: result }, null, 2)}\n`);
+  process.exit(0);
+}
 
 const scans = Number(values.scans);
 const concurrency = Number(values.concurrency);
@@ -25,7 +50,6 @@ if (!Number.isInteger(scans) || scans < 1 || !Number.isInteger(concurrency) || c
 }
 
 const scan = await runScanBenchmark({ scans, concurrency });
-const line = (label: string, value: unknown) => process.stdout.write(`${label.padEnd(36)} ${value}\n`);
 process.stdout.write(
   `\nScan workflow, ${scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator)\n`,
 );

@@ -10,6 +10,7 @@ import {
 import { type ApiServices, createApiServices } from '../functions/api/api-services';
 import { type ApiSettings, loadApiSettings } from '../functions/api/api-settings';
 import { createApp } from '../functions/api/app';
+import { consoleOidcFrom } from '../functions/api/console-assets';
 import { type HealthCheck, tablesHealthCheck } from '../functions/api/health';
 import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
@@ -258,7 +259,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       target: 'local',
       version: VERSION,
       services,
-      console: { directory: consoleDirectory, oidc: null },
+      console: {
+        directory: consoleDirectory,
+        // A hosted login can be tried locally too (the issuer must hand out tokens this runtime signs).
+        oidc: consoleOidcFrom(apiSettings),
+      },
     });
     const http = await startHttpServer(app, options.port ?? config.PORT);
     closers.push(() => http.close());

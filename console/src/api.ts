@@ -16,8 +16,26 @@ export interface RequestOptions {
   body?: unknown;
 }
 
+const prefetched = new Map<string, Promise<unknown>>();
+
+/** Starts a GET now (before the page that needs it has rendered); the page's own call takes it over once. */
+export function prefetch(path: string): void {
+  const pending = request(path, {});
+  pending.catch(() => undefined);
+  prefetched.set(path, pending);
+}
+
 /** Calls the JSON API with the operator's token; a 401 signs the operator out. */
-export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+export function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const early = options.method === undefined ? prefetched.get(path) : undefined;
+  if (early) {
+    prefetched.delete(path);
+    return early as Promise<T>;
+  }
+  return request<T>(path, options);
+}
+
+async function request<T>(path: string, options: RequestOptions): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const token = currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;

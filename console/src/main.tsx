@@ -1,12 +1,12 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './console.css';
-import { api } from './api';
+import { api, prefetch } from './api';
 import { AppContext, type AppState, type Me, type Tenant } from './app-context';
 import { listAll } from './directory';
 import { AccountsPage } from './pages/accounts-page';
 import { RunPage } from './pages/run-page';
-import { RunsPage } from './pages/runs-page';
+import { RunsPage, runsPath } from './pages/runs-page';
 import { ScanResultPage } from './pages/scan-result-page';
 import { SchedulePage } from './pages/schedule-page';
 import { SchedulesPage } from './pages/schedules-page';
@@ -20,6 +20,7 @@ import {
   startOidcLogin,
   takeTokenFromFragment,
 } from './session';
+import { useLoad } from './use-poll';
 
 interface Route {
   page: 'runs' | 'run' | 'schedules' | 'schedule' | 'accounts' | 'scan-result';
@@ -89,10 +90,17 @@ function SignIn(props: { oidc: OidcConfig | null; error: string | null }) {
   );
 }
 
-function Console(props: { me: Me; tenants: Tenant[] }) {
+function Console(props: { me: Me }) {
+  // Loaded beside the first page, not before it: only the tenant picker and all-tenant lists need it.
+  const tenants = useLoad('tenants', () =>
+    props.me.may.administer_platform
+      ? listAll<Tenant>('/api/v1/tenants', 'tenants', {})
+      : Promise.resolve<Tenant[]>([]),
+  );
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   const [tenantId, setTenantId] = useState<string | null>(
-    () => sessionStorage.getItem('threat-engine.tenant') || (props.me.tenant_id ?? null),
+    // Tenant-scoped callers need no tenant_id: the API scopes them to their own tenant.
+    () => (props.me.may.administer_platform ? sessionStorage.getItem('threat-engine.tenant') || null : null),
   );
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -105,7 +113,7 @@ function Console(props: { me: Me; tenants: Tenant[] }) {
   const state: AppState = {
     me: props.me,
     tenantId,
-    tenants: props.tenants,
+    tenants: tenants.data ?? [],
     navigate: (hash) => {
       location.hash = hash;
     },
@@ -137,7 +145,7 @@ function Console(props: { me: Me; tenants: Tenant[] }) {
               }}
             >
               <option value="">All tenants</option>
-              {props.tenants.map((tenant) => (
+              {(tenants.data ?? []).map((tenant) => (
                 <option key={tenant.tenant_id} value={tenant.tenant_id}>
                   {tenant.tenant_name}
                 </option>
@@ -167,7 +175,7 @@ function Console(props: { me: Me; tenants: Tenant[] }) {
 function Root() {
   const [token, setTokenState] = useState(currentToken());
   const [oidc, setOidc] = useState<OidcConfig | null>(null);
-  const [session, setSession] = useState<{ me: Me; tenants: Tenant[] } | null>(null);
+  const [session, setSession] = useState<{ me: Me } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => onTokenChange(() => setTokenState(currentToken())), []);
@@ -184,10 +192,7 @@ function Root() {
     if (!token) return;
     (async () => {
       const me = await api<Me>('/api/v1/me');
-      const tenants = me.may.administer_platform
-        ? await listAll<Tenant>('/api/v1/tenants', 'tenants', {})
-        : [];
-      setSession({ me, tenants });
+      setSession({ me });
       setError(null);
     })().catch((reason: Error) => {
       setError(`Sign-in failed: ${reason.message}`);
@@ -197,8 +202,15 @@ function Root() {
 
   if (!token) return <SignIn oidc={oidc} error={error} />;
   if (!session) return <p aria-busy="true">Signing in…</p>;
-  return <Console me={session.me} tenants={session.tenants} />;
+  return <Console me={session.me} />;
 }
 
 takeTokenFromFragment();
+// The first Runs page is asked for beside the caller's identity, not after it.
+if (
+  currentToken() &&
+  parseRoute(location.hash).page === 'runs' &&
+  !parseRoute(location.hash).params.get('account')
+)
+  prefetch(runsPath(sessionStorage.getItem('threat-engine.tenant') || null));
 render(<Root />, document.getElementById('app') as HTMLElement);

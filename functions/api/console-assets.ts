@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Context, Hono } from 'hono';
 import type { ApiEnv } from './api-context';
+import type { ApiSettings } from './api-settings';
 import { errorBody } from './error-response';
 import { registerRoute } from './openapi';
 
@@ -32,6 +33,16 @@ export interface ConsoleOptions {
   directory: string | undefined;
   /** Hosted login (authorization code + PKCE) when a client id is configured. */
   oidc: ConsoleOidcSettings | null;
+}
+
+/** The hosted login, when both the issuer and the console's client id are configured. */
+export function consoleOidcFrom(settings: ApiSettings): ConsoleOidcSettings | null {
+  if (!settings.OIDC_ISSUER || !settings.CONSOLE_OIDC_CLIENT_ID) return null;
+  return {
+    issuer: settings.OIDC_ISSUER,
+    clientId: settings.CONSOLE_OIDC_CLIENT_ID,
+    scopes: settings.CONSOLE_OIDC_SCOPES,
+  };
 }
 
 interface Asset {

@@ -3,6 +3,7 @@ import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { createAwsApiDependencies } from '../adapters/aws/aws-api-dependencies';
 import { loadConfig } from '../core/config';
 import { createApp } from './app';
+import { consoleOidcFrom } from './console-assets';
 
 let lambdaHandler: ReturnType<typeof handle> | undefined;
 
@@ -10,7 +11,6 @@ let lambdaHandler: ReturnType<typeof handle> | undefined;
 export async function handler(event: LambdaEvent, context: LambdaContext) {
   if (!lambdaHandler) {
     const dependencies = createAwsApiDependencies(loadConfig(process.env));
-    const { settings } = dependencies.services;
     // The console's built files travel in the function's asset next to the bundle (infra/constructs/functions.ts).
     const taskRoot = process.env.LAMBDA_TASK_ROOT;
     lambdaHandler = handle(
@@ -18,14 +18,7 @@ export async function handler(event: LambdaEvent, context: LambdaContext) {
         ...dependencies,
         console: {
           directory: taskRoot ? join(taskRoot, 'console') : undefined,
-          oidc:
-            settings.OIDC_ISSUER && settings.CONSOLE_OIDC_CLIENT_ID
-              ? {
-                  issuer: settings.OIDC_ISSUER,
-                  clientId: settings.CONSOLE_OIDC_CLIENT_ID,
-                  scopes: settings.CONSOLE_OIDC_SCOPES,
-                }
-              : null,
+          oidc: consoleOidcFrom(dependencies.services.settings),
         },
       }),
     );

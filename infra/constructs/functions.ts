@@ -171,6 +171,9 @@ export class Functions extends Construct {
         to: 'console',
       },
     });
+    if (props.environment.consoleOidcClientId) {
+      this.api.fn.addEnvironment('CONSOLE_OIDC_CLIENT_ID', props.environment.consoleOidcClientId);
+    }
     if (props.environment.corsAllowOrigins.length > 0) {
       // The app answers CORS itself too (local runtime); keep both lists the same.
       this.api.fn.addEnvironment('API_CORS_ALLOWED_ORIGINS', props.environment.corsAllowOrigins.join(','));

@@ -1,4 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -186,12 +189,12 @@ describe('Operator console', () => {
   });
 
   it('updates a running run without a reload until it completes', async () => {
-    // Prepare: the engine answers the scan start after 3 s
+    // Prepare: the engine answers the scan start after 8 s (room for a loaded machine to show the page first)
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const { page, problems } = await openPage(context);
     await page.goto(harness.runtime.consoleSignInUrl);
     await page.getByRole('heading', { name: 'Runs' }).waitFor();
-    harness.runtime.simulator?.failNext(1, { kind: 'slow', delayMs: 3_000 });
+    harness.runtime.simulator?.failNext(1, { kind: 'slow', delayMs: 8_000 });
     const running = await trigger(schedules[2] as string);
 
     // Act
@@ -207,7 +210,7 @@ describe('Operator console', () => {
     expect(navigations).toEqual([]);
     expect(problems).toEqual({ consoleErrors: [], failedRequests: [] });
     await context.close();
-  });
+  }, 45_000);
 
   it('pauses one schedule, then bulk-pauses and bulk-resumes several, as the API then reports', async () => {
     // Prepare
@@ -313,5 +316,98 @@ describe('Operator console', () => {
     // Assess
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 401]);
     expect(responses[0]?.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+});
+
+/**
+ * A stand-in OIDC issuer on loopback: discovery, an authorization endpoint that signs the user in
+ * at once, and a token endpoint that checks the PKCE verifier against the challenge.
+ */
+async function startFakeIssuer(issueToken: () => Promise<string>) {
+  const codes = new Map<string, { challenge: string; redirectUri: string; clientId: string }>();
+  const seen: { challengeMethod: string | null; verified: boolean } = {
+    challengeMethod: null,
+    verified: false,
+  };
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://issuer');
+    const json = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+      response.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/.well-known/openid-configuration') {
+      json(200, { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token` });
+    } else if (url.pathname === '/authorize') {
+      const code = randomUUID();
+      seen.challengeMethod = url.searchParams.get('code_challenge_method');
+      codes.set(code, {
+        challenge: url.searchParams.get('code_challenge') ?? '',
+        redirectUri: url.searchParams.get('redirect_uri') ?? '',
+        clientId: url.searchParams.get('client_id') ?? '',
+      });
+      const back = new URL(url.searchParams.get('redirect_uri') ?? '');
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      response.writeHead(302, { location: back.toString() });
+      response.end();
+    } else if (url.pathname === '/token' && request.method === 'POST') {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        const form = new URLSearchParams(body);
+        const grant = codes.get(form.get('code') ?? '');
+        const challenge = createHash('sha256')
+          .update(form.get('code_verifier') ?? '')
+          .digest('base64url');
+        if (!grant || grant.challenge !== challenge || grant.clientId !== form.get('client_id')) {
+          json(400, { error: 'invalid_grant' });
+          return;
+        }
+        seen.verified = grant.redirectUri === form.get('redirect_uri');
+        void issueToken().then((token) => json(200, { id_token: token, token_type: 'Bearer' }));
+      });
+    } else json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { issuer, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('Operator console with a hosted login', () => {
+  let oidcHarness: ApiHarness;
+  let issuer: Awaited<ReturnType<typeof startFakeIssuer>>;
+
+  beforeAll(async () => {
+    let mint: () => Promise<string> = () => Promise.reject(new Error('not started'));
+    issuer = await startFakeIssuer(() => mint());
+    oidcHarness = await ApiHarness.start({
+      env: { OIDC_ISSUER: issuer.issuer, CONSOLE_OIDC_CLIENT_ID: 'console-test' },
+    });
+    mint = () => oidcHarness.token('platform_admin', null, 'oidc-operator');
+  }, 60_000);
+
+  afterAll(async () => {
+    await oidcHarness?.close();
+    await issuer?.close();
+  });
+
+  it('signs in through the issuer with the authorization code and PKCE, and keeps no code in the address bar', async () => {
+    // Prepare
+    const context = await browser.newContext();
+    const { page, problems } = await openPage(context);
+    await page.goto(`${oidcHarness.url}/console`);
+
+    // Act
+    await page.getByRole('button', { name: 'Sign in with your organisation' }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+
+    // Assess
+    expect(issuer.seen).toEqual({ challengeMethod: 'S256', verified: true });
+    expect(await page.getByText('oidc-operator').count()).toBe(1);
+    expect(page.url()).toBe(`${oidcHarness.url}/console#/runs`);
+    expect(problems).toEqual({ consoleErrors: [], failedRequests: [] });
+    await context.close();
   });
 });

@@ -10,7 +10,7 @@ import { StatusBadge } from './status-badge';
 export function AccountsPage(props: { highlight: string | null }) {
   const app = useApp();
   const [message, setMessage] = useState<string | null>(null);
-  const list = useLoad(`accounts:${app.tenantId ?? ''}`, () => accountsOf(tenantIdsOf(app)), {
+  const list = useLoad(`accounts:${tenantIdsOf(app).join(',')}`, () => accountsOf(tenantIdsOf(app)), {
     intervalMs: 10_000,
   });
 

@@ -20,6 +20,20 @@ const EMPTY: Filters = { status: '', account_id: '', schedule_id: '', started_af
 /** `datetime-local` (the operator's local time) → ISO UTC. */
 const toIso = (local: string) => (local ? new Date(local).toISOString().replace(/\.\d+Z$/, 'Z') : '');
 
+/** The first page of runs with these filters (main.tsx prefetches the unfiltered one at sign-in). */
+export function runsPath(tenantId: string | null, filters: Filters = EMPTY, cursor?: string): string {
+  return `/api/v1/executions${query({
+    tenant_id: tenantId,
+    status: filters.status,
+    account_id: filters.account_id,
+    schedule_id: filters.schedule_id,
+    started_after: toIso(filters.started_after),
+    started_before: toIso(filters.started_before),
+    cursor,
+    limit: 25,
+  })}`;
+}
+
 /** Runs: executions across the tenant(s) looked at, newest first, filtered, paged, refreshed. */
 export function RunsPage(props: { accountId: string | null }) {
   const app = useApp();
@@ -33,23 +47,14 @@ export function RunsPage(props: { accountId: string | null }) {
 
   const runs = useLoad<ExecutionPage>(
     JSON.stringify({ filters, cursor, scope }),
-    () =>
-      api<ExecutionPage>(
-        `/api/v1/executions${query({
-          tenant_id: app.tenantId,
-          status: filters.status,
-          account_id: filters.account_id,
-          schedule_id: filters.schedule_id,
-          started_after: toIso(filters.started_after),
-          started_before: toIso(filters.started_before),
-          cursor,
-          limit: 25,
-        })}`,
-      ),
+    () => api<ExecutionPage>(runsPath(app.tenantId, filters, cursor)),
     { intervalMs: 5000, shouldPoll: () => autoRefresh && cursors.length === 1 },
   );
-  const directory = useLoad(`directory:${scope}`, async () => {
-    const tenantIds = tenantIdsOf(app);
+  // Names for the table and the filters, asked once the first runs are on screen.
+  const [runsShown, setRunsShown] = useState(false);
+  if (runs.data && !runsShown) setRunsShown(true);
+  const tenantIds = runsShown ? tenantIdsOf(app) : [];
+  const directory = useLoad(`directory:${tenantIds.join(',')}`, async () => {
     const [accounts, schedules] = await Promise.all([accountsOf(tenantIds), schedulesOf(tenantIds)]);
     return { accounts, schedules };
   });

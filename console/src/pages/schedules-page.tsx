@@ -26,7 +26,7 @@ export function SchedulesPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [note, setNote] = useState('');
   const [message, setMessage] = useState<string | null>(null);
-  const list = useLoad(`schedules:${app.tenantId ?? ''}`, () => loadSchedules(tenantIdsOf(app)), {
+  const list = useLoad(`schedules:${tenantIdsOf(app).join(',')}`, () => loadSchedules(tenantIdsOf(app)), {
     intervalMs: 10_000,
   });
   const schedules = list.data?.schedules ?? [];

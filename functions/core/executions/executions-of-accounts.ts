@@ -119,6 +119,8 @@ export async function listExecutionsOfAccounts(
     .filter((time): time is string => time !== undefined)
     .sort()[0];
   const { startedAtOrAfter, scheduleId } = options;
+  // Over many accounts, a page needs only a few runs of each: read a share, refill the busy ones.
+  const perAccountLimit = Math.min(limit, Math.max(5, Math.ceil((2 * limit) / Math.max(1, streams.length))));
 
   // Reads on until the stream has something to give or nothing more.
   const refill = async (stream: AccountStream): Promise<void> => {
@@ -126,7 +128,7 @@ export async function listExecutionsOfAccounts(
       const page = await executions.listByAccount(stream.accountId, {
         ...(options.status === undefined ? {} : { status: options.status }),
         ...(upTo === undefined ? {} : { startedAtOrBefore: upTo }),
-        page: { limit, ...(stream.next === undefined ? {} : { cursor: stream.next }) },
+        page: { limit: perAccountLimit, ...(stream.next === undefined ? {} : { cursor: stream.next }) },
       });
       stream.next = page.next_cursor;
       // Newest first: once a run started before the window, the account has nothing more in it.
