@@ -173,8 +173,10 @@ export const AwsAccessKeyCredentialsSchema = z
         /^[A-Za-z0-9/+=]{100,8192}$/,
         'a session token of 100-8192 characters of A-Z a-z 0-9 / + =',
       ).optional(),
+      /** The account the key should belong to (the legacy form sent it): checked against GetCallerIdentity. */
+      account_number: AwsAccountNumberSchema.optional(),
     },
-    unknownFields(['access_key_id', 'secret_access_key', 'session_token']),
+    unknownFields(['access_key_id', 'secret_access_key', 'session_token', 'account_number']),
   )
   .superRefine((value, ctx) => {
     const temporary = value.access_key_id.startsWith('ASIA');
@@ -611,7 +613,10 @@ export type StoredSecretValue = z.infer<typeof StoredSecretSchema>;
  */
 export const SECRET_FIELDS = {
   aws_iam_role: { secret: ['external_id'], identifiers: ['role_arn', 'account_number'] },
-  aws_access_key: { secret: ['access_key_id', 'secret_access_key', 'session_token'], identifiers: [] },
+  aws_access_key: {
+    secret: ['access_key_id', 'secret_access_key', 'session_token'],
+    identifiers: ['account_number'],
+  },
   azure_service_principal: {
     secret: ['client_secret'],
     identifiers: ['client_id', 'tenant_id', 'subscription_id'],
@@ -669,7 +674,7 @@ export function publicCredentialSummary(type: CredentialType, credentials: unkno
 /** The summary field that holds each type's canonical account identifier, when it has one. */
 const ACCOUNT_NUMBER_FIELD: Readonly<Record<CredentialType, string | undefined>> = {
   aws_iam_role: 'account_number',
-  aws_access_key: undefined,
+  aws_access_key: 'account_number',
   azure_service_principal: 'subscription_id',
   gcp_service_account: 'project_id',
   alicloud_access_key: undefined,

@@ -94,9 +94,38 @@ const NameListSchema = z
 
 const ScheduleNameSchema = DisplayTextSchema(256).pipe(z.string().min(1, 'must not be empty'));
 const DescriptionSchema = z.string().max(1024, 'must be at most 1024 characters');
-const NotificationChannelsSchema = z
-  .array(z.string().trim().min(1, 'must not be empty').max(512, 'must be at most 512 characters'))
-  .max(20, 'must hold at most 20 channels');
+const ChannelTextSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(512, 'must be at most 512 characters');
+/**
+ * Where run notifications go: the legacy object (`{"email": ["ops@example.com"], "slack": "…"}`,
+ * channel name → a target, a list of targets or an on/off flag), or a list of targets.
+ */
+export const NotificationChannelsSchema = z.union(
+  [
+    z.array(ChannelTextSchema).max(20, 'must hold at most 20 channels'),
+    z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'channel names are 1-64 characters of A-Z a-z 0-9 _ . -'),
+        z.union([ChannelTextSchema, z.boolean(), z.array(ChannelTextSchema).max(20)]),
+      )
+      .refine((channels) => Object.keys(channels).length <= 20, 'must hold at most 20 channels'),
+  ],
+  { error: 'expected an object of channels ({"email": ["ops@example.com"]}) or a list of targets' },
+);
+/** Legacy clients may send the number of a form field as text ("3600"), as the legacy service accepted. */
+const IntervalSecondsSchema = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .trim()
+      .regex(/^\d{1,10}$/, 'must be a whole number of seconds')
+      .transform(Number),
+  ])
+  .pipe(z.number().int('must be a whole number of seconds').positive('must be a positive number of seconds'));
 const FlexibleWindowSchema = z
   .number()
   .int('must be a whole number of minutes')
@@ -205,7 +234,7 @@ export const CreateScheduleInputSchema = z
     description: DescriptionSchema.nullish(),
     schedule_type: ScheduleTypeSchema.optional(),
     cron_expression: LegacyCronSchema.nullish(),
-    interval_seconds: z.number().int('must be a whole number of seconds').positive().nullish(),
+    interval_seconds: IntervalSecondsSchema.nullish(),
     schedule_expression: ScheduleExpressionSchema.nullish(),
     preset: SchedulePresetSchema.optional(),
     next_run_at: TimestampSchema.nullish(),
@@ -215,7 +244,7 @@ export const CreateScheduleInputSchema = z
     exclude_services: NameListSchema.default([]),
     notify_on_success: z.boolean().default(false),
     notify_on_failure: z.boolean().default(true),
-    notification_channels: NotificationChannelsSchema.default([]),
+    notification_channels: NotificationChannelsSchema.default({}),
     overlap_policy: OverlapPolicySchema.default('skip'),
     flexible_window_minutes: FlexibleWindowSchema.default(0),
     start_date: TimestampSchema.nullish(),
@@ -241,7 +270,7 @@ export const UpdateScheduleInputSchema = z
     description: DescriptionSchema.nullish(),
     schedule_type: ScheduleTypeSchema.optional(),
     cron_expression: LegacyCronSchema.nullish(),
-    interval_seconds: z.number().int('must be a whole number of seconds').positive().nullish(),
+    interval_seconds: IntervalSecondsSchema.nullish(),
     schedule_expression: ScheduleExpressionSchema.nullish(),
     preset: SchedulePresetSchema.optional(),
     next_run_at: TimestampSchema.nullish(),

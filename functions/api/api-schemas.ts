@@ -58,6 +58,12 @@ export const AuthMethodsViewSchema = z.object({
   provider: ProviderTypeSchema,
   methods: z.array(
     z.object({
+      method: z.string().describe('the auth method (legacy name of auth_method)'),
+      name: z.string(),
+      requires: z
+        .array(z.string())
+        .describe('the required credential fields (legacy name of required_fields)'),
+      cloudformation_supported: z.boolean(),
       auth_method: z.string(),
       credential_type: z.string(),
       label: z.string(),
@@ -99,7 +105,8 @@ export const CloudFormationTemplateQuerySchema = z.strictObject({
 });
 
 export const CloudFormationTemplateResponseSchema = z.object({
-  template: z.record(z.string(), z.unknown()),
+  template: z.string().describe('the CloudFormation template as YAML (as the legacy service returned it)'),
+  template_object: z.record(z.string(), z.unknown()).describe('the same template as a JSON object'),
   external_id: z.string(),
   platform_account_id: z.string(),
   account_id: z.string(),
@@ -127,10 +134,11 @@ export const OnboardingJsonSchema = z.strictObject({
 export const ValidateJsonBodySchema = z.strictObject({
   account_id: IdSchema,
   tenant_id: IdSchema.optional(),
-  /** The template's OnboardingJson output, as the JSON text CloudFormation shows or as an object. */
-  onboarding_json: z.union([z.string().max(4096), z.record(z.string(), z.unknown())], {
-    error: 'expected the OnboardingJson output of the template (JSON text or object)',
-  }),
+  /** The stack's output in any form onboarding-json.ts accepts, as JSON text or as JSON. */
+  onboarding_json: z.union(
+    [z.string().max(8192), z.record(z.string(), z.unknown()), z.array(z.unknown()).max(50)],
+    { error: "expected the stack's OnboardingJson output (JSON text or object)" },
+  ),
 });
 
 export const SubmissionAcceptedSchema = z.object({
@@ -140,6 +148,35 @@ export const SubmissionAcceptedSchema = z.object({
   onboarding_id: z.string(),
   status: z.literal('accepted'),
   already_started: z.boolean().describe('true when this submission had already started its onboarding'),
+});
+
+/** The synchronous answer of a validation that succeeded (the legacy shape, plus where to look). */
+export const ValidationSucceededSchema = z.object({
+  success: z.literal(true),
+  message: z.string(),
+  errors: z.array(z.string()).describe('empty: the legacy re-validation answered it'),
+  account_id: z.string(),
+  account_number: z.string().nullable(),
+  status: AccountStatusSchema,
+  onboarding_status: OnboardingStatusSchema,
+  validated_offline: z.boolean(),
+  last_validated_at: z.string().nullable(),
+  execution_id: z.string(),
+  status_url: z.string(),
+});
+
+/** The synchronous answer of a validation the workflow refused: the error body, with its reason. */
+export const ValidationRefusedSchema = z.object({
+  status: z.number(),
+  code: z.string().describe("the workflow's reason, e.g. invalid_credentials, account_mismatch"),
+  message: z.string(),
+  details: z.array(z.object({ field: z.string(), message: z.string() })),
+  detail: z.object({ message: z.string(), errors: z.array(z.string()) }),
+  success: z.literal(false),
+  errors: z.array(z.string()),
+  account_id: z.string(),
+  execution_id: z.string(),
+  status_url: z.string(),
 });
 
 export const CredentialsBodySchema = z.strictObject({
@@ -156,7 +193,9 @@ export const ValidationStartedSchema = z.object({
 });
 
 export const CredentialsDeletedSchema = z.object({
+  status: z.literal('deleted'),
   account_id: z.string(),
+  account_status: AccountStatusSchema.describe('pending once its credentials are gone'),
   deletion_date: z.string(),
   recovery_window_days: z.number(),
 });
@@ -210,8 +249,11 @@ export const AccountPageSchema = z.object({
 });
 
 export const AccountDisabledSchema = z.object({
+  status: z
+    .literal('deleted')
+    .describe('as the legacy answered; the account itself is disabled (account_status)'),
   account_id: z.string(),
-  status: AccountStatusSchema,
+  account_status: AccountStatusSchema,
   paused_schedule_ids: z.array(z.string()),
   secret_deletion_date: z.string().nullable(),
 });

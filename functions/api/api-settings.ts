@@ -51,6 +51,15 @@ export const ApiSettingsSchema = z.object({
   /** Validation calls (validate, validate-json, credentials POST, credentials/validate) per tenant per window. */
   API_VALIDATION_RATE_LIMIT: positiveInt('requests', 1, 100_000).default(10),
   API_VALIDATION_RATE_WINDOW_SECONDS: positiveInt('seconds', 1, 86_400).default(60),
+  /**
+   * How long validate, validate-json and the credentials routes wait for their workflow before
+   * answering 202 instead (0: always 202 at once). Below API Gateway's 29 s integration timeout.
+   */
+  API_VALIDATION_WAIT_SECONDS: z.coerce
+    .number({ message: 'expected seconds' })
+    .min(0, 'expected at least 0')
+    .max(25, 'expected at most 25 (API Gateway ends a request at 29 s)')
+    .default(20),
   /** How long an Idempotency-Key is remembered. */
   API_IDEMPOTENCY_TTL_SECONDS: positiveInt('seconds', 60, 7 * 86_400).default(24 * 3600),
   /** Token claims holding the tenant id and the role, first present wins (Cognito prefixes custom ones). */

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Logger } from '../core/logger';
 import type { ApiEnv } from './api-context';
+import {
+  API_DOCS_ASSETS,
+  API_DOCS_INITIALIZER,
+  API_DOCS_PAGE,
+  type ApiDocsAsset,
+  apiDocsAsset,
+} from './api-docs';
 import type { ApiServices } from './api-services';
 import { authenticate } from './authenticate';
 import { type ConsoleOptions, consoleRoutes } from './console-assets';
@@ -150,32 +157,55 @@ export function createApp(dependencies: ApiDependencies): Hono<ApiEnv> {
     const checks = Object.fromEntries(
       Object.entries(report.checks).map(([name, { status, latency_ms }]) => [name, { status, latency_ms }]),
     );
-    return { status: report.status, checks };
+    const connection = (name: string) =>
+      report.checks[name]?.status === 'ok' ? 'connected' : 'disconnected';
+    // The legacy fields first (its UI reads them), then each check with its latency.
+    return {
+      healthy: report.status === 'ok',
+      body: {
+        status: report.status === 'ok' ? 'healthy' : 'unhealthy',
+        dynamodb: connection('dynamodb'),
+        secrets_manager: connection('secret_store'),
+        version: dependencies.version,
+        checks,
+      },
+    };
   };
 
   app.get('/', async (context) => {
     const report = await health();
     return context.json(
-      {
-        service: 'threat-engine-orchestrator',
-        version: dependencies.version,
-        target: dependencies.target,
-        ...report,
-      },
-      report.status === 'ok' ? 200 : 503,
+      { service: 'threat-engine-orchestrator', target: dependencies.target, ...report.body },
+      report.healthy ? 200 : 503,
     );
   });
 
   app.get(`${API_PREFIX}/health`, async (context) => {
     const report = await health();
-    return context.json(report, report.status === 'ok' ? 200 : 503);
+    return context.json(report.body, report.healthy ? 200 : 503);
   });
 
   let openApiDocument: Record<string, unknown> | undefined;
-  app.get(`${API_PREFIX}/openapi.json`, (context) => {
+  const openApi = (context: Context<ApiEnv>) => {
     openApiDocument ??= buildOpenApiDocument({ version: dependencies.version });
     return context.json(openApiDocument);
+  };
+  app.get(`${API_PREFIX}/openapi.json`, openApi);
+  // Where the legacy service served its document and its interactive docs.
+  app.get('/openapi.json', openApi);
+  app.get('/docs', (context) => context.html(API_DOCS_PAGE));
+  app.get('/docs/swagger-initializer.js', (context) => {
+    context.header('Content-Type', 'text/javascript; charset=utf-8');
+    return context.body(API_DOCS_INITIALIZER);
   });
+  for (const [name, type] of Object.entries(API_DOCS_ASSETS) as [ApiDocsAsset, string][]) {
+    app.get(`/docs/${name}`, async (context) => {
+      const text = await apiDocsAsset(name);
+      context.header('Content-Type', type);
+      context.header('Cache-Control', 'public, max-age=86400');
+      return context.body(text);
+    });
+  }
 
   app.route('/', consoleRoutes(dependencies.console ?? { directory: undefined, oidc: null }));
   for (const routes of ROUTE_MODULES) app.route(API_PREFIX, routes(services));

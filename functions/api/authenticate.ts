@@ -10,6 +10,11 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /api/v1/health',
   'GET /api/v1/openapi.json',
   `GET ${CONSOLE_CONFIG_PATH}`,
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /docs/swagger-initializer.js',
+  'GET /docs/swagger-ui.css',
+  'GET /docs/swagger-ui-bundle.js',
 ]);
 
 /** What hono/aws-lambda hands the app as bindings: the API Gateway (payload v2) event. */

@@ -11,13 +11,23 @@ import {
 } from '../core/errors';
 import type { Logger } from '../core/logger';
 
-/** The one error shape every endpoint answers with (`detail` kept for legacy clients). */
+/** The legacy `detail` of a refused request: `{message, errors}` as legacy validation failures gave it. */
+export interface LegacyDetail {
+  message: string;
+  errors: string[];
+}
+
+/**
+ * The one error shape every endpoint answers with. `detail` is the legacy field its clients read:
+ * for a 400, `{message, errors[]}` (the shape legacy validation failures had, one error per
+ * field issue); otherwise the message as a string (`{"detail": "Account … not found"}`).
+ */
 export interface ErrorBody {
   status: number;
   code: string;
   message: string;
   details: FieldIssue[];
-  detail: string;
+  detail: string | LegacyDetail;
 }
 
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
@@ -40,7 +50,11 @@ export function errorBody(
   message: string,
   details: FieldIssue[] = [],
 ): ErrorBody {
-  return { status, code, message, details, detail: message };
+  const detail =
+    status === 400
+      ? { message, errors: details.map((issue) => `${issue.field}: ${issue.message}`) }
+      : message;
+  return { status, code, message, details, detail };
 }
 
 function detailsOf(error: DomainError): FieldIssue[] {

@@ -30,6 +30,8 @@ export interface RouteDocumentation {
   response?: z.ZodType;
   /** The success status (default 200). */
   status?: 200 | 201 | 202 | 204;
+  /** Other answers than the success one, by status (e.g. the 202 of a validation still running). */
+  otherResponses?: Readonly<Record<string, { description: string; schema?: z.ZodType }>>;
   /** Accepts an Idempotency-Key header (every mutating POST does). */
   idempotent?: boolean;
   /** Counted by the per-tenant validation rate limit (429 with Retry-After). */
@@ -124,7 +126,15 @@ function operationOf(route: RouteDocumentation): JsonSchema {
         }
       : { description: 'success' },
   };
-  if (route.request || route.query || route.path.includes(':')) {
+  for (const [other, answer] of Object.entries(route.otherResponses ?? {})) {
+    responses[other] = answer.schema
+      ? {
+          description: answer.description,
+          content: { 'application/json': { schema: jsonSchemaOf(answer.schema, 'output') } },
+        }
+      : errorResponse(answer.description);
+  }
+  if ((route.request || route.query || route.path.includes(':')) && !responses['400']) {
     responses['400'] = errorResponse('invalid input: `details` names each field');
   }
   if (!isPublic) {
@@ -211,7 +221,21 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes = registeredRoute
                 properties: { field: { type: 'string' }, message: { type: 'string' } },
               },
             },
-            detail: { type: 'string', description: 'the message again, for legacy clients' },
+            detail: {
+              description:
+                'for legacy clients: on a 400 `{message, errors[]}` (one error per field issue, or the reason a validation failed), otherwise the message as a string',
+              oneOf: [
+                { type: 'string' },
+                {
+                  type: 'object',
+                  required: ['message', 'errors'],
+                  properties: {
+                    message: { type: 'string' },
+                    errors: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+              ],
+            },
           },
         },
       },

@@ -115,7 +115,15 @@ export class AwsValidator implements CredentialCheck {
         const identity = await this.#call('caller-identity', undefined, (options) =>
           client.send(new GetCallerIdentityCommand({}), options),
         );
-        return { accountNumber: requireAccount(identity.Account), validatedOffline: false };
+        const account = requireAccount(identity.Account);
+        const declared = optionalString(credentials, 'account_number');
+        if (declared !== undefined && declared !== account) {
+          throw new CredentialValidationError(
+            'account_mismatch',
+            `the access key belongs to AWS account ${account}, not the declared account_number ${declared}`,
+          );
+        }
+        return { accountNumber: account, validatedOffline: false };
       } finally {
         client.destroy();
       }

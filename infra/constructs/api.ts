@@ -31,6 +31,12 @@ export interface ApiProps {
 export const PUBLIC_HEALTH_ROUTE = { method: HttpMethod.GET, path: '/api/v1/health' } as const;
 /** The API description is public too: it documents routes, never data. */
 export const PUBLIC_OPENAPI_ROUTE = { method: HttpMethod.GET, path: '/api/v1/openapi.json' } as const;
+/** Where the legacy service served its document and interactive docs (the page and its assets). */
+export const PUBLIC_DOCS_ROUTES = [
+  { method: HttpMethod.GET, path: '/openapi.json' },
+  { method: HttpMethod.GET, path: '/docs' },
+  { method: HttpMethod.GET, path: '/docs/{asset}' },
+] as const;
 
 /** The operator console's page, assets and sign-in settings hold no data: served without a token. */
 export const PUBLIC_CONSOLE_ROUTES = [
@@ -140,6 +146,18 @@ export class Api extends Construct {
       reason:
         'GET /api/v1/openapi.json is public on purpose (client generators and API catalogues fetch it without a token); it describes routes and schemas, never tenant data.',
     });
+    for (const route of PUBLIC_DOCS_ROUTES) {
+      const [docs] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      }) as [HttpRoute];
+      Validations.of(docs).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `GET ${route.path} is public on purpose: the API document and its interactive page (Swagger UI assets) describe routes, never tenant data; every call made from the page still needs a token.`,
+      });
+    }
     for (const route of PUBLIC_CONSOLE_ROUTES) {
       const [added] = this.httpApi.addRoutes({
         path: route.path,

@@ -10,6 +10,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildConsoleAssetsSync } from '../../console/build-console';
+import { API_DOCS_ASSETS, SWAGGER_UI_BUNDLE_DIRECTORY } from '../../functions/api/api-docs';
 import {
   EXECUTION_TERMINATED_TASK,
   type SecretAccess,
@@ -154,6 +155,7 @@ export class Functions extends Construct {
     this.tasks = new Map(TASKS.map((task) => [task.token, this.#taskFunction(task)]));
     this.terminatedExecution = this.#taskFunction(EXECUTION_TERMINATED_TASK);
 
+    const consoleAssets = buildConsoleAssetsSync(mkdtempSync(join(tmpdir(), 'threat-engine-console-')));
     this.api = this.#function({
       name: API_ACCESS.token,
       entry: join(PROJECT_ROOT, API_ACCESS.entry),
@@ -163,13 +165,18 @@ export class Functions extends Construct {
       serviceName: 'threat-engine-api',
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
+      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts), and the
+      // operator console's built files (not inlined into the bundle: lambda.ts serves them).
+      afterBundling: (inputDir, outputDir) => [
+        `mkdir -p "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}"`,
+        ...Object.keys(API_DOCS_ASSETS).map(
+          (asset) =>
+            `cp "${inputDir}/node_modules/swagger-ui-dist/${asset}" "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}/${asset}"`,
+        ),
+        `mkdir -p "${outputDir}/console" && cp -R "${consoleAssets}/." "${outputDir}/console/"`,
+      ],
       otherWildcardReason:
         'secretsmanager:ListSecrets (the API health check) and scheduler:ListSchedules (the reconcile endpoint) support no resource-level permissions either.',
-      // The operator console's static files ride next to the bundle (not inlined into it): lambda.ts serves them.
-      copyIntoAsset: {
-        from: buildConsoleAssetsSync(mkdtempSync(join(tmpdir(), 'threat-engine-console-'))),
-        to: 'console',
-      },
     });
     if (props.environment.consoleOidcClientId) {
       this.api.fn.addEnvironment('CONSOLE_OIDC_CLIENT_ID', props.environment.consoleOidcClientId);
@@ -334,10 +341,10 @@ export class Functions extends Construct {
     serviceName: string;
     reservedConcurrency: number | undefined;
     callsEngines: boolean;
+    /** Shell commands run after bundling, given the project root and the bundle directory. */
+    afterBundling?: (inputDir: string, outputDir: string) => string[];
     /** Why other statements of this role also need Resource "*" (besides X-Ray). */
     otherWildcardReason?: string;
-    /** A directory copied into the function's asset after bundling, as `to`. */
-    copyIntoAsset?: { from: string; to: string };
   }): ServiceFunction {
     const { environment, data, keys } = this.#props;
     const role = new Role(this, `${options.name}Role`, {
@@ -390,7 +397,15 @@ export class Functions extends Construct {
         // Bundled CommonJS dependencies may still call require() for Node built-ins.
         banner:
           "import { createRequire as threatEngineCreateRequire } from 'node:module'; const require = threatEngineCreateRequire(import.meta.url);",
-        ...(options.copyIntoAsset ? { commandHooks: copyHooks(options.copyIntoAsset) } : {}),
+        ...(options.afterBundling
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: options.afterBundling,
+              },
+            }
+          : {}),
       },
       environment: {
         ...Object.fromEntries(
@@ -454,15 +469,4 @@ function pascalCase(kebab: string): string {
     .split('-')
     .map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`)
     .join('');
-}
-
-/** Bundling hooks that copy `from` into the asset as `to` once the bundle is written. */
-function copyHooks(copy: { from: string; to: string }) {
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) => [
-      `mkdir -p "${outputDir}/${copy.to}" && cp -R "${copy.from}/." "${outputDir}/${copy.to}/"`,
-    ],
-  };
 }

@@ -196,6 +196,7 @@ describe('Operator console', () => {
     await page.getByRole('heading', { name: 'Runs' }).waitFor();
     harness.runtime.simulator?.failNext(1, { kind: 'slow', delayMs: 8_000 });
     const running = await trigger(schedules[2] as string);
+    await expect.poll(async () => (await api('GET', `/executions/${running}`)).status).toBe(200);
 
     // Act
     await page.goto(`${harness.url}/console#/runs/${running}`);

@@ -61,7 +61,10 @@ describe('npm start', () => {
     // Assess
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({
-      status: 'ok',
+      status: 'healthy',
+      dynamodb: 'connected',
+      secrets_manager: 'connected',
+      version: expect.any(String),
       checks: { dynamodb: { status: 'ok' }, secret_store: { status: 'ok' } },
     });
     expect(root.status).toBe(200);

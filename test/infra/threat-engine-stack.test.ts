@@ -5,7 +5,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_TERMINATED_TASK, TASKS, type TaskDefinition } from '../../functions/tasks/task-catalog';
 import { flattenCfnReference } from '../../infra/acknowledge-wildcard-resources';
-import { PUBLIC_CONSOLE_ROUTES, PUBLIC_HEALTH_ROUTE, PUBLIC_OPENAPI_ROUTE } from '../../infra/constructs/api';
+import {
+  PUBLIC_CONSOLE_ROUTES,
+  PUBLIC_DOCS_ROUTES,
+  PUBLIC_HEALTH_ROUTE,
+  PUBLIC_OPENAPI_ROUTE,
+} from '../../infra/constructs/api';
 import { API_ACCESS, PROJECT_ROOT, SECRET_ACTIONS } from '../../infra/constructs/functions';
 import { TERMINATED_STATUSES } from '../../infra/constructs/workflows';
 import { TABLE_NAME_VARIABLES } from '../../schemas/config';
@@ -536,13 +541,16 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       });
       expect(routes.length).toBeGreaterThan(1);
       for (const route of routes) {
-        const isPublic = [PUBLIC_HEALTH_ROUTE, PUBLIC_OPENAPI_ROUTE, ...PUBLIC_CONSOLE_ROUTES].some(
-          (publicRoute) => route?.RouteKey === `${publicRoute.method} ${publicRoute.path}`,
-        );
+        const isPublic = [
+          PUBLIC_HEALTH_ROUTE,
+          PUBLIC_OPENAPI_ROUTE,
+          ...PUBLIC_DOCS_ROUTES,
+          ...PUBLIC_CONSOLE_ROUTES,
+        ].some((publicRoute) => route?.RouteKey === `${publicRoute.method} ${publicRoute.path}`);
         expect(route?.AuthorizationType, String(route?.RouteKey)).toBe(isPublic ? 'NONE' : 'JWT');
       }
       expect(routes.filter((route) => route?.AuthorizationType === 'NONE')).toHaveLength(
-        2 + PUBLIC_CONSOLE_ROUTES.length,
+        2 + PUBLIC_DOCS_ROUTES.length + PUBLIC_CONSOLE_ROUTES.length,
       );
     });
 

@@ -208,6 +208,8 @@ export class ApiHarness {
       `/api/v1/onboarding/${account.provider}/validate`,
       {
         token: account.tenant.tokens.tenant_admin,
+        // The 202 at once: this helper follows the execution itself.
+        headers: { prefer: 'respond-async' },
         json: {
           account_id: account.accountId,
           auth_method: AUTH_METHOD_OF[type],

@@ -101,7 +101,8 @@ export function RunPage(props: { executionId: string }) {
   const [message, setMessage] = useState<string | null>(null);
   const run = useLoad(`run:${props.executionId}`, () => loadRun(props.executionId), {
     intervalMs: 2000,
-    shouldPoll: (data) => data?.execution.status === 'running',
+    // Also before the first answer: a run just triggered may not be recorded yet.
+    shouldPoll: (data) => data === undefined || data.execution.status === 'running',
   });
   const data = run.data;
   const running = data?.execution.status === 'running';

@@ -16,10 +16,13 @@ import {
   CredentialsBodySchema,
   CredentialsDeletedSchema,
   SubmissionAcceptedSchema,
+  ValidationRefusedSchema,
   ValidationStartedSchema,
+  ValidationSucceededSchema,
 } from '../api-schemas';
 import type { ApiServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
+import { answerValidation, SYNCHRONOUS_VALIDATION_DESCRIPTION } from '../validation-answer';
 import { consumeValidationBudget } from '../validation-budget';
 
 const TAGS = ['credentials'];
@@ -30,34 +33,53 @@ registerRoute({
   method: 'post',
   path: '/accounts/:account_id/credentials',
   summary: 'Replace the credentials of an account (validated by the onboarding workflow before use)',
-  description:
-    'Write-only: no response ever contains credentials. Answers 202 with the onboarding execution.',
+  description: `Write-only: no response ever contains credentials. ${SYNCHRONOUS_VALIDATION_DESCRIPTION}`,
   tags: TAGS,
   roles: rolesFrom('tenant_admin'),
   params: ACCOUNT_PARAMS,
   query: TenantQuerySchema,
   request: CredentialsBodySchema,
-  response: SubmissionAcceptedSchema,
-  status: 202,
+  response: ValidationSucceededSchema,
+  otherResponses: {
+    '202': {
+      description: 'still validating at the deadline, or Prefer: respond-async',
+      schema: SubmissionAcceptedSchema,
+    },
+    '400': {
+      description: 'invalid input, or the credentials were refused (the reason in detail.errors)',
+      schema: ValidationRefusedSchema,
+    },
+  },
   idempotent: true,
   rateLimited: true,
 });
 registerRoute({
   method: 'get',
   path: '/accounts/:account_id/credentials/validate',
-  summary: "Start the validation workflow on the account's current credentials",
+  summary: "Validate the account's current credentials again (the validation workflow)",
+  description: SYNCHRONOUS_VALIDATION_DESCRIPTION,
   tags: TAGS,
   roles: rolesFrom('operator'),
   params: ACCOUNT_PARAMS,
   query: TenantQuerySchema,
-  response: ValidationStartedSchema,
-  status: 202,
+  response: ValidationSucceededSchema,
+  otherResponses: {
+    '202': {
+      description: 'still validating at the deadline, or Prefer: respond-async',
+      schema: ValidationStartedSchema,
+    },
+    '400': {
+      description: 'the credentials were refused (the reason in detail.errors)',
+      schema: ValidationRefusedSchema,
+    },
+  },
   rateLimited: true,
 });
 registerRoute({
   method: 'delete',
   path: '/accounts/:account_id/credentials',
-  summary: "Schedule the deletion of the account's credentials (7-day recovery window)",
+  summary:
+    "Schedule the deletion of the account's credentials (7-day recovery window); the account returns to pending",
   tags: TAGS,
   roles: rolesFrom('tenant_admin'),
   params: ACCOUNT_PARAMS,
@@ -89,8 +111,12 @@ export function accountRoutes(services: ApiServices): Hono<ApiEnv> {
       requestToken: requestTokenOf(context),
       by: caller.subject,
     });
-    context.header('Location', executionStatusUrl(submitted.execution.name));
-    return context.json(submissionAccepted(submitted), 202);
+    return answerValidation(context, services, {
+      workflow: 'onboarding',
+      executionId: submitted.execution.name,
+      accountId: submitted.account_id,
+      accepted: submissionAccepted(submitted),
+    });
   });
 
   app.get('/accounts/:account_id/credentials/validate', async (context) => {
@@ -104,16 +130,17 @@ export function accountRoutes(services: ApiServices): Hono<ApiEnv> {
       accountId,
       caller.subject,
     );
-    context.header('Location', executionStatusUrl(handle.name));
-    return context.json(
-      {
+    return answerValidation(context, services, {
+      workflow: 'validation',
+      executionId: handle.name,
+      accountId,
+      accepted: {
         execution_id: handle.name,
         status_url: executionStatusUrl(handle.name),
         account_id: accountId,
         status: 'accepted' as const,
       },
-      202,
-    );
+    });
   });
 
   app.delete('/accounts/:account_id/credentials', async (context) => {
@@ -127,7 +154,9 @@ export function accountRoutes(services: ApiServices): Hono<ApiEnv> {
       caller.subject,
     );
     return context.json({
+      status: 'deleted' as const,
       account_id: accountId,
+      account_status: result.account.status,
       deletion_date: result.deletion_date,
       recovery_window_days: 7,
     });

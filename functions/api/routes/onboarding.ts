@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
+import { stringify } from 'yaml';
 import { IdSchema } from '../../../schemas/common';
 import { AUTH_METHODS } from '../../../schemas/credentials';
 import { ConflictError, ValidationError } from '../../core/errors';
 import { scanRoleTemplate } from '../../core/onboarding/cloudformation-template';
 import { describeFailure } from '../../core/task-failure';
-import { accountView, executionStatusUrl, submissionAccepted } from '../account-view';
+import { accountView, submissionAccepted } from '../account-view';
 import {
   type ApiEnv,
   lookupScope,
@@ -27,20 +28,33 @@ import {
   ExecutionStatusViewSchema,
   InitAccountBodySchema,
   InitAccountResponseSchema,
-  OnboardingJsonSchema,
   ProviderParamSchema,
   SubmissionAcceptedSchema,
   ValidateBodySchema,
   ValidateJsonBodySchema,
+  ValidationRefusedSchema,
+  ValidationSucceededSchema,
 } from '../api-schemas';
 import type { ApiServices } from '../api-services';
+import { onboardingJsonOf } from '../onboarding-json';
 import { registerRoute, rolesFrom } from '../openapi';
+import { answerValidation, SYNCHRONOUS_VALIDATION_DESCRIPTION } from '../validation-answer';
 import { consumeValidationBudget } from '../validation-budget';
 
 const TAGS = ['onboarding'];
 const PROVIDER_PARAMS = { provider: ProviderParamSchema };
 const ACCOUNT_PARAMS = { account_id: IdSchema };
 const TenantQuerySchema = AccountListQuerySchema.pick({ tenant_id: true });
+const VALIDATION_ANSWERS = {
+  '202': {
+    description: 'still validating at the deadline, or Prefer: respond-async',
+    schema: SubmissionAcceptedSchema,
+  },
+  '400': {
+    description: 'invalid input, or the credentials were refused (the reason in detail.errors)',
+    schema: ValidationRefusedSchema,
+  },
+};
 
 registerRoute({
   method: 'get',
@@ -117,53 +131,30 @@ registerRoute({
   method: 'post',
   path: '/onboarding/:provider/validate',
   summary: 'Submit credentials: staged, then validated and promoted by the onboarding workflow',
-  description:
-    'Answers 202 at once with the execution id and its status_url (also in Location); the account becomes active when the workflow succeeds.',
+  description: `The account becomes active when the workflow succeeds. ${SYNCHRONOUS_VALIDATION_DESCRIPTION}`,
   tags: TAGS,
   roles: rolesFrom('tenant_admin'),
   params: PROVIDER_PARAMS,
   request: ValidateBodySchema,
-  response: SubmissionAcceptedSchema,
-  status: 202,
+  response: ValidationSucceededSchema,
+  otherResponses: VALIDATION_ANSWERS,
   idempotent: true,
   rateLimited: true,
 });
 registerRoute({
   method: 'post',
   path: '/onboarding/:provider/validate-json',
-  summary: "Submit the CloudFormation template's OnboardingJson output (AWS role onboarding)",
+  summary: "Submit the CloudFormation stack's output (AWS role onboarding)",
+  description: `onboarding_json: {account_id (the 12-digit AWS account), role_arn, external_id}, the template's OnboardingJson output, the PascalCase {AccountId, RoleArn, ExternalId}, {OnboardingJson} or the stack's Outputs list, as an object or as JSON text. ${SYNCHRONOUS_VALIDATION_DESCRIPTION}`,
   tags: TAGS,
   roles: rolesFrom('tenant_admin'),
   params: PROVIDER_PARAMS,
   request: ValidateJsonBodySchema,
-  response: SubmissionAcceptedSchema,
-  status: 202,
+  response: ValidationSucceededSchema,
+  otherResponses: VALIDATION_ANSWERS,
   idempotent: true,
   rateLimited: true,
 });
-
-function onboardingJsonOf(value: unknown) {
-  let document = value;
-  if (typeof value === 'string') {
-    try {
-      document = JSON.parse(value);
-    } catch {
-      throw new ValidationError('onboarding_json is not valid JSON', [
-        { field: 'onboarding_json', message: "expected the template's OnboardingJson output" },
-      ]);
-    }
-  }
-  const parsed = OnboardingJsonSchema.safeParse(document);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({
-    field: ['onboarding_json', ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-  throw new ValidationError(
-    `invalid onboarding_json: ${issues.map((issue) => issue.field).join(', ')}`,
-    issues,
-  );
-}
 
 /** Onboarding (legacy paths): auth methods, init, the AWS template, credential submission, accounts. */
 export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
@@ -205,8 +196,9 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
     const query = parseQuery(context, TenantQuerySchema);
     const result = await accounts.disable(lookupScope(caller, query.tenant_id), accountId, caller.subject);
     return context.json({
+      status: 'deleted' as const,
       account_id: result.account.account_id,
-      status: result.account.status,
+      account_status: result.account.status,
       paused_schedule_ids: result.paused_schedule_ids,
       secret_deletion_date: result.secret_deletion_date,
     });
@@ -258,8 +250,10 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
         'platform_account_id',
       );
     }
+    const template = scanRoleTemplate(services.platformAwsAccountId, query.external_id);
     return context.json({
-      template: scanRoleTemplate(services.platformAwsAccountId, query.external_id),
+      template: stringify(template, { lineWidth: 0 }),
+      template_object: template,
       external_id: query.external_id,
       platform_account_id: services.platformAwsAccountId,
       account_id: account.account_id,
@@ -270,7 +264,11 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
     const provider = parseWith(ProviderParamSchema, context.req.param('provider'), 'provider');
     return context.json({
       provider,
-      methods: AUTH_METHODS[provider].map((method) => ({
+      methods: AUTH_METHODS[provider].map((method, _index, all) => ({
+        method: method.auth_method,
+        name: method.recommended && all.length > 1 ? `${method.label} (Recommended)` : method.label,
+        requires: [...method.required_fields],
+        cloudformation_supported: method.credential_type === 'aws_iam_role',
         auth_method: method.auth_method,
         credential_type: method.credential_type,
         label: method.label,
@@ -329,8 +327,12 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
       requestToken: requestTokenOf(context),
       by: caller.subject,
     });
-    context.header('Location', executionStatusUrl(submitted.execution.name));
-    return context.json(submissionAccepted(submitted), 202);
+    return answerValidation(context, services, {
+      workflow: 'onboarding',
+      executionId: submitted.execution.name,
+      accountId: submitted.account_id,
+      accepted: submissionAccepted(submitted),
+    });
   });
 
   app.post('/onboarding/:provider/validate-json', async (context) => {
@@ -352,8 +354,12 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
       requestToken: requestTokenOf(context),
       by: caller.subject,
     });
-    context.header('Location', executionStatusUrl(submitted.execution.name));
-    return context.json(submissionAccepted(submitted), 202);
+    return answerValidation(context, services, {
+      workflow: 'onboarding',
+      executionId: submitted.execution.name,
+      accountId: submitted.account_id,
+      accepted: submissionAccepted(submitted),
+    });
   });
 
   return app;

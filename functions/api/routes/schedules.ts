@@ -1,11 +1,12 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { IdSchema } from '../../../schemas/common';
-import { ExecutionSchema, ExecutionStatusSchema } from '../../../schemas/execution';
+import { type Execution, ExecutionSchema, ExecutionStatusSchema } from '../../../schemas/execution';
 import {
   CreateScheduleInputSchema,
   PauseScheduleInputSchema,
   ResumeScheduleInputSchema,
+  type Schedule,
   ScheduleSchema,
   ScheduleStatusSchema,
   UpdateScheduleInputSchema,
@@ -61,7 +62,12 @@ const LegacyOffsetSchema = z.coerce
 export const ListSchedulesQuerySchema = z.object({
   tenant_id: IdSchema.optional(),
   account_id: IdSchema.optional(),
-  status: ScheduleStatusSchema.optional(),
+  /** A status, or `error` (legacy): the schedules whose latest run failed. */
+  status: z
+    .enum([...ScheduleStatusSchema.options, 'error'], {
+      error: `expected one of ${[...ScheduleStatusSchema.options, 'error'].join(', ')}`,
+    })
+    .optional(),
   limit: LimitSchema(25),
   cursor: CursorSchema.optional(),
 });
@@ -94,7 +100,49 @@ const CountersSchema = z.object({
   consecutive_failures: z.number(),
 });
 
-export const ScheduleDetailsResponseSchema = ScheduleSchema.extend({
+/**
+ * A schedule as every route answers it: `enabled` a JSON boolean (the table keeps the legacy
+ * string, a GSI key), the legacy fields present (null when unset; interval_seconds 0 unless the
+ * schedule runs at an interval, as the legacy answered).
+ */
+export const ScheduleViewSchema = ScheduleSchema.extend({
+  enabled: z.boolean(),
+  interval_seconds: z.number().int(),
+});
+export type ScheduleView = Omit<Schedule, 'enabled' | 'interval_seconds'> & {
+  enabled: boolean;
+  interval_seconds: number;
+};
+
+const RATE_UNIT_SECONDS: Record<string, number> = { minute: 60, hour: 3_600, day: 86_400 };
+
+export function scheduleView(schedule: Schedule): ScheduleView {
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.schedule_expression ?? '');
+  const rateSeconds = rate ? Number(rate[1]) * (RATE_UNIT_SECONDS[rate[2] as string] ?? 0) : 0;
+  return {
+    description: null,
+    cron_expression: null,
+    last_run_at: null,
+    next_run_at: null,
+    ...schedule,
+    interval_seconds: schedule.interval_seconds ?? rateSeconds,
+    enabled: schedule.enabled === 'true',
+  };
+}
+
+/** The legacy fields of a run, null when unset (the legacy answered them all). */
+function executionView(execution: Execution) {
+  return {
+    completed_at: null,
+    total_checks: null,
+    passed_checks: null,
+    failed_checks: null,
+    execution_time_seconds: null,
+    ...execution,
+  };
+}
+
+export const ScheduleDetailsResponseSchema = ScheduleViewSchema.extend({
   next_fire_times: z.array(z.string()),
   recent_runs: z.array(ExecutionSchema),
   counters: CountersSchema,
@@ -102,7 +150,7 @@ export const ScheduleDetailsResponseSchema = ScheduleSchema.extend({
 });
 
 export const ScheduleListResponseSchema = z.object({
-  schedules: z.array(ScheduleSchema),
+  schedules: z.array(ScheduleViewSchema),
   count: z.number().int(),
   next_cursor: z.string().nullable(),
 });
@@ -128,10 +176,49 @@ export const TriggerResponseSchema = z.object({
   message: z.string(),
 });
 
+/** What POST and PUT answer: the schedule, with the legacy outcome word in `status`. */
+export const ScheduleWrittenResponseSchema = ScheduleViewSchema.extend({
+  status: z
+    .enum(['created', 'updated'])
+    .describe("the legacy outcome word; the schedule's own status is schedule_status"),
+  schedule_status: ScheduleStatusSchema,
+});
+
 export const DeleteScheduleResponseSchema = z.object({
+  status: z.literal('deleted'),
   schedule_id: z.string(),
   deleted: z.literal(true),
   message: z.string(),
+});
+
+function written(schedule: Schedule, outcome: 'created' | 'updated') {
+  return { ...scheduleView(schedule), status: outcome, schedule_status: schedule.status };
+}
+
+/**
+ * The legacy way to pause and resume through PUT: `enabled` (boolean) or `status` (active or
+ * paused), agreeing when both are given. `disabled` is not something a PUT sets.
+ */
+const ActivationFieldsSchema = z.object({
+  enabled: z.boolean({ error: 'expected true or false' }).optional(),
+  status: z
+    .enum(['active', 'paused'], { error: 'expected active or paused (DELETE the schedule to remove it)' })
+    .optional(),
+});
+const ActivationSchema = ActivationFieldsSchema.refine(
+  (value) => !(value.enabled !== undefined && value.status && value.enabled !== (value.status === 'active')),
+  {
+    path: ['status'],
+    message: 'contradicts enabled: send one of them, or make them agree',
+  },
+).transform((value) => ({
+  active: value.status ? value.status === 'active' : value.enabled,
+}));
+
+/** The PUT body as documented: the definition fields plus the legacy enabled/status. */
+const UpdateScheduleRequestSchema = z.object({
+  ...UpdateScheduleInputSchema.in.shape,
+  ...ActivationFieldsSchema.shape,
 });
 
 function scheduleIdOf(context: Context<ApiEnv>): string {
@@ -221,7 +308,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     tags: TAGS,
     roles: rolesFrom('tenant_admin'),
     request: CreateScheduleInputSchema,
-    response: ScheduleSchema,
+    response: ScheduleWrittenResponseSchema,
     status: 201,
     idempotent: true,
   });
@@ -236,7 +323,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
       by: caller.subject,
     });
     context.header('Location', `/api/v1/schedules/${encodeURIComponent(schedule.schedule_id)}`);
-    return context.json(schedule, 201);
+    return context.json(written(schedule, 'created'), 201);
   });
 
   registerRoute({
@@ -260,10 +347,14 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
         : tenantScope(caller, query.tenant_id);
     const page = await schedules.list(tenantId, {
       account_id: query.account_id,
-      status: query.status,
+      ...(query.status === 'error' ? { failing: true } : { status: query.status }),
       page: { limit: query.limit, cursor: query.cursor },
     });
-    return context.json({ schedules: page.items, count: page.items.length, next_cursor: page.next_cursor });
+    return context.json({
+      schedules: page.items.map(scheduleView),
+      count: page.items.length,
+      next_cursor: page.next_cursor,
+    });
   });
 
   registerRoute({
@@ -288,7 +379,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
       ...(query.fire_times !== undefined ? { fireTimes: query.fire_times } : {}),
       ...(query.recent_runs !== undefined ? { recentRuns: query.recent_runs } : {}),
     });
-    return context.json(details);
+    return context.json({ ...details, ...scheduleView(details) });
   });
 
   registerRoute({
@@ -296,21 +387,29 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     path: '/schedules/:schedule_id',
     summary: 'Change a schedule (any definition field; null clears an optional one)',
     description:
-      'A change of timing (expression, preset, legacy fields, timezone, dates) is checked again and next_run_at recomputed. The account and tenant of a schedule never change.',
+      'A change of timing (expression, preset, legacy fields, timezone, dates) is checked again and next_run_at recomputed. The account and tenant of a schedule never change. The legacy `enabled: true|false` or `status: active|paused` resume or pause it (as POST /resume and /pause).',
     tags: TAGS,
     roles: rolesFrom('tenant_admin'),
     params: ScheduleIdParams,
-    request: UpdateScheduleInputSchema,
-    response: ScheduleSchema,
+    request: UpdateScheduleRequestSchema,
+    response: ScheduleWrittenResponseSchema,
   });
   app.put('/schedules/:schedule_id', async (context) => {
     const caller = context.get('caller');
     requireRole(caller, 'tenant_admin');
     const scheduleId = scheduleIdOf(context);
-    const body = await parseJsonBody(context, BodyObjectSchema);
+    const { enabled, status, ...changes } = await parseJsonBody(context, BodyObjectSchema);
+    const wanted = parseWith(ActivationSchema, { enabled, status }, 'request body');
     const tenantId = await tenantOfSchedule(services, caller, scheduleId);
-    const schedule = await schedules.update(tenantId, scheduleId, body, { by: caller.subject });
-    return context.json(schedule);
+    let schedule: Schedule | undefined;
+    if (Object.keys(changes).length > 0 || wanted.active === undefined) {
+      schedule = await schedules.update(tenantId, scheduleId, changes, { by: caller.subject });
+    }
+    if (wanted.active === true)
+      schedule = await schedules.resume(tenantId, scheduleId, { by: caller.subject });
+    if (wanted.active === false)
+      schedule = await schedules.pause(tenantId, scheduleId, { by: caller.subject });
+    return context.json(written(schedule as Schedule, 'updated'));
   });
 
   registerRoute({
@@ -328,7 +427,12 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     const scheduleId = scheduleIdOf(context);
     const tenantId = await tenantOfSchedule(services, caller, scheduleId);
     await schedules.delete(tenantId, scheduleId, { by: caller.subject });
-    return context.json({ schedule_id: scheduleId, deleted: true as const, message: 'schedule deleted' });
+    return context.json({
+      status: 'deleted' as const,
+      schedule_id: scheduleId,
+      deleted: true as const,
+      message: 'schedule deleted',
+    });
   });
 
   registerRoute({
@@ -395,7 +499,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     });
     return context.json({
       schedule_id: scheduleId,
-      executions: page.items,
+      executions: page.items.map(executionView),
       count: page.items.length,
       total: total.count,
       next_cursor: page.next_cursor,
@@ -411,7 +515,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     roles: rolesFrom('operator'),
     params: ScheduleIdParams,
     request: PauseScheduleInputSchema,
-    response: ScheduleSchema,
+    response: ScheduleViewSchema,
     idempotent: true,
   });
   app.post('/schedules/:schedule_id/pause', async (context) => {
@@ -421,7 +525,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     const body = await parseOptionalJsonBody(context, PauseScheduleInputSchema);
     const tenantId = await tenantOfSchedule(services, caller, scheduleId);
     const schedule = await schedules.pause(tenantId, scheduleId, { note: body.note, by: caller.subject });
-    return context.json(schedule);
+    return context.json(scheduleView(schedule));
   });
 
   registerRoute({
@@ -434,7 +538,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     roles: rolesFrom('operator'),
     params: ScheduleIdParams,
     request: ResumeScheduleInputSchema,
-    response: ScheduleSchema,
+    response: ScheduleViewSchema,
     idempotent: true,
   });
   app.post('/schedules/:schedule_id/resume', async (context) => {
@@ -444,7 +548,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     const body = await parseOptionalJsonBody(context, ResumeScheduleInputSchema);
     const tenantId = await tenantOfSchedule(services, caller, scheduleId);
     const schedule = await schedules.resume(tenantId, scheduleId, { note: body.note, by: caller.subject });
-    return context.json(schedule);
+    return context.json(scheduleView(schedule));
   });
 
   return app;

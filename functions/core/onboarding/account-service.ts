@@ -350,21 +350,27 @@ export class AccountService {
     return { account: disabled, paused_schedule_ids: paused, secret_deletion_date: deletion };
   }
 
-  /** Schedules the deletion of the account's credentials (404 when it holds none). Idempotent. */
+  /**
+   * Schedules the deletion of the account's credentials (404 when it holds none) and returns the
+   * account to `pending` (as the legacy service did): it is not scanned until new credentials are
+   * submitted. Idempotent.
+   */
   async deleteCredentials(
     scope: TenantScope,
     accountId: string,
     by?: string,
-  ): Promise<{ deletion_date: string }> {
+  ): Promise<{ deletion_date: string; account: Account }> {
     const account = await this.get(scope, accountId);
     const deletion = await this.scheduleSecretDeletion(account.account_id);
     if (deletion === null) throw new NotFoundError('credentials of account', account.account_id);
+    const pending = await this.deps.accounts.returnToPending(account.account_id);
     this.deps.logger.info('account credentials scheduled for deletion', {
       tenant_id: account.tenant_id,
       account_id: account.account_id,
+      status: pending.status,
       by,
     });
-    return { deletion_date: deletion };
+    return { deletion_date: deletion, account: pending };
   }
 
   /** The status of an onboarding or validation execution of one of the scope's accounts. */

@@ -420,6 +420,24 @@ export class AccountRepository {
   }
 
   /**
+   * active or error → pending: the account has no credentials any more (they were deleted), so it
+   * is not scanned until new ones are submitted. A pending or disabled account is returned as is.
+   */
+  async returnToPending(accountId: string): Promise<Account> {
+    const updated = await this.table.update(
+      { account_id: accountId },
+      { set: { status: 'pending', updated_at: toIsoUtc(this.clock()) } },
+      {
+        expression: 'attribute_exists(#id) AND (#status = :active OR #status = :error)',
+        names: { '#id': 'account_id', '#status': 'status' },
+        values: { ':active': 'active', ':error': 'error' },
+      },
+    );
+    if (updated) return this.parse(updated);
+    return this.require(accountId);
+  }
+
+  /**
    * Takes (or renews) the account's scan lock for `leaseSeconds`: free, expired (ISO-8601 UTC
    * strings compare in time order) or already ours. False on contention, never an exception;
    * NotFoundError only when there is no such account.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IdSchema, ProviderTypeSchema, TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import {
   EnabledFlagSchema,
+  NotificationChannelsSchema,
   OverlapPolicySchema,
   type Schedule,
   ScheduleSchema,
@@ -64,7 +65,7 @@ export const ScheduleUpdateSchema = z
     exclude_services: StringList.optional(),
     notify_on_success: z.boolean().optional(),
     notify_on_failure: z.boolean().optional(),
-    notification_channels: z.array(z.string().max(512)).max(20).nullish(),
+    notification_channels: NotificationChannelsSchema.nullish(),
     next_run_at: TimestampSchema.nullish(),
     start_date: TimestampSchema.nullish(),
     end_date: TimestampSchema.nullish(),
@@ -78,6 +79,13 @@ export const ScheduleUpdateSchema = z
     message: 'at least one field must be given',
   });
 export type ScheduleUpdate = z.input<typeof ScheduleUpdateSchema>;
+
+/** A listing's filters: one status; `failing`: only schedules whose latest run failed (the legacy `status=error`). */
+export interface ScheduleListFilter {
+  status?: ScheduleStatus | undefined;
+  failing?: boolean | undefined;
+  page?: PageRequest | undefined;
+}
 
 export type RunOutcome = 'success' | 'failure' | 'skipped' | 'missed';
 
@@ -137,18 +145,12 @@ export class ScheduleRepository {
   }
 
   /** A tenant's schedules (tenant-schedules-index), optionally of one status. */
-  async listByTenant(
-    tenantId: string,
-    options: { status?: ScheduleStatus; page?: PageRequest } = {},
-  ): Promise<Page<Schedule>> {
+  async listByTenant(tenantId: string, options: ScheduleListFilter = {}): Promise<Page<Schedule>> {
     return this.list(INDEX.tenantSchedules, { tenant_id: tenantId }, options);
   }
 
   /** An account's schedules (account-schedules-index), optionally of one status. */
-  async listByAccount(
-    accountId: string,
-    options: { status?: ScheduleStatus; page?: PageRequest } = {},
-  ): Promise<Page<Schedule>> {
+  async listByAccount(accountId: string, options: ScheduleListFilter = {}): Promise<Page<Schedule>> {
     return this.list(INDEX.accountSchedules, { account_id: accountId }, options);
   }
 
@@ -289,25 +291,32 @@ export class ScheduleRepository {
   private async list(
     indexName: string,
     key: Record<string, string>,
-    options: { status?: ScheduleStatus; page?: PageRequest },
+    options: ScheduleListFilter,
   ): Promise<Page<Schedule>> {
     const status =
       options.status === undefined
         ? undefined
         : parseInput(ScheduleStatusSchema, options.status, 'schedule', 'status');
+    const conditions: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    if (status !== undefined) {
+      conditions.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = status;
+    }
+    if (options.failing) {
+      conditions.push('#failures > :none');
+      names['#failures'] = 'consecutive_failures';
+      values[':none'] = 0;
+    }
     return this.table.queryPage(
       {
         indexName,
         key,
-        ...(status === undefined
+        ...(conditions.length === 0
           ? {}
-          : {
-              filter: {
-                expression: '#status = :status',
-                names: { '#status': 'status' },
-                values: { ':status': status },
-              },
-            }),
+          : { filter: { expression: conditions.join(' AND '), names, values } }),
       },
       options.page,
       (item) => this.parse(item),

@@ -103,6 +103,8 @@ export type ScheduleDetails = Schedule & {
 export interface ScheduleListOptions {
   account_id?: string | undefined;
   status?: ScheduleStatus | undefined;
+  /** Only schedules whose latest run failed (the legacy `status=error`). */
+  failing?: boolean | undefined;
   page?: PageRequest | undefined;
 }
 
@@ -584,7 +586,7 @@ export class ScheduleService {
    * account belongs to another tenant), optionally of one status, one page at a time.
    */
   async list(tenantId: string, options: ScheduleListOptions = {}): Promise<Page<Schedule>> {
-    const query = { status: options.status, page: options.page };
+    const query = { status: options.status, failing: options.failing, page: options.page };
     let page: Page<Schedule>;
     if (options.account_id !== undefined) {
       const account = await this.deps.accounts.get(options.account_id);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import {
   FAKE_AWS_ACCOUNT,
   fakeAwsAccessKeyCredentials,
@@ -46,7 +47,9 @@ describe('Onboarding API', () => {
         recommended: true,
         required_fields: ['role_arn', 'external_id', 'account_number'],
       });
-      expect(response.body.methods[1]).toMatchObject({ optional_fields: ['session_token'] });
+      expect(response.body.methods[1]).toMatchObject({
+        optional_fields: ['session_token', 'account_number'],
+      });
       expect(response.text).not.toMatch(/_zod|"schema"|"def"/);
     });
 
@@ -200,7 +203,8 @@ describe('Onboarding API', () => {
 
       // Act
       const response = await harness.request<{
-        template: {
+        template: string;
+        template_object: {
           Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
           Outputs: Record<string, unknown>;
           Parameters: Record<string, { Default: string }>;
@@ -219,7 +223,8 @@ describe('Onboarding API', () => {
         platform_account_id: TEST_PLATFORM_ACCOUNT,
         account_id: account.accountId,
       });
-      const { template } = response.body;
+      const template = response.body.template_object;
+      expect(parseYaml(response.body.template)).toEqual(template);
       const resources = Object.values(template.Resources);
       expect(resources.map((resource) => resource.Type)).toEqual(['AWS::IAM::Role']);
       const role = resources[0]?.Properties as {
@@ -276,12 +281,12 @@ describe('Onboarding API', () => {
   });
 
   describe('POST /onboarding/{provider}/validate', () => {
-    it('stages the credentials, answers 202, and the workflow activates the account (offline)', async () => {
+    it('stages the credentials, waits for the workflow and answers 200 once it activated the account (offline)', async () => {
       // Prepare
       const account = await harness.initAccount(tenant, 'aws', { auth_method: 'access_key' });
 
       // Act
-      const response = await harness.request<{ execution_id: string; status_url: string }>(
+      const response = await harness.request<{ execution_id: string; status_url: string; success: boolean }>(
         'POST',
         '/api/v1/onboarding/aws/validate',
         {
@@ -299,7 +304,8 @@ describe('Onboarding API', () => {
       });
 
       // Assess
-      expect(response.status).toBe(202);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ success: true, account_id: account.accountId, status: 'active' });
       expect(response.body.execution_id).toMatch(/^onboard-/);
       expect(response.headers.get('location')).toBe(response.body.status_url);
       expect(outcome).toMatchObject({
@@ -449,7 +455,7 @@ describe('Onboarding API', () => {
       const executions = await harness.runtime.workflows.list({ workflow: 'onboarding', limit: 100 });
 
       // Assess
-      expect(second.status).toBe(202);
+      expect(second.status).toBe(200);
       expect(second.body).toEqual(first.body);
       expect(changed.status).toBe(409);
       expect(changed.body.details).toEqual([{ field: 'Idempotency-Key', message: expect.any(String) }]);
@@ -479,7 +485,8 @@ describe('Onboarding API', () => {
       const outcome = await harness.waitForExecution(response.body.execution_id, tenant.tokens.viewer);
 
       // Assess
-      expect(response.status).toBe(202);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ success: true, account_number: FAKE_AWS_ACCOUNT });
       expect(outcome.status).toBe('SUCCEEDED');
       expect(outcome.account).toMatchObject({ status: 'active', account_number: FAKE_AWS_ACCOUNT });
     });
@@ -637,11 +644,16 @@ describe('Onboarding API', () => {
 
       // Assess
       expect(deleted.status).toBe(200);
-      expect(deleted.body).toMatchObject({ status: 'disabled', paused_schedule_ids: [schedule.schedule_id] });
+      expect(deleted.body).toMatchObject({
+        status: 'deleted',
+        account_id: account.accountId,
+        account_status: 'disabled',
+        paused_schedule_ids: [schedule.schedule_id],
+      });
       expect(Date.parse(deleted.body.secret_deletion_date)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
       expect(again.status).toBe(200);
       expect(again.body).toMatchObject({
-        status: 'disabled',
+        account_status: 'disabled',
         secret_deletion_date: deleted.body.secret_deletion_date,
       });
       expect(pausedSchedule).toMatchObject({ status: 'paused', enabled: 'false' });
@@ -716,6 +728,9 @@ describe('Onboarding API', () => {
           token: tenant.tokens.tenant_admin,
         },
       );
+      const afterDeletion = await harness.request('GET', `/api/v1/onboarding/accounts/${account.accountId}`, {
+        token: tenant.tokens.viewer,
+      });
       const validateWithout = await harness.request(
         'GET',
         `/api/v1/accounts/${account.accountId}/credentials/validate`,
@@ -725,12 +740,19 @@ describe('Onboarding API', () => {
       );
 
       // Assess
-      expect(replaced.status).toBe(202);
+      expect(replaced.status).toBe(200);
       expect(replacedOutcome.status).toBe('SUCCEEDED');
-      expect(validation.status).toBe(202);
+      expect(validation.status).toBe(200);
+      expect(validation.body).toMatchObject({ success: true, message: 'Credentials are valid' });
       expect(validation.body.execution_id).toMatch(/^validate-/);
       expect(validationOutcome).toMatchObject({ workflow: 'validation', status: 'SUCCEEDED' });
       expect(deleted.status).toBe(200);
+      expect(deleted.body).toMatchObject({
+        status: 'deleted',
+        account_id: account.accountId,
+        account_status: 'pending',
+      });
+      expect(afterDeletion.body).toMatchObject({ status: 'pending' });
       expect(deletedAgain.body).toMatchObject({ deletion_date: deleted.body.deletion_date });
       expect(validateWithout.status).toBe(409);
       expect(validateWithout.body.details).toEqual([{ field: 'credentials', message: expect.any(String) }]);

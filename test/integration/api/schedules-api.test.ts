@@ -100,7 +100,10 @@ describe('POST /schedules', () => {
       tenant_id: tenant.tenantId,
       account_id: account.accountId,
       name: 'Hourly scan',
-      status: 'active',
+      status: 'created',
+      schedule_status: 'active',
+      enabled: true,
+      interval_seconds: 3600,
       schedule_type: 'interval',
       schedule_expression: 'rate(1 hour)',
       timezone: 'Asia/Kolkata',
@@ -614,7 +617,7 @@ describe('POST /schedules/{id}/pause and /resume', () => {
     expect(paused.status, paused.text).toBe(200);
     expect(paused.body).toMatchObject({
       status: 'paused',
-      enabled: 'false',
+      enabled: false,
       pause_note: 'maintenance window',
     });
     expect(paused.body.paused_by).toEqual(expect.any(String));
@@ -635,7 +638,7 @@ describe('POST /schedules/{id}/pause and /resume', () => {
 
     // Assess
     expect(resumed.status, resumed.text).toBe(200);
-    expect(resumed.body).toMatchObject({ status: 'active', enabled: 'true' });
+    expect(resumed.body).toMatchObject({ status: 'active', enabled: true });
     expect(resumed.body.pause_note).toBeUndefined();
     expect(Date.parse(resumed.body.next_run_at as string)).toBeGreaterThan(Date.now());
     expect(scheduler.pendingSlot(scheduleId)).toBeDefined();

@@ -89,6 +89,23 @@ describe('Class: AwsValidator (through createProviderValidator)', () => {
       expect(sts.requests[0]?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     });
 
+    it('checks a declared account_number against the account GetCallerIdentity reports', async () => {
+      // Act
+      const matching = await validator().validate('aws_access_key', accessKey({ account_number: ACCOUNT }), {
+        accountId: 'acc-fake-1',
+      });
+      const other = validator().validate('aws_access_key', accessKey({ account_number: '000011112222' }), {
+        accountId: 'acc-fake-1',
+      });
+
+      // Assess
+      expect(matching).toEqual({ accountNumber: ACCOUNT, validatedOffline: false });
+      await expect(other).rejects.toMatchObject({
+        reason: 'account_mismatch',
+        message: expect.stringContaining('not the declared account_number 000011112222'),
+      });
+    });
+
     it('signs with the session token when one is given', async () => {
       // Prepare
       const sessionToken = `fake-session-${randomBytes(20).toString('hex')}`;

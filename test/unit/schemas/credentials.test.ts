@@ -790,7 +790,7 @@ describe('Table: AUTH_METHODS', () => {
 
   it.each([
     ['aws_iam_role', ['role_arn', 'external_id', 'account_number'], []],
-    ['aws_access_key', ['access_key_id', 'secret_access_key'], ['session_token']],
+    ['aws_access_key', ['access_key_id', 'secret_access_key'], ['session_token', 'account_number']],
     ['azure_service_principal', ['client_id', 'client_secret', 'tenant_id', 'subscription_id'], []],
     ['gcp_service_account', ['service_account_json'], []],
     ['alicloud_access_key', ['access_key_id', 'access_key_secret'], []],
