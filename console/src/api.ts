@@ -14,6 +14,7 @@ export class ApiError extends Error {
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 const prefetched = new Map<string, Promise<unknown>>();
@@ -27,7 +28,7 @@ export function prefetch(path: string): void {
 
 /** Calls the JSON API with the operator's token; a 401 signs the operator out. */
 export function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const early = options.method === undefined ? prefetched.get(path) : undefined;
+  const early = options.method === undefined && !options.headers ? prefetched.get(path) : undefined;
   if (early) {
     prefetched.delete(path);
     return early as Promise<T>;
@@ -36,7 +37,7 @@ export function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
 }
 
 async function request<T>(path: string, options: RequestOptions): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   const token = currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';

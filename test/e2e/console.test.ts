@@ -266,6 +266,29 @@ describe('Operator console', () => {
       .waitFor();
     await screenshot(page, 'accounts');
     expect(await seriousViolations(page)).toEqual([]);
+
+    // Act: re-validate the first account
+    const before = await api<{ accounts: Array<{ account_id: string; last_validated_at: string }> }>(
+      'GET',
+      `/onboarding/accounts?tenant_id=${tenant.tenantId}`,
+    );
+    const first = before.body.accounts[0];
+    await page
+      .getByRole('button', { name: /^Re-validate/ })
+      .first()
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Validation of' }).waitFor();
+
+    // Assess: the API records a new validation of that account
+    await expect
+      .poll(async () => {
+        const now = await api<{ last_validated_at: string }>(
+          'GET',
+          `/onboarding/accounts/${first?.account_id}`,
+        );
+        return now.body.last_validated_at > (first?.last_validated_at ?? '');
+      })
+      .toBe(true);
     expect(problems).toEqual({ consoleErrors: [], failedRequests: [] });
     await context.close();
   });
