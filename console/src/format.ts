@@ -21,7 +21,7 @@ export function formatTime(iso: string | null | undefined): string {
 }
 
 /** A time as the wall clock of `timeZone` shows it, e.g. `Wed 2 Dec 2026, 06:00 Europe/Paris`. */
-export function formatInZone(iso: string, timeZone: string): string {
+export function formatInZone(iso: string, timeZone: string, withZone = true): string {
   try {
     const text = new Intl.DateTimeFormat('en-GB', {
       timeZone,
@@ -33,7 +33,7 @@ export function formatInZone(iso: string, timeZone: string): string {
       minute: '2-digit',
       hourCycle: 'h23',
     }).format(new Date(iso));
-    return `${text} ${timeZone}`;
+    return withZone ? `${text} ${timeZone}` : text;
   } catch {
     return formatTime(iso);
   }

@@ -121,7 +121,7 @@ export function SchedulesPage() {
             <th scope="col">Schedule</th>
             <th scope="col">Status</th>
             <th scope="col">When</th>
-            <th scope="col">Next fire times</th>
+            <th scope="col">Next fire times (local)</th>
             <th scope="col">Recent runs</th>
             <th scope="col">Counters</th>
             {operate && <th scope="col">Actions</th>}
@@ -162,7 +162,7 @@ export function SchedulesPage() {
                 ) : (
                   <ul class="plain">
                     {schedule.next_fire_times.map((time) => (
-                      <li key={time}>{formatInZone(time, schedule.timezone)}</li>
+                      <li key={time}>{formatInZone(time, schedule.timezone, false)}</li>
                     ))}
                   </ul>
                 )}
