@@ -221,12 +221,16 @@ async function visibleExecution(
 
 async function viewOf(services: ApiServices, execution: Execution) {
   const { claims } = services.repositories;
+  const storedRedriveOf = typeof execution.redrive_of === 'string' ? execution.redrive_of : null;
+  // Only a manual run can be a redrive, and only a failed one can have been redriven: the others
+  // need no lookup (a listing of scheduled runs reads no claim at all).
+  const mayBeRedrive = storedRedriveOf === null && execution.triggered_by === 'manual';
+  const mayBeRedriven = (REDRIVABLE_STATUSES as readonly string[]).includes(execution.status);
   const [redriveOf, redrivenBy] = await Promise.all([
-    claims.get(claimOfRedriveOrigin(execution.execution_id)),
-    claims.get(claimOfRedrive(execution.execution_id)),
+    mayBeRedrive ? claims.get(claimOfRedriveOrigin(execution.execution_id)) : undefined,
+    mayBeRedriven ? claims.get(claimOfRedrive(execution.execution_id)) : undefined,
   ]);
   const arn = execution.workflow_execution_arn ?? null;
-  const storedRedriveOf = typeof execution.redrive_of === 'string' ? execution.redrive_of : null;
   return {
     ...execution,
     workflow: {
