@@ -76,6 +76,8 @@ export function RunsPage(props: { accountId: string | null }) {
   });
 
   const executions = runs.data?.executions ?? [];
+  const allTenants = app.me.may.administer_platform && app.tenantId === null;
+  const tenantName = new Map(app.tenants.map((tenant) => [tenant.tenant_id, tenant.tenant_name]));
   return (
     <section aria-labelledby="runs-title">
       <h1 id="runs-title">Runs</h1>
@@ -144,6 +146,7 @@ export function RunsPage(props: { accountId: string | null }) {
             <th scope="col">Run</th>
             <th scope="col">Started</th>
             <th scope="col">Duration</th>
+            {allTenants && <th scope="col">Tenant</th>}
             <th scope="col">Account</th>
             <th scope="col">Schedule</th>
             <th scope="col">Trigger</th>
@@ -171,6 +174,7 @@ export function RunsPage(props: { accountId: string | null }) {
                     ? 'running'
                     : '—'}
               </td>
+              {allTenants && <td>{tenantName.get(run.tenant_id ?? '') ?? shortId(run.tenant_id)}</td>}
               <td>{accountName.get(run.account_id) ?? shortId(run.account_id)}</td>
               <td>
                 {run.schedule_id ? (
