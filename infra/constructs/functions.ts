@@ -1,8 +1,7 @@
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -155,7 +154,8 @@ export class Functions extends Construct {
     this.tasks = new Map(TASKS.map((task) => [task.token, this.#taskFunction(task)]));
     this.terminatedExecution = this.#taskFunction(EXECUTION_TERMINATED_TASK);
 
-    const consoleAssets = buildConsoleAssetsSync(mkdtempSync(join(tmpdir(), 'threat-engine-console-')));
+    // Built into the cloud assembly directory, so it goes away with it.
+    const consoleAssets = buildConsoleAssetsSync(join(Stage.of(this)?.outdir ?? tmpdir(), 'console-assets'));
     this.api = this.#function({
       name: API_ACCESS.token,
       entry: join(PROJECT_ROOT, API_ACCESS.entry),
