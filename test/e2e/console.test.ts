@@ -422,6 +422,9 @@ describe('Operator console with a hosted login', () => {
     const context = await browser.newContext();
     const { page, problems } = await openPage(context);
     await page.goto(`${oidcHarness.url}/console`);
+    await page.getByRole('button', { name: 'Sign in with your organisation' }).waitFor();
+    await screenshot(page, 'sign-in');
+    expect(await seriousViolations(page)).toEqual([]);
 
     // Act
     await page.getByRole('button', { name: 'Sign in with your organisation' }).click();
