@@ -9,6 +9,7 @@ import { synthesizedTemplateFacts } from '../cost/template-facts';
 import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
 import { createThreatEngineApp } from '../infra/create-threat-engine-app';
 import { runApiBenchmark } from './api-bench';
+import { runConsoleRunsBenchmark } from './console-runs-bench';
 import { DEFAULT_ASSEMBLY_DIRECTORY, runLambdaBenchmark } from './lambda-bench';
 import type { SchedulerBenchmarkResult } from './local-scheduler-bench';
 import { runScanBenchmark } from './scan-bench';
@@ -19,6 +20,7 @@ import { runScanBenchmark } from './scan-bench';
  * against the floor of its DynamoDB operations, the API under 200 requests/s, the local scheduler
  * with 100,000 schedules due in one minute, and the monthly cost those figures imply. Refreshes
  * cost/scan-figures.json (what `npm run cost` reads).
+ * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
  */
 const { values } = parseArgs({
   options: {
@@ -28,6 +30,8 @@ const { values } = parseArgs({
     schedules: { type: 'string' },
     'api-seconds': { type: 'string' },
     json: { type: 'string' },
+    console: { type: 'boolean', default: false },
+    executions: { type: 'string', default: '10000' },
   },
 });
 const quick = values.quick === true;
@@ -46,6 +50,25 @@ const apiSeconds = wholeNumber('api-seconds', values['api-seconds'], quick ? 5 :
 
 const line = (label: string, value: unknown) => process.stdout.write(`${label.padEnd(44)} ${value}\n`);
 const goal = (met: boolean) => (met ? 'met' : 'NOT met');
+if (values.console) {
+  const result = await runConsoleRunsBenchmark({
+    executions: wholeNumber('executions', values.executions, 10_000),
+    accounts: 20,
+    loads: 5,
+  });
+  process.stdout.write(
+    `\nConsole, first Runs screen with ${result.executions} executions over ${result.accounts} accounts\n`,
+  );
+  line('first screen cold (ms)', result.first_screen_ms.cold);
+  line('first screen p50 / max (ms, ≤ 300)', `${result.first_screen_ms.p50} / ${result.first_screen_ms.max}`);
+  line(
+    'GET /executions first page p50 / max (ms)',
+    `${result.api_first_page_ms.p50} / ${result.api_first_page_ms.max}`,
+  );
+  line('seeding (s)', result.seed_seconds);
+  if (values.json) await writeFile(values.json, `${JSON.stringify({ console: result }, null, 2)}\n`);
+  process.exit(0);
+}
 const progress = (title: string, total: number) => {
   const bar = new SingleBar({
     format: `${title.padEnd(28)} [{bar}] {value}/{total}`,

@@ -163,6 +163,14 @@ export const ThreatEngineEnvironmentSchema = z
         z.array(z.string().min(1)).min(1),
       ]),
     ).optional(),
+    /**
+     * The operator console's public OIDC client (hosted login, authorization code + PKCE) at the
+     * issuer; it must be one of the accepted audiences. Unset: operators paste a token.
+     */
+    consoleOidcClientId: z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'expected a client id of A-Z a-z 0-9 _ : . -')
+      .optional(),
     /** The account customers' roles trust (PLATFORM_AWS_ACCOUNT_ID); default: the deploying account. */
     platformAwsAccountId: z
       .string()

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     : '';
   process.stdout.write(
     `\nThreat engine local runtime is up at ${runtime.url}  (data: ${runtime.dataDirectory})\n` +
+      `  console:     ${runtime.consoleSignInUrl}\n` +
       `  health:      ${runtime.url}/api/v1/health\n` +
       `  OpenAPI:     ${runtime.url}/api/v1/openapi.json\n` +
       `  admin token: ${runtime.adminTokenPath}  (platform_admin; use it as Authorization: Bearer <token>)\n` +

@@ -1,6 +1,7 @@
-import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { buildConsoleAssets } from '../console/build-console';
 import {
   createDynamoDbClient,
   LOCAL_ENDPOINT_CREDENTIALS,
@@ -9,6 +10,7 @@ import {
 import { type ApiServices, createApiServices } from '../functions/api/api-services';
 import { type ApiSettings, loadApiSettings } from '../functions/api/api-settings';
 import { createApp } from '../functions/api/app';
+import { consoleOidcFrom } from '../functions/api/console-assets';
 import { type HealthCheck, tablesHealthCheck } from '../functions/api/health';
 import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
@@ -80,6 +82,8 @@ export interface LocalRuntime {
   readonly tokens: LocalTokenIssuer;
   /** Where the platform-admin token was written. */
   readonly adminTokenPath: string;
+  /** The operator console, signed in as the platform admin (the token rides in the fragment). */
+  readonly consoleSignInUrl: string;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -306,7 +310,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       tablesHealthCheck(documentClient, tables),
       { name: 'secret_store', check: () => secretStore.checkHealth() },
     ];
-    const app = createApp({ logger, healthChecks, target: 'local', version: VERSION, services });
+    const consoleDirectory = await buildConsoleAssets(join(dataDirectory, 'console'));
+    const app = createApp({
+      logger,
+      healthChecks,
+      target: 'local',
+      version: VERSION,
+      services,
+      console: {
+        directory: consoleDirectory,
+        // A hosted login can be tried locally too (the issuer must hand out tokens this runtime signs).
+        oidc: consoleOidcFrom(apiSettings),
+      },
+    });
     const http = await startHttpServer(app, port);
     closers.push(() => http.close());
     serverUrl = http.url;
@@ -334,6 +350,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       services,
       tokens,
       adminTokenPath,
+      consoleSignInUrl: `${http.url}/console#token=${(await readFile(adminTokenPath, 'utf8')).trim()}`,
       logger,
       close,
     };

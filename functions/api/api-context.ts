@@ -41,9 +41,14 @@ export function requestTokenOf(context: Context<ApiEnv>): string {
 /** What each role may do, from least to most. */
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, tenant_admin: 2, platform_admin: 3 };
 
+/** Whether the caller's role is at least `minimum`. */
+export function hasRole(caller: Caller, minimum: Role): boolean {
+  return RANK[caller.role] >= RANK[minimum];
+}
+
 /** Throws ForbiddenError unless the caller's role is at least `minimum`. */
 export function requireRole(caller: Caller, minimum: Role): void {
-  if (RANK[caller.role] < RANK[minimum]) {
+  if (!hasRole(caller, minimum)) {
     throw new ForbiddenError(`this action needs the ${minimum} role or higher (you are ${caller.role})`);
   }
 }

@@ -79,6 +79,12 @@ export const ApiSettingsSchema = z.object({
         .filter(Boolean),
     )
     .optional(),
+  /** The console's hosted login (authorization code + PKCE at OIDC_ISSUER): its public client id. */
+  CONSOLE_OIDC_CLIENT_ID: z
+    .string()
+    .regex(CLAIM_NAME, 'expected a client id of A-Z a-z 0-9 _ : . -')
+    .optional(),
+  CONSOLE_OIDC_SCOPES: z.string().min(1).default('openid'),
 });
 
 export type ApiSettings = z.infer<typeof ApiSettingsSchema>;

@@ -13,16 +13,19 @@ import {
 } from './api-docs';
 import type { ApiServices } from './api-services';
 import { authenticate } from './authenticate';
+import { type ConsoleOptions, consoleRoutes } from './console-assets';
 import { errorBody, respondWithError } from './error-response';
 import { type HealthCheck, runHealthChecks } from './health';
 import { idempotency } from './idempotency';
 import { buildOpenApiDocument, registerRoute } from './openapi';
 import { accountRoutes } from './routes/accounts';
+import { callerRoutes } from './routes/caller';
 import { executionRoutes } from './routes/executions';
 import { onboardingRoutes } from './routes/onboarding';
 import { scanResultRoutes } from './routes/scan-results';
 import { scheduleRoutes } from './routes/schedules';
 import { tenantRoutes } from './routes/tenants';
+import { workflowRoutes } from './routes/workflows';
 
 export interface ApiDependencies {
   logger: Logger;
@@ -31,6 +34,8 @@ export interface ApiDependencies {
   target: string;
   version: string;
   services: ApiServices;
+  /** The operator console's built assets and sign-in settings (see console-assets.ts). */
+  console?: ConsoleOptions;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -43,6 +48,8 @@ const ROUTE_MODULES = [
   scheduleRoutes,
   executionRoutes,
   scanResultRoutes,
+  workflowRoutes,
+  callerRoutes,
 ] as const;
 
 registerRoute({
@@ -200,6 +207,7 @@ export function createApp(dependencies: ApiDependencies): Hono<ApiEnv> {
     });
   }
 
+  app.route('/', consoleRoutes(dependencies.console ?? { directory: undefined, oidc: null }));
   for (const routes of ROUTE_MODULES) app.route(API_PREFIX, routes(services));
 
   app.notFound((context) =>

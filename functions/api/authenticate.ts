@@ -2,12 +2,14 @@ import type { MiddlewareHandler } from 'hono';
 import { ForbiddenError, UnauthenticatedError } from '../core/errors';
 import type { ApiEnv } from './api-context';
 import type { ApiServices } from './api-services';
+import { CONSOLE_CONFIG_PATH, isConsolePath } from './console-assets';
 
 /** The only routes served without a bearer token. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /',
   'GET /api/v1/health',
   'GET /api/v1/openapi.json',
+  `GET ${CONSOLE_CONFIG_PATH}`,
   'GET /openapi.json',
   'GET /docs',
   'GET /docs/swagger-initializer.js',
@@ -29,6 +31,8 @@ export function authenticate(services: ApiServices): MiddlewareHandler<ApiEnv> {
   return async (context, next) => {
     const method = context.req.method === 'HEAD' ? 'GET' : context.req.method;
     if (PUBLIC_ROUTES.has(`${method} ${context.req.path}`)) return next();
+    // The console's page and assets hold no data; the page sends the token with every API call.
+    if (method === 'GET' && isConsolePath(context.req.path)) return next();
 
     const header = context.req.header('authorization');
     if (!header)

@@ -51,6 +51,13 @@ export const PUBLIC_ROUTES = [
   ...PUBLIC_DOCS_ROUTES,
 ] as const;
 
+/** The operator console's page, assets and sign-in settings hold no data: served without a token. */
+export const PUBLIC_CONSOLE_ROUTES = [
+  { method: HttpMethod.GET, path: '/console' },
+  { method: HttpMethod.GET, path: '/console/{proxy+}' },
+  { method: HttpMethod.GET, path: '/api/v1/console/config' },
+] as const;
+
 /** Access-log fields (HTTP API context variables); no header, token or body is logged. */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
@@ -153,6 +160,18 @@ export class Api extends Construct {
       Validations.of(added).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: reasons[route.path] ?? docsReason(route.path),
+      });
+    }
+    for (const route of PUBLIC_CONSOLE_ROUTES) {
+      const [added] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      }) as [HttpRoute];
+      Validations.of(added).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `GET ${route.path} is public on purpose: the operator console's page, static assets and sign-in settings hold no data; every data request the page makes carries the operator's token.`,
       });
     }
   }

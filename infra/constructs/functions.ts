@@ -1,12 +1,14 @@
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { buildConsoleAssetsSync } from '../../console/build-console';
 import { API_DOCS_ASSETS, SWAGGER_UI_BUNDLE_DIRECTORY } from '../../functions/api/api-docs';
 import {
   clientFlagsOf,
@@ -174,6 +176,8 @@ export class Functions extends Construct {
       fn.addEnvironment('SCAN_BUFFER_MAX_WAIT_SECONDS', String(props.environment.scanBufferMaxWaitSeconds));
     }
 
+    // Built into the cloud assembly directory, so it goes away with it.
+    const consoleAssets = buildConsoleAssetsSync(join(Stage.of(this)?.outdir ?? tmpdir(), 'console-assets'));
     this.api = this.#function({
       name: API_ACCESS.token,
       entry: join(PROJECT_ROOT, API_ACCESS.entry),
@@ -183,17 +187,22 @@ export class Functions extends Construct {
       serviceName: 'threat-engine-api',
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
-      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts).
+      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts), and the
+      // operator console's built files (not inlined into the bundle: lambda.ts serves them).
       afterBundling: (inputDir, outputDir) => [
         `mkdir -p "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}"`,
         ...Object.keys(API_DOCS_ASSETS).map(
           (asset) =>
             `cp "${inputDir}/node_modules/swagger-ui-dist/${asset}" "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}/${asset}"`,
         ),
+        `mkdir -p "${outputDir}/console" && cp -R "${consoleAssets}/." "${outputDir}/console/"`,
       ],
       otherWildcardReason:
         'secretsmanager:ListSecrets (the API health check) and scheduler:ListSchedules (the reconcile endpoint) support no resource-level permissions either.',
     });
+    if (props.environment.consoleOidcClientId) {
+      this.api.fn.addEnvironment('CONSOLE_OIDC_CLIENT_ID', props.environment.consoleOidcClientId);
+    }
     if (props.environment.corsAllowOrigins.length > 0) {
       // The app answers CORS itself too (local runtime); keep both lists the same.
       this.api.fn.addEnvironment('API_CORS_ALLOWED_ORIGINS', props.environment.corsAllowOrigins.join(','));

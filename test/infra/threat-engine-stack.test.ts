@@ -12,7 +12,7 @@ import {
   type TaskDefinition,
 } from '../../functions/tasks/task-catalog';
 import { flattenCfnReference } from '../../infra/acknowledge-wildcard-resources';
-import { PUBLIC_ROUTES } from '../../infra/constructs/api';
+import { PUBLIC_CONSOLE_ROUTES, PUBLIC_ROUTES } from '../../infra/constructs/api';
 import { API_ACCESS, PROJECT_ROOT, SECRET_ACTIONS } from '../../infra/constructs/functions';
 import { TERMINATED_STATUSES } from '../../infra/constructs/workflows';
 import { TABLE_NAME_VARIABLES } from '../../schemas/config';
@@ -559,7 +559,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       });
     });
 
-    it('puts every route behind the JWT authorizer except what the app serves publicly (health, GET /, the API description)', () => {
+    it('puts every route behind the JWT authorizer except what the app serves publicly (health, GET /, the API description, the console page, assets and sign-in settings)', () => {
       // Prepare
       const routes = resourcesOfType(resources, 'AWS::ApiGatewayV2::Route').map(
         ([, route]) => route.Properties,
@@ -591,6 +591,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
           'GET /docs/{asset}',
           'GET /openapi.json',
           'HEAD /api/v1/health',
+          ...PUBLIC_CONSOLE_ROUTES.map((route) => `${route.method} ${route.path}`),
         ].sort(),
       );
     });

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
 import type { Account } from '../../../schemas/account';
-import { IdSchema, ProviderTypeSchema, toIsoUtc } from '../../../schemas/common';
+import { IdSchema, IsoUtcTimestampSchema, ProviderTypeSchema, toIsoUtc } from '../../../schemas/common';
 import {
   type Execution,
   ExecutionSchema,
@@ -11,7 +11,12 @@ import {
 import type { ScanRequest } from '../../../schemas/workflow-payloads';
 import { ConflictError, DomainError, InvalidTransitionError, NotFoundError } from '../../core/errors';
 import { scanExecutionName } from '../../core/execution-names';
-import { listExecutionsOfTenant } from '../../core/executions/executions-of-accounts';
+import {
+  accountIdsOfAllTenants,
+  accountIdsOfTenant,
+  listExecutionsOfAccounts,
+  listExecutionsOfTenant,
+} from '../../core/executions/executions-of-accounts';
 import { deterministicId, newId } from '../../core/ids';
 import { recordStartedScan, scanIdFor } from '../../core/scans/scan-service';
 import { isScheduleActive } from '../../core/scheduling/schedule-service';
@@ -112,6 +117,23 @@ export const ListExecutionsQuerySchema = z.strictObject({
   cursor: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters').optional(),
 });
 
+const QueryTimeSchema = IsoUtcTimestampSchema.transform((value) => new Date(value).toISOString());
+
+export const SearchExecutionsQuerySchema = ListExecutionsQuerySchema.extend({
+  /** A platform administrator's tenant; without it, every tenant. Others see their own tenant. */
+  tenant_id: IdSchema.optional(),
+  account_id: IdSchema.optional(),
+  schedule_id: IdSchema.optional(),
+  started_after: QueryTimeSchema.optional(),
+  started_before: QueryTimeSchema.optional(),
+});
+
+export const SearchExecutionsResponseSchema = z.object({
+  executions: z.array(ExecutionViewSchema),
+  count: z.number().int(),
+  next_cursor: z.string().nullable(),
+});
+
 export const AccountExecutionsResponseSchema = z.object({
   account_id: z.string(),
   executions: z.array(ExecutionViewSchema),
@@ -199,12 +221,16 @@ async function visibleExecution(
 
 async function viewOf(services: ApiServices, execution: Execution) {
   const { claims } = services.repositories;
+  const storedRedriveOf = typeof execution.redrive_of === 'string' ? execution.redrive_of : null;
+  // Only a manual run can be a redrive, and only a failed one can have been redriven: the others
+  // need no lookup (a listing of scheduled runs reads no claim at all).
+  const mayBeRedrive = storedRedriveOf === null && execution.triggered_by === 'manual';
+  const mayBeRedriven = (REDRIVABLE_STATUSES as readonly string[]).includes(execution.status);
   const [redriveOf, redrivenBy] = await Promise.all([
-    claims.get(claimOfRedriveOrigin(execution.execution_id)),
-    claims.get(claimOfRedrive(execution.execution_id)),
+    mayBeRedrive ? claims.get(claimOfRedriveOrigin(execution.execution_id)) : undefined,
+    mayBeRedriven ? claims.get(claimOfRedrive(execution.execution_id)) : undefined,
   ]);
   const arn = execution.workflow_execution_arn ?? null;
-  const storedRedriveOf = typeof execution.redrive_of === 'string' ? execution.redrive_of : null;
   return {
     ...execution,
     workflow: {
@@ -369,6 +395,47 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     });
     return context.json({
       tenant_id: tenantId,
+      executions: await Promise.all(page.items.map((execution) => viewOf(services, execution))),
+      count: page.items.length,
+      next_cursor: page.next_cursor,
+    });
+  });
+
+  registerRoute({
+    method: 'get',
+    path: '/executions',
+    summary: 'Executions across the tenants the caller may see, newest first, with filters',
+    description:
+      'Platform administrators see every tenant (or the one tenant_id names); everyone else their own tenant. Filters: status, account_id, schedule_id, started_after / started_before (ISO 8601 UTC). Merged from every account by started_at; cursor pagination (limit 1..100, default 25).',
+    tags: TAGS,
+    roles: rolesFrom('viewer'),
+    query: SearchExecutionsQuerySchema,
+    response: SearchExecutionsResponseSchema,
+  });
+  app.get('/executions', async (context) => {
+    const caller = context.get('caller');
+    requireRole(caller, 'viewer');
+    const query = parseQuery(context, SearchExecutionsQuerySchema);
+    let accountIds: string[];
+    if (query.account_id) {
+      const account = await accounts.get(query.account_id);
+      const inTenant = !query.tenant_id || account?.tenant_id === query.tenant_id;
+      if (!account || !inTenant || !canSee(caller, account.tenant_id))
+        throw new NotFoundError('account', query.account_id);
+      accountIds = [account.account_id];
+    } else if (caller.role === 'platform_admin' && !query.tenant_id) {
+      accountIds = await accountIdsOfAllTenants({ tenants, accounts });
+    } else {
+      accountIds = await accountIdsOfTenant(accounts, tenantScope(caller, query.tenant_id));
+    }
+    const page = await listExecutionsOfAccounts(executions, accountIds, {
+      status: query.status,
+      scheduleId: query.schedule_id,
+      startedAtOrAfter: query.started_after,
+      startedAtOrBefore: query.started_before,
+      page: { limit: query.limit, cursor: query.cursor },
+    });
+    return context.json({
       executions: await Promise.all(page.items.map((execution) => viewOf(services, execution))),
       count: page.items.length,
       next_cursor: page.next_cursor,

@@ -3,6 +3,7 @@ import { ValidationError } from '../errors';
 import type { AccountRepository } from '../repositories/account-repository';
 import type { ExecutionRepository } from '../repositories/execution-repository';
 import { type Page, type PageRequest, resolvePageLimit } from '../repositories/pagination';
+import type { TenantRepository } from '../repositories/tenant-repository';
 
 /**
  * The executions of several accounts as one listing, newest first: a k-way merge over each
@@ -18,6 +19,12 @@ import { type Page, type PageRequest, resolvePageLimit } from '../repositories/p
 
 export interface ExecutionsOfAccountsOptions {
   status?: ExecutionStatus | undefined;
+  /** Only the runs of this schedule. */
+  scheduleId?: string | undefined;
+  /** Only runs that started at or after this time (ISO 8601 UTC). */
+  startedAtOrAfter?: string | undefined;
+  /** Only runs that started at or before this time (ISO 8601 UTC). */
+  startedAtOrBefore?: string | undefined;
   page?: PageRequest | undefined;
 }
 
@@ -108,18 +115,30 @@ export async function listExecutionsOfAccounts(
     next: undefined,
   }));
 
+  const upTo = [after?.startedAt, options.startedAtOrBefore]
+    .filter((time): time is string => time !== undefined)
+    .sort()[0];
+  const { startedAtOrAfter, scheduleId } = options;
+  // Over many accounts, a page needs only a few runs of each: read a share, refill the busy ones.
+  const perAccountLimit = Math.min(limit, Math.max(5, Math.ceil((2 * limit) / Math.max(1, streams.length))));
+
   // Reads on until the stream has something to give or nothing more.
   const refill = async (stream: AccountStream): Promise<void> => {
     while (stream.buffer.length === 0 && stream.next !== null) {
       const page = await executions.listByAccount(stream.accountId, {
         ...(options.status === undefined ? {} : { status: options.status }),
-        ...(after === undefined ? {} : { startedAtOrBefore: after.startedAt }),
-        page: { limit, ...(stream.next === undefined ? {} : { cursor: stream.next }) },
+        ...(upTo === undefined ? {} : { startedAtOrBefore: upTo }),
+        page: { limit: perAccountLimit, ...(stream.next === undefined ? {} : { cursor: stream.next }) },
       });
+      stream.next = page.next_cursor;
+      // Newest first: once a run started before the window, the account has nothing more in it.
+      if (startedAtOrAfter !== undefined && page.items.some((item) => item.started_at < startedAtOrAfter))
+        stream.next = null;
       stream.buffer = page.items
         .filter((execution) => after === undefined || newestFirst(after, positionOf(execution)) < 0)
+        .filter((execution) => startedAtOrAfter === undefined || execution.started_at >= startedAtOrAfter)
+        .filter((execution) => scheduleId === undefined || execution.schedule_id === scheduleId)
         .sort((a, b) => newestFirst(positionOf(a), positionOf(b)));
-      stream.next = page.next_cursor;
     }
   };
 
@@ -168,4 +187,20 @@ export async function listExecutionsOfTenant(
 ): Promise<Page<Execution>> {
   const accountIds = await accountIdsOfTenant(repositories.accounts, tenantId);
   return listExecutionsOfAccounts(repositories.executions, accountIds, options);
+}
+
+/** Every account id of every tenant (a platform administrator's all-tenants view). */
+export async function accountIdsOfAllTenants(repositories: {
+  tenants: Pick<TenantRepository, 'list'>;
+  accounts: Pick<AccountRepository, 'listByTenant'>;
+}): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await repositories.tenants.list({ limit: 100, cursor });
+    for (const tenant of page.items)
+      ids.push(...(await accountIdsOfTenant(repositories.accounts, tenant.tenant_id)));
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor !== undefined);
+  return ids;
 }

@@ -87,7 +87,7 @@ describe('GET /api/v1/openapi.json', () => {
     expect(document.paths['/onboarding/{provider}/validate']?.post?.responses['429']).toBeDefined();
   });
 
-  it('marks only health and this document as public, and lists the roles of every other route', () => {
+  it('marks only health, this document and the console sign-in settings as public, and lists the roles of every other route', () => {
     const publicRoutes: string[] = [];
     for (const [path, operations] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
@@ -100,7 +100,7 @@ describe('GET /api/v1/openapi.json', () => {
       }
     }
 
-    expect(publicRoutes.sort()).toEqual(['get /health', 'get /openapi.json']);
+    expect(publicRoutes.sort()).toEqual(['get /console/config', 'get /health', 'get /openapi.json']);
   });
 
   it('leaks no schema internals', () => {

@@ -1,0 +1,155 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type Context, Hono } from 'hono';
+import type { ApiEnv } from './api-context';
+import type { ApiSettings } from './api-settings';
+import { errorBody } from './error-response';
+import { registerRoute } from './openapi';
+
+/**
+ * The operator console's page and static assets (built from console/ by the project, never from
+ * a CDN), served at /console without authentication: they hold no data. Every data request the
+ * page makes goes to the JSON API with the operator's token. `GET /api/v1/console/config` (public)
+ * tells the page how operators sign in on this deployment.
+ */
+
+export const CONSOLE_PATH = '/console';
+export const CONSOLE_CONFIG_PATH = '/api/v1/console/config';
+
+/** Whether a request path is the console's page or one of its assets (served without a token). */
+export function isConsolePath(path: string): boolean {
+  return path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`);
+}
+
+export interface ConsoleOidcSettings {
+  issuer: string;
+  clientId: string;
+  scopes: string;
+}
+
+export interface ConsoleOptions {
+  /** The built console (console/build-console.ts output). Without it /console answers 404. */
+  directory: string | undefined;
+  /** Hosted login (authorization code + PKCE) when a client id is configured. */
+  oidc: ConsoleOidcSettings | null;
+}
+
+/** The hosted login, when both the issuer and the console's client id are configured. */
+export function consoleOidcFrom(settings: ApiSettings): ConsoleOidcSettings | null {
+  if (!settings.OIDC_ISSUER || !settings.CONSOLE_OIDC_CLIENT_ID) return null;
+  return {
+    issuer: settings.OIDC_ISSUER,
+    clientId: settings.CONSOLE_OIDC_CLIENT_ID,
+    scopes: settings.CONSOLE_OIDC_SCOPES,
+  };
+}
+
+interface Asset {
+  body: Uint8Array;
+  gzip: Uint8Array;
+  contentType: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+/** Reads the built files once (a whitelist: only what the build wrote can be served). */
+async function loadAssets(directory: string): Promise<Map<string, Asset>> {
+  const assets = new Map<string, Asset>();
+  const add = async (relative: string) => {
+    const contentType = CONTENT_TYPES[extname(relative)];
+    if (!contentType) return;
+    const body = await readFile(join(directory, relative));
+    assets.set(relative, { body, gzip: gzipSync(body), contentType });
+  };
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (entry.isFile()) await add(entry.name);
+    else if (entry.isDirectory() && entry.name === 'assets') {
+      for (const name of await readdir(join(directory, 'assets'))) await add(`assets/${name}`);
+    }
+  }
+  return assets;
+}
+
+/** The page may talk to this origin only, and to the OIDC issuer (its discovery and token endpoints). */
+function contentSecurityPolicy(oidc: ConsoleOidcSettings | null): string {
+  const connect = ["'self'"];
+  if (oidc) {
+    connect.push(new URL(oidc.issuer).origin);
+    // The token endpoint's origin is only known from the issuer's discovery document.
+    connect.push('https:');
+  }
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src ${connect.join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+registerRoute({
+  method: 'get',
+  path: '/console/config',
+  summary: 'How operators sign in to the console here (no authentication)',
+  description:
+    'oidc: the issuer, client id and scopes of the hosted login (authorization code + PKCE), or null when only a pasted token signs in.',
+  tags: ['console'],
+  roles: 'public',
+});
+
+export function consoleRoutes(options: ConsoleOptions): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  let loaded: Promise<Map<string, Asset>> | undefined;
+  const csp = contentSecurityPolicy(options.oidc);
+
+  app.get(CONSOLE_CONFIG_PATH, (context) =>
+    context.json({
+      oidc: options.oidc
+        ? { issuer: options.oidc.issuer, client_id: options.oidc.clientId, scopes: options.oidc.scopes }
+        : null,
+    }),
+  );
+
+  const respond = async (context: Context<ApiEnv>, relative: string) => {
+    if (!options.directory) {
+      return context.json(errorBody(404, 'console_not_built', 'this deployment serves no console'), 404);
+    }
+    loaded ??= loadAssets(options.directory);
+    const asset = (await loaded).get(relative);
+    if (!asset) {
+      return context.json(
+        errorBody(404, 'route_not_found', `no console file ${context.req.path.slice(0, 200)}`),
+        404,
+      );
+    }
+    const gzip = /\bgzip\b/.test(context.req.header('accept-encoding') ?? '');
+    context.header('Content-Type', asset.contentType);
+    context.header('Cache-Control', 'no-cache');
+    context.header('Vary', 'Accept-Encoding');
+    if (asset.contentType.startsWith('text/html')) {
+      context.header('Content-Security-Policy', csp);
+      context.header('Referrer-Policy', 'no-referrer');
+      context.header('X-Frame-Options', 'DENY');
+    }
+    if (gzip) context.header('Content-Encoding', 'gzip');
+    return context.body(new Uint8Array(gzip ? asset.gzip : asset.body));
+  };
+
+  app.get(CONSOLE_PATH, (context) => respond(context, 'index.html'));
+  app.get(`${CONSOLE_PATH}/`, (context) => context.redirect(CONSOLE_PATH, 308));
+  app.get(`${CONSOLE_PATH}/favicon.svg`, (context) => respond(context, 'favicon.svg'));
+  app.get(`${CONSOLE_PATH}/assets/:file`, (context) =>
+    respond(context, `assets/${context.req.param('file')}`),
+  );
+  return app;
+}
