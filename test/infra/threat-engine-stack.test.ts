@@ -572,7 +572,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       });
       expect(routes.length).toBeGreaterThan(1);
       for (const route of routes) {
-        const isPublic = PUBLIC_ROUTES.some(
+        const isPublic = [...PUBLIC_ROUTES, ...PUBLIC_CONSOLE_ROUTES].some(
           (publicRoute) => route?.RouteKey === `${publicRoute.method} ${publicRoute.path}`,
         );
         expect(route?.AuthorizationType, String(route?.RouteKey)).toBe(isPublic ? 'NONE' : 'JWT');
