@@ -29,6 +29,13 @@ export interface NotificationDependencies {
 
 const CHANNEL_KINDS = new Set<string>(NOTIFICATION_CHANNEL_KINDS);
 
+/** Pages of the operator console (hash routes of console/src/main.tsx), relative to its base URL. */
+const consoleLink = {
+  run: (executionId: string) => `/console#/runs/${encodeURIComponent(executionId)}`,
+  schedule: (scheduleId: string) => `/console#/schedules/${encodeURIComponent(scheduleId)}`,
+  accountRuns: (accountId: string) => `/console#/runs?account=${encodeURIComponent(accountId)}`,
+};
+
 /**
  * The channel kinds a schedule names. Entries are a kind (`email`, `slack`, `webhook`), optionally
  * followed by `:` and a note (`slack:#secops`); the stack creates one destination per kind.
@@ -100,8 +107,8 @@ export async function publishScanOutcome(
       reason: notice.reason ?? (succeeded ? null : { code: notice.status, message: notice.status }),
       summary: summaryOf(type, where, notice.reason?.message),
       links: {
-        execution: `/executions/${execution.execution_id}`,
-        account: `/accounts/${execution.account_id}`,
+        execution: consoleLink.run(execution.execution_id),
+        account: consoleLink.accountRuns(execution.account_id),
       },
       channels,
     });
@@ -115,7 +122,10 @@ export async function publishScanOutcome(
         message: `paused after ${notice.schedulePaused.consecutiveFailures} consecutive failed runs`,
       },
       summary: `Schedule ${schedule.name} of ${account?.account_name ?? execution.account_id} was paused after ${notice.schedulePaused.consecutiveFailures} consecutive failed runs.`,
-      links: { schedule: `/schedules/${schedule.schedule_id}`, account: `/accounts/${execution.account_id}` },
+      links: {
+        schedule: consoleLink.schedule(schedule.schedule_id),
+        account: consoleLink.accountRuns(execution.account_id),
+      },
       channels,
     });
   }
@@ -188,7 +198,7 @@ export async function publishUnrecordedEnd(
       execution_id: ended.executionId,
       reason: ended.reason,
       summary: `The ${ended.workflow} execution ${ended.workflowExecutionName} ended ${ended.status} outside its own states; it was recorded as ${ended.reason.code}.`,
-      links: ended.executionId ? { execution: `/executions/${ended.executionId}` } : {},
+      links: ended.executionId ? { execution: consoleLink.run(ended.executionId) } : {},
       channels: ['operations'],
     },
   ]);

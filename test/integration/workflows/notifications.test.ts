@@ -125,7 +125,7 @@ describe('Notifications on the local runtime (in-process bus to the log and the 
         schedule_name: 'Nightly',
         reason: { code: 'engine_rejected' },
         channels: ['slack', 'webhook', 'email'],
-        links: { execution: expect.stringMatching(/^http:\/\/127\.0\.0\.1:3000\/executions\//) },
+        links: { execution: expect.stringMatching(/^http:\/\/127\.0\.0\.1:3000\/console#\/runs\//) },
       },
     });
     // E-mail has no local destination: the event is in the log.
