@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Config } from '../../../schemas/config';
 import { tableNamesFrom } from '../../../schemas/tables';
 import { systemClock } from '../../core/clock';
@@ -9,6 +10,7 @@ import type { WorkflowDependencies } from '../../core/workflow-dependencies';
 import { engineUrlsFrom } from '../../engines/engine-urls';
 import { HttpScanEngine } from '../../engines/scan-engine-client';
 import { createProviderValidator } from '../../providers/provider-validator-registry';
+import { instrumented } from './aws-client-instrumentation';
 import { createDocumentClient } from './dynamodb-client';
 import { awsScheduler } from './eventbridge-scheduler';
 import { createPowertoolsLogger } from './powertools-logger';
@@ -29,7 +31,7 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
   return {
     ...repositories,
     secretStore: new SecretsManagerSecretStore({
-      client: new SecretsManagerClient({ region: config.AWS_REGION }),
+      client: instrumented(new SecretsManagerClient({ region: config.AWS_REGION })),
       prefix: config.SECRETS_MANAGER_PREFIX,
       ...(config.SECRETS_MANAGER_KMS_KEY_ID ? { kmsKeyId: config.SECRETS_MANAGER_KMS_KEY_ID } : {}),
     }),
@@ -38,7 +40,11 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
       timeoutMs: config.ENGINE_REQUEST_TIMEOUT_SECONDS * 1000,
       logger,
     }),
-    validator: createProviderValidator({ logger, clock }),
+    validator: createProviderValidator({
+      logger,
+      clock,
+      stsClientFactory: (stsConfig) => instrumented(new STSClient(stsConfig)),
+    }),
     // Only the tasks that manage schedules have the scheduler's variables: build it on first use.
     scheduler: lazySchedulerPort(() => awsScheduler(config)),
     clock,
