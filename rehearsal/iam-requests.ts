@@ -40,11 +40,15 @@ const SERVICE_PREFIX: Record<string, string> = {
   SNSClient: 'sns',
 };
 
-/** Secrets Manager encrypts and decrypts with KMS as the caller, through the service. */
+/**
+ * Secrets Manager uses the secret's KMS key as the caller, through the service: Decrypt to read
+ * a value; GenerateDataKey and Decrypt to write one (what AWS documents a caller needs on a
+ * customer managed key for CreateSecret and PutSecretValue).
+ */
 const SECRET_KEY_USE: Record<string, string[]> = {
   GetSecretValue: ['kms:Decrypt'],
-  PutSecretValue: ['kms:GenerateDataKey'],
-  CreateSecret: ['kms:GenerateDataKey'],
+  PutSecretValue: ['kms:GenerateDataKey', 'kms:Decrypt'],
+  CreateSecret: ['kms:GenerateDataKey', 'kms:Decrypt'],
 };
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -116,6 +120,15 @@ function secretsManagerRequests(call: RecordedAwsCall, deployment: Deployment): 
     context['secretsmanager:VersionStage'] = text(input.VersionStage) as string;
   }
   const requests: IamRequest[] = [{ action: `secretsmanager:${call.operation}`, resource: arn, context }];
+  if (call.operation === 'CreateSecret' && Array.isArray(input.Tags) && input.Tags.length > 0) {
+    // Creating a secret with tags is also authorized as TagResource on it.
+    requests.push({
+      action: 'secretsmanager:TagResource',
+      resource: arn,
+      context: { ...context },
+      via: 'secretsmanager:CreateSecret',
+    });
+  }
   const keyId = facts?.kmsKeyId ?? text(input.KmsKeyId);
   // A secret without a key of its own uses aws/secretsmanager, whose key policy AWS manages.
   const keyArn = keyId ? deployment.keyArnOf(keyId) : undefined;

@@ -167,14 +167,19 @@ export async function evaluateRequest(
     resourceControlPolicies: [],
     ...(resourcePolicy ? { resourcePolicy } : {}),
   };
-  const result = await runSimulation(simulation, {});
+  let result: Awaited<ReturnType<typeof runSimulation>>;
+  try {
+    result = await runSimulation(withSimulatorKeyNames(simulation), {});
+  } catch (error) {
+    return { verdict: 'SimulationError', detail: error instanceof Error ? error.message : String(error) };
+  }
   if (result.resultType === 'error')
     return { verdict: 'SimulationError', detail: JSON.stringify(result.errors) };
   let verdict = result.overallResult as Verdict;
   const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : [];
   if (ignored.some((key) => ENCRYPTION_CONTEXT_KEY.test(key))) {
     // The simulator models KMS itself (identity policies count only where the key policy lets them).
-    const carried = await runSimulation(carryEncryptionContext(simulation), {});
+    const carried = await runSimulation(carryEncryptionContext(withSimulatorKeyNames(simulation)), {});
     verdict = carried.resultType === 'error' ? 'SimulationError' : (carried.overallResult as Verdict);
   }
   const unknown = ignored.filter((key) => !ENCRYPTION_CONTEXT_KEY.test(key));
@@ -187,6 +192,16 @@ export async function evaluateRequest(
       : []),
   ];
   return details.length > 0 ? { verdict, detail: details.join('; ') } : { verdict };
+}
+
+/**
+ * `secretsmanager:ResourceTag/<key>` is the service's name for `aws:ResourceTag/<key>` (the same
+ * value); the simulator knows only the global one, so conditions and requests use it.
+ */
+function withSimulatorKeyNames(simulation: Simulation): Simulation {
+  return JSON.parse(
+    JSON.stringify(simulation).replace(/"secretsmanager:ResourceTag\//gi, '"aws:ResourceTag/'),
+  ) as Simulation;
 }
 
 /**

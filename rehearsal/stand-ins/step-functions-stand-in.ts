@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { ExecutionTerminatedEvent, WorkflowName } from '../../functions/core/ports/orchestrator';
 import { LocalStepFunctions, type LocalTaskHandler } from '../../local/local-step-functions';
@@ -14,7 +15,12 @@ export interface StepFunctionsStandInOptions {
   taskHandlers: Record<string, LocalTaskHandler>;
   /** What the template's EventBridge rule would receive when an execution ends unsuccessfully. */
   onTerminated: (event: ExecutionTerminatedEvent) => Promise<void>;
+  /** Wait states that must take some time (ms), by workflow then state name; the others take none. */
+  waitTimeOverrides?: Partial<Record<WorkflowName, Record<string, number>>>;
 }
+
+/** The execution whose work is running (tasks and terminated handlers inherit it from their start). */
+export const currentExecution = new AsyncLocalStorage<{ workflow: WorkflowName; name: string }>();
 
 const epochSeconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : undefined);
 
@@ -31,6 +37,8 @@ export class StepFunctionsStandIn {
   #service: LoopbackService | undefined;
   #workflows: LocalStepFunctions | undefined;
   readonly #options: StepFunctionsStandInOptions;
+  /** Every execution started, in order. */
+  readonly started: string[] = [];
 
   constructor(options: StepFunctionsStandInOptions) {
     this.#options = options;
@@ -56,6 +64,7 @@ export class StepFunctionsStandIn {
       taskHandlers: options.taskHandlers,
       onTerminated: options.onTerminated,
       timeScale: 0,
+      ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
     });
     this.#workflows = workflows;
     const workflowOf = (stateMachineArn: unknown): WorkflowName => {
@@ -80,12 +89,15 @@ export class StepFunctionsStandIn {
         const name = typeof input.name === 'string' ? input.name : randomUUID();
         let handle: Awaited<ReturnType<LocalStepFunctions['start']>>;
         try {
-          handle = await workflows.start({ workflow, name, input: JSON.parse(String(input.input ?? '{}')) });
+          handle = await currentExecution.run({ workflow, name }, () =>
+            workflows.start({ workflow, name, input: JSON.parse(String(input.input ?? '{}')) }),
+          );
         } catch (error) {
           if ((error as Error).name === 'ConflictError')
             throw new StandInServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${name}'`);
           throw error;
         }
+        if (!handle.alreadyStarted) this.started.push(handle.executionArn);
         if (handle.alreadyStarted && (await workflows.describe(handle.executionArn)).status !== 'RUNNING') {
           throw new StandInServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${name}'`);
         }
@@ -162,6 +174,12 @@ export class StepFunctionsStandIn {
         };
       },
     });
+  }
+
+  /** Resolves once every execution started so far has ended (and its terminated handler ran). */
+  async settle(timeoutMs = 20_000): Promise<void> {
+    for (const executionArn of [...this.started])
+      await this.workflows.waitForCompletion(executionArn, timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@ export class StsStandIn {
   #service: LoopbackService | undefined;
   /** Session key id → the assumed role ARN. */
   readonly #sessions = new Map<string, string>();
+  /** Roles whose trust policy refuses the platform (AssumeRole answers AccessDenied). */
+  readonly refusedRoles = new Set<string>();
 
   get url(): string {
     if (!this.#service) throw new Error('the STS stand-in is not started');
@@ -28,6 +30,13 @@ export class StsStandIn {
       const action = params.get('Action');
       if (action === 'AssumeRole') {
         const roleArn = params.get('RoleArn') ?? '';
+        if (this.refusedRoles.has(roleArn)) {
+          return {
+            status: 403,
+            headers: XML,
+            body: `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}</Message></Error><RequestId>rehearsal</RequestId></ErrorResponse>`,
+          };
+        }
         const digest = createHash('sha256').update(roleArn).digest('hex').toUpperCase();
         const keyId = `${CUSTOMER_SESSION_KEY_PREFIX}${digest.slice(0, 8)}`;
         this.#sessions.set(keyId, roleArn);

@@ -1,0 +1,36 @@
+import { type LoopbackService, startJsonProtocolService } from './loopback-service';
+
+export interface PublishedEvent {
+  EventBusName?: string;
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+}
+
+/** EventBridge on loopback (AWS JSON 1.1): keeps every event put, answers an id per entry. */
+export class EventBridgeStandIn {
+  #service: LoopbackService | undefined;
+  readonly events: PublishedEvent[] = [];
+
+  get url(): string {
+    if (!this.#service) throw new Error('the EventBridge stand-in is not started');
+    return this.#service.url;
+  }
+
+  async start(): Promise<void> {
+    this.#service = await startJsonProtocolService('application/x-amz-json-1.1', {
+      PutEvents: (input) => {
+        const entries = (input.Entries as PublishedEvent[] | undefined) ?? [];
+        this.events.push(...entries);
+        return {
+          FailedEntryCount: 0,
+          Entries: entries.map((_, index) => ({ EventId: `rehearsal-${this.events.length}-${index}` })),
+        };
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#service?.close();
+  }
+}
