@@ -308,6 +308,32 @@ export function rehearsalScenarios(): Scenario[] {
       },
     },
     {
+      name: 'a scan the engine refuses (the failure path)',
+      run: async (context) => {
+        context.engine.target = context.simulator.urlFor('aws', 'sync');
+        context.simulator.failNext(1, { kind: 'http-error', status: 400 });
+        const started = await expectStatus(
+          context,
+          {
+            method: 'POST',
+            path: `/api/v1/tenants/${world.tenantId}/scans`,
+            claims: as('operator'),
+            headers: { 'idempotency-key': 'rehearsal-refused-scan' },
+          },
+          202,
+        );
+        await context.stepFunctions.settle();
+        const executionId = (started.started as { execution_id?: string }[] | undefined)?.[0]?.execution_id;
+        const execution = await expectStatus(
+          context,
+          { method: 'GET', path: `/api/v1/executions/${String(executionId)}`, claims: as('viewer') },
+          200,
+        );
+        if (execution.status !== 'failed')
+          throw new StepFailedError(`the refused scan is ${String(execution.status)}`);
+      },
+    },
+    {
       name: 'cancel a running scan (the recorder records it)',
       run: async (context) => {
         context.engine.target = context.endlessSimulator.urlFor('aws', 'async');
