@@ -32,7 +32,7 @@ import { SchedulerStandIn } from './stand-ins/scheduler-stand-in';
 import { SecretsManagerStandIn } from './stand-ins/secrets-manager-stand-in';
 import { currentExecution, StepFunctionsStandIn } from './stand-ins/step-functions-stand-in';
 import { StsStandIn } from './stand-ins/sts-stand-in';
-import { type UnusedGrant, unusedGrants } from './unused-grants';
+import { type Justification, staleJustifications, type UnusedGrant, unusedGrants } from './unused-grants';
 
 /** One request made during the rehearsal, by whom, in which scenario, and IAM's verdict. */
 export interface RehearsedRequest {
@@ -61,6 +61,8 @@ export interface RehearsalReport {
   requests: RehearsedRequest[];
   denied: RehearsedRequest[];
   unused: UnusedGrant[];
+  /** Entries of the justifications file that justify nothing any more. */
+  staleJustifications: Justification[];
   durationMs: number;
 }
 
@@ -454,6 +456,7 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
     const denied = requests.filter(
       (request) => request.evaluation.verdict !== 'Allowed' && request.evaluation.verdict !== 'NotEvaluated',
     );
+    const unused = unusedGrants(template, policies, requests);
     return {
       stackName: template.stackName,
       account,
@@ -462,7 +465,8 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
       callCount: recorded.filter((entry) => entry.call).length,
       requests,
       denied,
-      unused: unusedGrants(template, policies, requests),
+      unused,
+      staleJustifications: staleJustifications(unused),
       durationMs: Date.now() - started,
     };
   } finally {

@@ -62,6 +62,11 @@ export function formatRehearsalReport(report: RehearsalReport, options: { verbos
       `  (${report.unused.length - unjustified.length} justified in infra/rehearsal-justifications.json; --verbose lists them)`,
     );
   }
+  for (const rule of report.staleJustifications) {
+    lines.push(
+      `  stale justification (matches no unused grant): ${rule.principal} ${rule.action} ${rule.resource}`,
+    );
+  }
   const evaluated = report.requests.filter((request) => request.evaluation.verdict !== 'NotEvaluated').length;
   lines.push(
     '',

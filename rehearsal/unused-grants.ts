@@ -132,6 +132,14 @@ function grantsOf(template: ResolvedTemplate, policies: StackPolicies): Grant[] 
   return grants;
 }
 
+/** Justifications that match no unused grant: stale, to be removed from the data file. */
+export function staleJustifications(
+  unused: readonly UnusedGrant[],
+  justifications: readonly Justification[] = loadJustifications(),
+): Justification[] {
+  return justifications.filter((rule) => !unused.some((grant) => grant.justification === rule.reason));
+}
+
 /**
  * What the template grants that no rehearsed request used, each with its justification (from the
  * data file) when one matches. A grant without one is either justified there or removed from infra.

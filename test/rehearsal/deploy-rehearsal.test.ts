@@ -34,6 +34,7 @@ describe('Deploy rehearsal (the synthesized template on loopback stand-ins)', ()
         .map((grant) => `${grant.principal} ${grant.action} ${grant.resource}`),
     ).toEqual([]);
     expect(rehearsalPassed(report)).toBe(true);
+    expect(report.staleJustifications.map((rule) => rule.reason)).toEqual([]);
   });
 
   it('invokes every function of the template and records calls of each', () => {

@@ -28,6 +28,7 @@ function reportWith(overrides: Partial<RehearsalReport>): RehearsalReport {
     requests: [allowed],
     denied: [],
     unused: [],
+    staleJustifications: [],
     durationMs: 1000,
     ...overrides,
   };
