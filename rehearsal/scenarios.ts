@@ -129,6 +129,20 @@ export function rehearsalScenarios(): Scenario[] {
         );
         world.accountId = String(init.account_id);
         world.externalId = String(init.external_id);
+        await expectStatus(
+          context,
+          { method: 'GET', path: '/api/v1/onboarding/aws/methods', claims: as('viewer') },
+          200,
+        );
+        await expectStatus(
+          context,
+          {
+            method: 'GET',
+            path: `/api/v1/onboarding/aws/cloudformation-template?external_id=${world.externalId}`,
+            claims: as('tenant_admin'),
+          },
+          200,
+        );
         const submitted = await expectStatus(
           context,
           {
@@ -211,6 +225,29 @@ export function rehearsalScenarios(): Scenario[] {
         // Back to validated, so the account scans again.
         const again = await expectStatus(context, { method: 'GET', path, claims: as('operator') }, 202);
         await expectExecution(context, world, String(again.execution_id), 'SUCCEEDED');
+      },
+    },
+    {
+      name: 'replacing credentials (a new version staged, verified and promoted)',
+      run: async (context) => {
+        const submitted = await expectStatus(
+          context,
+          {
+            method: 'POST',
+            path: `/api/v1/accounts/${world.accountId}/credentials`,
+            claims: as('tenant_admin'),
+            body: {
+              credential_type: 'aws_iam_role',
+              credentials: {
+                role_arn: roleArnOf('ThreatEngineRehearsalScanRole'),
+                external_id: world.externalId,
+                account_number: CUSTOMER_ACCOUNT,
+              },
+            },
+          },
+          202,
+        );
+        await expectExecution(context, world, String(submitted.execution_id), 'SUCCEEDED');
       },
     },
     {
