@@ -55,99 +55,176 @@ const EngineUrlsSchema = z
   .strict()
   .transform((value) => value as Partial<Record<ProviderType, string>>);
 
-export const ThreatEngineEnvironmentSchema = z.object({
-  /** Short name used in the stack name and resource descriptions (e.g. dev, staging, prod). */
-  envName: z
+const awsId = (prefix: string) =>
+  z
     .string()
-    .regex(
-      /^[a-z][a-z0-9-]{0,19}$/,
-      'expected 1-20 lower-case letters, digits or dashes, starting with a letter',
-    ),
-  /** Target account (12 digits); omit for an environment-agnostic template. */
-  account: z
-    .string()
-    .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
-    .optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'expected an AWS region such as ap-south-1')
-    .optional(),
-  /** Use the six legacy tables that already exist (exact legacy names) instead of creating them. */
-  adoptLegacyTables: contextBoolean.default(false),
-  /**
-   * Prefix of the physical names this stack creates: tables (unless adopted), the schedule group
-   * and the key aliases. Empty keeps the legacy names. Lets several environments share an account.
-   */
-  namePrefix: z
-    .string()
-    .regex(
-      /^([a-z0-9][a-z0-9-]{0,30}-)?$/,
-      'expected lower-case letters, digits and dashes ending with a dash',
-    )
-    .default(''),
-  /** SECRETS_MANAGER_PREFIX: secrets live at `{prefix}/account/{account_id}`. */
-  secretsPrefix: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/,
-      'expected a Secrets Manager name prefix without a trailing slash',
-    )
-    .default('threat-engine'),
-  /**
-   * An existing KMS key (ARN) that already encrypts the legacy secrets. When set, no key is
-   * created and the functions are granted through IAM (the key policy must delegate to IAM).
-   */
-  secretsKmsKeyArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'expected a KMS key ARN')
-    .optional(),
-  /** Scan-engine base URLs per provider (*_ENGINE_URL); providers without one cannot be scanned. */
-  engineUrls: contextJson(EngineUrlsSchema).default({}),
-  /** JWT issuer the API authorizer trusts; when unset it is a required stack parameter. */
-  oidcIssuer: httpsUrl('the OIDC issuer').optional(),
-  /** JWT audiences (client ids) the API authorizer accepts; when unset, a stack parameter. */
-  oidcAudience: contextJson(
-    z.union([
-      z
-        .string()
-        .min(1)
-        .transform((value) => value.split(',').map((part) => part.trim())),
-      z.array(z.string().min(1)).min(1),
-    ]),
-  ).optional(),
-  /** The account customers' roles trust (PLATFORM_AWS_ACCOUNT_ID); default: the deploying account. */
-  platformAwsAccountId: z
-    .string()
-    .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
-    .optional(),
-  logRetentionDays: contextInteger(1, 3653)
-    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-      message: `expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
-    })
-    .default(90),
-  /** Sets TimeToLiveSpecification on created executions/claims tables (attribute from the table definitions). */
-  executionsTtlAttributeEnabled: contextBoolean.default(true),
-  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL']).default('INFO'),
-  /** Subscribed (after confirmation) to the notification topic: failed executions and alarms. */
-  alarmEmail: z.email('expected an e-mail address').optional(),
-  /** Steady-state requests per second and burst accepted by the API stage. */
-  apiThrottleRateLimit: contextInteger(1, 10_000).default(50),
-  apiThrottleBurstLimit: contextInteger(1, 5_000).default(100),
-  /** Browser origins allowed by CORS; none by default (the legacy `*` was a defect). */
-  corsAllowOrigins: contextJson(
-    z.array(
-      z
-        .string()
-        .regex(
-          /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/,
-          'expected origins such as https://console.example.com (never *)',
-        ),
-    ),
-  ).default([]),
-  /** Optional reserved concurrency for the API function and for each task function. */
-  apiReservedConcurrency: contextInteger(1, 1000).optional(),
-  taskReservedConcurrency: contextInteger(1, 1000).optional(),
-});
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `expected an id such as ${prefix}-0123456789abcdef0`);
+
+/**
+ * Where the engine-calling functions run when the engines are private (the legacy engines are
+ * in-cluster services on EKS): the VPC, the subnets that reach the engines, and how those
+ * functions reach AWS services from there (interface endpoints the stack creates, or a NAT the
+ * subnets already route to).
+ */
+export const EngineVpcSchema = z
+  .object({
+    vpcId: awsId('vpc'),
+    subnetIds: z.array(awsId('subnet')).min(1, 'expected at least one subnet id'),
+    /** Security groups the functions join (e.g. the EKS cluster security group); default: one the stack creates. */
+    securityGroupIds: z.array(awsId('sg')).default([]),
+    /** `endpoints`: the stack creates the VPC endpoints the functions need; `nat`: the subnets route to a NAT. */
+    awsServiceAccess: z.enum(['endpoints', 'nat']).default('endpoints'),
+    /** Route tables of the subnets, for the DynamoDB gateway endpoint (endpoints mode). */
+    routeTableIds: z.array(awsId('rtb')).default([]),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.awsServiceAccess === 'endpoints' && value.routeTableIds.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routeTableIds'],
+        message:
+          'expected the route tables of the subnets (the DynamoDB gateway endpoint needs them), or awsServiceAccess "nat"',
+      });
+    }
+  });
+export type EngineVpcSettings = z.infer<typeof EngineVpcSchema>;
+
+/** Channels the stack creates for the domain events (scan failed, credentials rejected…), per kind. */
+export const NotificationChannelsSchema = z
+  .object({
+    /** E-mail addresses subscribed (after confirmation) to the notifications topic. */
+    email: z.array(z.email('expected an e-mail address')).default([]),
+    /** A Slack incoming webhook (its URL is a secret: given at deploy as the NoEcho SlackWebhookUrl parameter). */
+    slack: contextBoolean.default(false),
+    /** A generic webhook receiving the event as JSON; its API key is the NoEcho WebhookApiKey parameter. */
+    webhookUrl: httpsUrl('the webhook').optional(),
+  })
+  .strict();
+
+export const ThreatEngineEnvironmentSchema = z
+  .object({
+    /** Short name used in the stack name and resource descriptions (e.g. dev, staging, prod). */
+    envName: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,19}$/,
+        'expected 1-20 lower-case letters, digits or dashes, starting with a letter',
+      ),
+    /** Target account (12 digits); omit for an environment-agnostic template. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'expected an AWS region such as ap-south-1')
+      .optional(),
+    /** Use the six legacy tables that already exist (exact legacy names) instead of creating them. */
+    adoptLegacyTables: contextBoolean.default(false),
+    /**
+     * Prefix of the physical names this stack creates: tables (unless adopted), the schedule group
+     * and the key aliases. Empty keeps the legacy names. Lets several environments share an account.
+     */
+    namePrefix: z
+      .string()
+      .regex(
+        /^([a-z0-9][a-z0-9-]{0,30}-)?$/,
+        'expected lower-case letters, digits and dashes ending with a dash',
+      )
+      .default(''),
+    /** SECRETS_MANAGER_PREFIX: secrets live at `{prefix}/account/{account_id}`. */
+    secretsPrefix: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/,
+        'expected a Secrets Manager name prefix without a trailing slash',
+      )
+      .default('threat-engine'),
+    /**
+     * An existing KMS key (ARN) that already encrypts the legacy secrets. When set, no key is
+     * created and the functions are granted through IAM (the key policy must delegate to IAM).
+     */
+    secretsKmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'expected a KMS key ARN')
+      .optional(),
+    /** Scan-engine base URLs per provider (*_ENGINE_URL); providers without one cannot be scanned. */
+    engineUrls: contextJson(EngineUrlsSchema).default({}),
+    /** JWT issuer the API authorizer trusts; when unset it is a required stack parameter. */
+    oidcIssuer: httpsUrl('the OIDC issuer').optional(),
+    /** JWT audiences (client ids) the API authorizer accepts; when unset, a stack parameter. */
+    oidcAudience: contextJson(
+      z.union([
+        z
+          .string()
+          .min(1)
+          .transform((value) => value.split(',').map((part) => part.trim())),
+        z.array(z.string().min(1)).min(1),
+      ]),
+    ).optional(),
+    /** The account customers' roles trust (PLATFORM_AWS_ACCOUNT_ID); default: the deploying account. */
+    platformAwsAccountId: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
+    logRetentionDays: contextInteger(1, 3653)
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(90),
+    /** Sets TimeToLiveSpecification on created executions/claims tables (attribute from the table definitions). */
+    executionsTtlAttributeEnabled: contextBoolean.default(true),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL']).default('INFO'),
+    /** Subscribed (after confirmation) to the notification topic: failed executions and alarms. */
+    alarmEmail: z.email('expected an e-mail address').optional(),
+    /** Steady-state requests per second and burst accepted by the API stage. */
+    apiThrottleRateLimit: contextInteger(1, 10_000).default(50),
+    apiThrottleBurstLimit: contextInteger(1, 5_000).default(100),
+    /** Browser origins allowed by CORS; none by default (the legacy `*` was a defect). */
+    corsAllowOrigins: contextJson(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/,
+            'expected origins such as https://console.example.com (never *)',
+          ),
+      ),
+    ).default([]),
+    /** Optional reserved concurrency for the API function and for each task function. */
+    apiReservedConcurrency: contextInteger(1, 1000).optional(),
+    taskReservedConcurrency: contextInteger(1, 1000).optional(),
+    /** Places the engine-calling functions in a VPC (required for http:// engines). */
+    engineVpc: contextJson(EngineVpcSchema).optional(),
+    /** SCAN_MAX_SECONDS: the longest scan; the scan state machine's timeout is derived from it. */
+    scanMaxSeconds: contextInteger(60, 7 * 86_400).default(4 * 3600),
+    /** SCAN_BUFFER_MAX_WAIT_SECONDS: how long a buffered run waits behind a running scan. */
+    scanBufferMaxWaitSeconds: contextInteger(60, 86_400).default(3600),
+    /** How often the stuck-run sweep runs (minutes). */
+    stuckRunSweepMinutes: contextInteger(5, 1440).default(15),
+    /** Where the domain events are delivered, per channel kind. */
+    notificationChannels: contextJson(NotificationChannelsSchema).default({ email: [], slack: false }),
+    /** Base URL of the operator console, for links in notifications; default: the API URL. */
+    consoleUrl: httpsUrl('the console').optional(),
+    /** OAuth scopes every authenticated route requires (JWT `scope`/`scp`); none by default. */
+    oidcRequiredScopes: contextJson(
+      z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'expected a scope')),
+    ).default([]),
+  })
+  .superRefine((value, ctx) => {
+    // A plain-http engine is acceptable only on a private network path (credentials travel in the body).
+    if (value.engineVpc) return;
+    for (const [provider, url] of Object.entries(value.engineUrls)) {
+      if (url?.startsWith('http://')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['engineUrls', provider],
+          message: `${url} is plain http: scan credentials would cross the network unencrypted. Use an https:// engine URL, or set engineVpc to call it inside the VPC (see "Deploying next to the legacy EKS engines" in README.md)`,
+        });
+      }
+    }
+  });
 
 export type ThreatEngineEnvironment = z.infer<typeof ThreatEngineEnvironmentSchema>;
 

@@ -4,6 +4,8 @@ import { Api } from './constructs/api';
 import { Data } from './constructs/data';
 import { Functions } from './constructs/functions';
 import { Keys } from './constructs/keys';
+import { EngineNetwork } from './constructs/network';
+import { Notifications } from './constructs/notifications';
 import { Operations } from './constructs/operations';
 import { Scheduling } from './constructs/scheduling';
 import { Workflows } from './constructs/workflows';
@@ -27,6 +29,8 @@ export class ThreatEngineStack extends Stack {
   readonly workflows: Workflows;
   readonly api: Api;
   readonly operations: Operations;
+  readonly notifications: Notifications;
+  readonly network: EngineNetwork | undefined;
 
   constructor(scope: Construct, id: string, props: ThreatEngineStackProps) {
     super(scope, id, props);
@@ -54,30 +58,67 @@ export class ThreatEngineStack extends Stack {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    this.data = new Data(this, 'Data', {
-      adoptLegacyTables: environment.adoptLegacyTables,
-      namePrefix: environment.namePrefix,
-      timeToLiveEnabled: environment.executionsTtlAttributeEnabled,
-    });
     this.keys = new Keys(this, 'Keys', {
       namePrefix: environment.namePrefix,
       secretArnPattern,
       ...(environment.secretsKmsKeyArn ? { existingSecretsKeyArn: environment.secretsKmsKeyArn } : {}),
     });
+    this.data = new Data(this, 'Data', {
+      adoptLegacyTables: environment.adoptLegacyTables,
+      namePrefix: environment.namePrefix,
+      timeToLiveEnabled: environment.executionsTtlAttributeEnabled,
+      encryptionKey: this.keys.dataKey,
+    });
+    if (environment.engineVpc) {
+      this.network = new EngineNetwork(this, 'EngineNetwork', {
+        settings: environment.engineVpc,
+        engineUrls: Object.values(environment.engineUrls).filter((url): url is string => Boolean(url)),
+      });
+    }
     this.functions = new Functions(this, 'Functions', {
       environment,
       data: this.data,
       keys: this.keys,
       secretArnPattern,
+      ...(this.network ? { network: this.network } : {}),
     });
-    this.scheduling = new Scheduling(this, 'Scheduling', { namePrefix: environment.namePrefix });
+    this.scheduling = new Scheduling(this, 'Scheduling', {
+      namePrefix: environment.namePrefix,
+      keys: this.keys,
+    });
     this.workflows = new Workflows(this, 'Workflows', {
       namePrefix: environment.namePrefix,
       functions: this.functions,
-      notificationsKey: this.keys.notificationsKey,
+      keys: this.keys,
       logRetentionDays: environment.logRetentionDays,
+      scanBounds: {
+        maxScanSeconds: environment.scanMaxSeconds,
+        maxBufferedWaitSeconds: environment.scanBufferMaxWaitSeconds,
+      },
+    });
+    this.notifications = new Notifications(this, 'Notifications', {
+      namePrefix: environment.namePrefix,
+      keys: this.keys,
+      email: environment.notificationChannels.email,
+      slack: environment.notificationChannels.slack,
+      ...(environment.notificationChannels.webhookUrl
+        ? { webhookUrl: environment.notificationChannels.webhookUrl }
+        : {}),
+      operationsTopic: this.workflows.notificationTopic,
     });
     this.scheduling.allowStartingScans(this.workflows.stateMachines.scan);
+    this.scheduling.scheduleSweep(this.functions.stuckRunSweep.fn, environment.stuckRunSweepMinutes);
+
+    this.api = new Api(this, 'Api', {
+      handler: this.functions.api.fn,
+      oidcIssuer: oidcIssuer.valueAsString,
+      oidcAudience: oidcAudience.valueAsString,
+      requiredScopes: environment.oidcRequiredScopes,
+      throttleRateLimit: environment.apiThrottleRateLimit,
+      throttleBurstLimit: environment.apiThrottleBurstLimit,
+      corsAllowOrigins: environment.corsAllowOrigins,
+      logRetentionDays: environment.logRetentionDays,
+    });
     this.functions.connect({
       ...this.workflows.stateMachines,
       scheduleGroupName: this.scheduling.scheduleGroupName,
@@ -85,16 +126,9 @@ export class ThreatEngineStack extends Stack {
       schedulerDeadLetterQueueArn: this.scheduling.deadLetterQueue.queueArn,
       oidcIssuer: oidcIssuer.valueAsString,
       oidcAudience: oidcAudience.valueAsString,
-    });
-
-    this.api = new Api(this, 'Api', {
-      handler: this.functions.api.fn,
-      oidcIssuer: oidcIssuer.valueAsString,
-      oidcAudience: oidcAudience.valueAsString,
-      throttleRateLimit: environment.apiThrottleRateLimit,
-      throttleBurstLimit: environment.apiThrottleBurstLimit,
-      corsAllowOrigins: environment.corsAllowOrigins,
-      logRetentionDays: environment.logRetentionDays,
+      eventBusName: this.notifications.bus.eventBusName,
+      eventBusArn: this.notifications.bus.eventBusArn,
+      consoleBaseUrl: environment.consoleUrl ?? this.api.url,
     });
 
     this.operations = new Operations(this, 'Operations', {
@@ -105,6 +139,7 @@ export class ThreatEngineStack extends Stack {
       httpApi: this.api.httpApi,
       apiUrl: this.api.url,
       deadLetterQueueAlarm: this.scheduling.deadLetterQueueAlarm,
+      otherAlarms: [this.workflows.recorderDeadLetterQueueAlarm, this.notifications.deadLetterQueueAlarm],
       notificationTopic: this.workflows.notificationTopic,
       scheduleGroupName: this.scheduling.scheduleGroupName,
       ...(environment.alarmEmail ? { alarmEmail: environment.alarmEmail } : {}),

@@ -1,15 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  appendFile,
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ExecutionAbortedError,
@@ -42,6 +32,7 @@ import {
   type WorkflowName,
 } from '../functions/core/ports/orchestrator';
 import { toIsoUtc } from '../schemas/common';
+import { HistoryFile } from './execution-history-file';
 
 /** A Lambda task as the local runtime calls it: the state's input in, a JSON-serializable result out. */
 export type LocalTaskHandler = (input: unknown) => Promise<unknown>;
@@ -281,89 +272,6 @@ function describeCause(cause: unknown): string | undefined {
   if (typeof cause === 'string') return cause;
   if (cause instanceof Error) return cause.message;
   return JSON.stringify(cause);
-}
-
-/**
- * The append-only event history of one execution (`history/<workflow>/<file>.jsonl`): one JSON
- * event per line, appended in batches, so a crash can only lose or cut the last line (a cut line
- * is ignored on read).
- */
-class HistoryFile {
-  #pending: string[] = [];
-  #handle: Promise<FileHandle> | undefined;
-  #flushing: Promise<void> | undefined;
-
-  constructor(
-    readonly path: string,
-    private readonly logger: Logger,
-  ) {}
-
-  append(event: WorkflowHistoryEvent): void {
-    this.#pending.push(`${JSON.stringify(event)}\n`);
-    this.#flushing ??= this.#drain();
-  }
-
-  async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-  }
-
-  /** Ends the file's use by a live execution: waits for pending events, then closes the handle. */
-  async close(): Promise<void> {
-    await this.flush();
-    const handle = await this.#handle;
-    this.#handle = undefined;
-    await handle?.close().catch(() => {});
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#pending.length > 0) {
-        const batch = this.#pending.join('');
-        this.#pending = [];
-        try {
-          // One handle per live execution: opening the file for every batch cost more than the write.
-          this.#handle ??= open(this.path, 'a', 0o600);
-          await (await this.#handle).write(batch, null, 'utf8');
-        } catch (error) {
-          this.#handle = undefined;
-          this.logger.error('could not append to an execution history', { path: this.path, error });
-        }
-      }
-    } finally {
-      this.#flushing = undefined;
-    }
-  }
-
-  static async read(path: string): Promise<WorkflowHistoryEvent[]> {
-    return (await HistoryFile.#readWithTail(path)).events;
-  }
-
-  /** Ends a line a crash cut (so the next append starts on its own line); returns the events. */
-  static async repair(path: string): Promise<WorkflowHistoryEvent[]> {
-    const { events, cut } = await HistoryFile.#readWithTail(path);
-    if (cut) await appendFile(path, '\n', 'utf8');
-    return events;
-  }
-
-  static async #readWithTail(path: string): Promise<{ events: WorkflowHistoryEvent[]; cut: boolean }> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], cut: false };
-      throw error;
-    }
-    const events: WorkflowHistoryEvent[] = [];
-    for (const line of text.split('\n')) {
-      if (line.length === 0) continue;
-      try {
-        events.push(JSON.parse(line) as WorkflowHistoryEvent);
-      } catch {
-        // A line cut by a crash: everything before it is intact.
-      }
-    }
-    return { events, cut: text.length > 0 && !text.endsWith('\n') };
-  }
 }
 
 /**

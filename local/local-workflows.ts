@@ -1,6 +1,7 @@
 import type { Clock } from '../functions/core/clock';
 import type { Logger } from '../functions/core/logger';
 import type { ExecutionTerminatedEvent } from '../functions/core/ports/orchestrator';
+import { withScanWorkflowTimeout } from '../functions/core/scans/scan-settings';
 import type { WorkflowDependencies } from '../functions/core/workflow-dependencies';
 import { TASK_FACTORIES } from '../functions/tasks/task-factories';
 import { WORKFLOW_DEFINITIONS } from '../workflows/definitions';
@@ -29,7 +30,11 @@ export async function openLocalWorkflows(options: LocalWorkflowsOptions): Promis
   const openOptions: LocalStepFunctionsOptions = {
     directory: options.directory,
     region: options.region,
-    definitions: WORKFLOW_DEFINITIONS,
+    // The scan workflow's timeout follows the configured scan bounds, as on AWS.
+    definitions: {
+      ...WORKFLOW_DEFINITIONS,
+      scan: withScanWorkflowTimeout(WORKFLOW_DEFINITIONS.scan, options.dependencies.settings),
+    },
     taskHandlers: handlers,
     onTerminated: async (event: ExecutionTerminatedEvent) => {
       await recordTerminated?.(event);

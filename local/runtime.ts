@@ -21,6 +21,7 @@ import type { SecretStore } from '../functions/core/ports/secret-store';
 import { createRepositories, type Repositories } from '../functions/core/repositories/repositories';
 import { scanSettingsFrom } from '../functions/core/scans/scan-settings';
 import { ScheduleService } from '../functions/core/scheduling/schedule-service';
+import { sweepStuckRuns } from '../functions/core/stuck-run-sweep';
 import type { WorkflowDependencies } from '../functions/core/workflow-dependencies';
 import { engineUrlsFrom } from '../functions/engines/engine-urls';
 import { HttpScanEngine } from '../functions/engines/scan-engine-client';
@@ -34,12 +35,16 @@ import { type TableNames, tableNamesFrom } from '../schemas/tables';
 import { createMissingTables } from './create-tables';
 import { startLocalDynamoDbServer } from './dynamodb-server';
 import { startHttpServer } from './http-server';
+import { LocalEventBus } from './local-event-bus';
 import { LocalScheduler } from './local-scheduler';
 import type { LocalStepFunctions } from './local-step-functions';
 import { type LocalTokenIssuer, openLocalTokenIssuer } from './local-token-issuer';
 import { LocalVaultSecretStore } from './local-vault-secret-store';
 import { openLocalWorkflows } from './local-workflows';
 import { ScanEngineSimulator } from './scan-engine-simulator';
+
+/** How often the running local runtime sweeps for stuck runs (AWS: the stack's schedule). */
+const LOCAL_SWEEP_INTERVAL_MS = 15 * 60 * 1000;
 
 export interface LocalRuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -182,6 +187,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     });
 
+    let serverUrl: string | undefined;
+    const events = new LocalEventBus({
+      logger,
+      slackWebhookUrl: config.THREAT_ENGINE_SLACK_WEBHOOK_URL,
+      webhookUrl: config.THREAT_ENGINE_WEBHOOK_URL,
+      consoleBaseUrl: () => config.CONSOLE_BASE_URL ?? serverUrl,
+    });
     const dependencies: WorkflowDependencies = {
       ...repositories,
       secretStore,
@@ -191,6 +203,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       clock,
       logger,
       settings: scanSettingsFrom(config),
+      events,
     };
     const openedWorkflows = await openLocalWorkflows({
       directory: join(dataDirectory, 'workflows'),
@@ -202,6 +215,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     workflows = openedWorkflows;
     closers.push(() => openedWorkflows.close());
+    dependencies.orchestrator = openedWorkflows;
+    // The restart reconcile: what the previous process left running is settled by the same sweep
+    // AWS runs on a schedule, before the scheduler starts anything new; then it runs periodically.
+    const sweep = (minAgeSeconds: number) =>
+      sweepStuckRuns({ ...dependencies, orchestrator: openedWorkflows }, { minAgeSeconds }).catch(
+        (error: unknown) => {
+          logger.warn('stuck-run sweep failed', { error });
+          return undefined;
+        },
+      );
+    await sweep(0);
+    const sweepTimer = setInterval(
+      () => void sweep(dependencies.settings.stuckRunMinAgeSeconds),
+      LOCAL_SWEEP_INTERVAL_MS,
+    );
+    sweepTimer.unref();
+    closers.push(async () => clearInterval(sweepTimer));
 
     scheduleService = new ScheduleService({
       schedules: repositories.schedules,
@@ -251,6 +281,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const app = createApp({ logger, healthChecks, target: 'local', version: VERSION, services });
     const http = await startHttpServer(app, options.port ?? config.PORT);
     closers.push(() => http.close());
+    serverUrl = http.url;
 
     logger.info('local runtime started', {
       url: http.url,

@@ -1,13 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDynamoDbClient, LOCAL_ENDPOINT_CREDENTIALS } from '../functions/adapters/aws/dynamodb-client';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createDynamoDbClient,
+  LOCAL_ENDPOINT_CREDENTIALS,
+  toDocumentClient,
+} from '../functions/adapters/aws/dynamodb-client';
 import { loadConfig } from '../functions/core/config';
 import type { ExecutionTerminatedEvent, WorkflowName } from '../functions/core/ports/orchestrator';
 import { createMissingTables } from '../local/create-tables';
 import { type LocalDynamoDbServer, startLocalDynamoDbServer } from '../local/dynamodb-server';
 import { ScanEngineSimulator } from '../local/scan-engine-simulator';
-import { tableNamesFrom } from '../schemas/tables';
+import { type TableNames, tableNamesFrom } from '../schemas/tables';
 import {
   type ApiRequest,
   type ApiRoute,
@@ -16,6 +21,7 @@ import {
   executeApiSourceArn,
   matchRoute,
 } from './api-gateway-events';
+import { matchesEventPattern } from './event-patterns';
 import { type Deployment, type IamRequest, iamRequestsFor } from './iam-requests';
 import { type Evaluation, evaluateRequest, type RequestPrincipal, StackPolicies } from './policy-evaluation';
 import type { RecordedAwsCall } from './recorded-call';
@@ -27,7 +33,7 @@ import {
 } from './rehearsed-functions';
 import { type ResolvedTemplate, synthesizeAndResolve } from './resolved-template';
 import { EngineRouter } from './stand-ins/engine-router';
-import { EventBridgeStandIn } from './stand-ins/eventbridge-stand-in';
+import { EventBridgeStandIn, type PublishedEvent } from './stand-ins/eventbridge-stand-in';
 import { SchedulerStandIn } from './stand-ins/scheduler-stand-in';
 import { SecretsManagerStandIn } from './stand-ins/secrets-manager-stand-in';
 import { currentExecution, StepFunctionsStandIn } from './stand-ins/step-functions-stand-in';
@@ -60,6 +66,8 @@ export interface RehearsalReport {
   callCount: number;
   requests: RehearsedRequest[];
   denied: RehearsedRequest[];
+  /** Rule → target deliveries of the events the functions published. */
+  deliveries: { rule: string; target: string }[];
   unused: UnusedGrant[];
   /** Entries of the justifications file that justify nothing any more. */
   staleJustifications: Justification[];
@@ -77,6 +85,13 @@ export interface RehearsalContext {
   readonly scheduler: SchedulerStandIn;
   readonly events: EventBridgeStandIn;
   readonly stepFunctions: StepFunctionsStandIn;
+  /** The stand-in tables (to set up what only a lost event or a crash leaves behind). */
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly tables: TableNames;
+  /** Where EventBridge delivered the events put on a bus (rule and target). */
+  readonly deliveries: readonly { rule: string; target: string }[];
+  /** Delivers a schedule of the template (AWS::Scheduler::Schedule) to its target, as Scheduler would. */
+  fireTemplateSchedule(logicalIdPrefix: string): Promise<unknown>;
   /** Sends a request through the template's API route to the API function (as API Gateway would). */
   api(request: ApiRequest): Promise<{ status: number; body: Record<string, unknown>; text: string }>;
   /** Delivers a Scheduler entry's target as Scheduler would (its role starts the execution). */
@@ -93,6 +108,26 @@ interface Recorded {
   principal: RequestPrincipal;
   call?: RecordedAwsCall;
   request?: IamRequest;
+}
+
+/**
+ * The deployment rehearsed: next to private engines (the legacy EKS services, plain http inside
+ * the VPC; here the engine simulator behind one loopback URL), with every notification channel.
+ */
+export function rehearsalContext(engineUrl: string): Record<string, unknown> {
+  return {
+    engineUrls: JSON.stringify({ aws: engineUrl }),
+    engineVpc: JSON.stringify({
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b1b2c3d4e5f60718'],
+      routeTableIds: ['rtb-0a1b2c3d4e5f60718', 'rtb-0b1b2c3d4e5f60718'],
+    }),
+    notificationChannels: JSON.stringify({
+      email: ['secops@example.test'],
+      slack: true,
+      webhookUrl: 'https://hooks.example.test/threat-engine',
+    }),
+  };
 }
 
 /** The physical id of the one resource of `type` whose logical id starts with `prefix`. */
@@ -127,7 +162,7 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
     closers.push(() => engine.close());
     engine.target = simulator.urlFor('aws', 'sync');
 
-    const template = synthesizeAndResolve({ engineUrls: JSON.stringify({ aws: engine.url }) });
+    const template = synthesizeAndResolve(rehearsalContext(engine.url));
     const { account, region } = template;
     const functions = rehearsedFunctionsOf(template);
     const policies = new StackPolicies(template.resources, template.physical);
@@ -143,16 +178,34 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
       credentials: LOCAL_ENDPOINT_CREDENTIALS,
     });
     closers.push(async () => dynamoClient.destroy());
-    await createMissingTables(dynamoClient, tableNamesFrom(loadConfig(apiFunction.environment)));
+    const tables = tableNamesFrom(loadConfig(apiFunction.environment));
+    await createMissingTables(dynamoClient, tables);
+    const documentClient = toDocumentClient(dynamoClient);
 
     const secrets = new SecretsManagerStandIn(region, account);
     const sts = new StsStandIn();
     const scheduler = new SchedulerStandIn(region, account);
-    const events = new EventBridgeStandIn();
-    for (const service of [secrets, sts, scheduler, events]) {
-      await service.start();
-      closers.push(() => service.close());
-    }
+    const deliveries: { rule: string; target: string }[] = [];
+
+    const deployment: Deployment = {
+      region,
+      account,
+      partition: 'aws',
+      secrets,
+      tableKeyArnOf: (table) => {
+        const found = Object.values(template.resources).find(
+          (resource) => resource.Type === 'AWS::DynamoDB::Table' && resource.Properties?.TableName === table,
+        );
+        const sse = found?.Properties?.SSESpecification as
+          | { SSEEnabled?: boolean; KMSMasterKeyId?: string }
+          | undefined;
+        return sse?.SSEEnabled && sse.KMSMasterKeyId ? deployment.keyArnOf(sse.KMSMasterKeyId) : undefined;
+      },
+      keyArnOf: (keyId) =>
+        Object.values(template.physical).find(
+          (physical) => physical.attributes.Arn === keyId || physical.attributes.KeyId === keyId,
+        )?.attributes.Arn,
+    };
 
     const functionPrincipal = (fn: RehearsedFunction): RequestPrincipal => ({
       name: fn.label,
@@ -288,6 +341,66 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
       }
     };
 
+    // What EventBridge does with an event put on a bus: each matching rule delivers to its targets.
+    const routeEvent = (entry: PublishedEvent) => {
+      const event = {
+        source: entry.Source,
+        'detail-type': entry.DetailType,
+        detail: entry.Detail ? (JSON.parse(entry.Detail) as unknown) : {},
+      };
+      for (const [ruleId, resource] of Object.entries(template.resources)) {
+        if (resource.Type !== 'AWS::Events::Rule') continue;
+        const properties = resource.Properties ?? {};
+        if ((properties.EventBusName ?? 'default') !== (entry.EventBusName ?? 'default')) continue;
+        if (!matchesEventPattern(properties.EventPattern, event)) continue;
+        const ruleArnOfTarget = String(template.physical[ruleId]?.attributes.Arn);
+        for (const target of (properties.Targets as { Arn: string; RoleArn?: string }[] | undefined) ?? []) {
+          deliveries.push({ rule: labelOf(ruleId), target: target.Arn });
+          const sourced = { 'aws:SourceArn': ruleArnOfTarget, 'aws:SourceAccount': account };
+          if (target.RoleArn) {
+            const action = target.Arn.includes(':api-destination/')
+              ? 'events:InvokeApiDestination'
+              : 'unknown:Deliver';
+            recorded.push({
+              scenario,
+              principal: roleByArn(target.RoleArn),
+              request: { action, resource: target.Arn, context: {} },
+            });
+          } else if (target.Arn.startsWith('arn:aws:sns:')) {
+            const events = { name: 'events.amazonaws.com', arn: 'events.amazonaws.com' };
+            recorded.push({
+              scenario,
+              principal: events,
+              request: {
+                action: 'sns:Publish',
+                resource: target.Arn,
+                context: sourced,
+                resourcePolicy: 'sns-topic',
+              },
+            });
+            const topic = Object.entries(template.physical).find(
+              ([, physical]) => physical.ref === target.Arn,
+            )?.[0];
+            const topicKey = topic ? template.resources[topic]?.Properties?.KmsMasterKeyId : undefined;
+            const keyArn = typeof topicKey === 'string' ? deployment.keyArnOf(topicKey) : undefined;
+            if (keyArn) {
+              recorded.push({
+                scenario,
+                principal: events,
+                request: {
+                  action: 'kms:GenerateDataKey',
+                  resource: keyArn,
+                  context: sourced,
+                  resourcePolicy: 'kms-key',
+                  via: 'sns:Publish',
+                },
+              });
+            }
+          }
+        }
+      }
+    };
+
     const scanWaits = Object.entries(
       (definitions.scan as { States: Record<string, { Type: string }> }).States,
     )
@@ -306,6 +419,11 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
     });
     await stepFunctions.start();
     closers.push(() => stepFunctions.close());
+    const events = new EventBridgeStandIn((entry) => routeEvent(entry));
+    for (const service of [secrets, sts, scheduler, events]) {
+      await service.start();
+      closers.push(() => service.close());
+    }
 
     Object.assign(standIns, {
       DynamoDBClient: dynamo.endpoint,
@@ -332,6 +450,32 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
       scheduler,
       events,
       stepFunctions,
+      documentClient,
+      tables,
+      deliveries,
+      fireTemplateSchedule: async (logicalIdPrefix) => {
+        const id = single(template, 'AWS::Scheduler::Schedule', logicalIdPrefix);
+        const target = template.resources[id]?.Properties?.Target as {
+          Arn: string;
+          RoleArn: string;
+          Input?: string;
+        };
+        const fn = byArn.get(target.Arn);
+        if (!fn) throw new Error(`schedule ${id} targets ${target.Arn}, not a function of the template`);
+        recorded.push({
+          scenario,
+          principal: roleByArn(target.RoleArn),
+          request: {
+            action: 'lambda:InvokeFunction',
+            resource: fn.arn,
+            context: {
+              'aws:SourceArn': String(template.physical[id]?.attributes.Arn),
+              'aws:SourceAccount': account,
+            },
+          },
+        });
+        return workers.invoke(fn, JSON.parse(target.Input ?? '{}'));
+      },
       functionByLabel: (label) => {
         const fn = functions.find((candidate) => candidate.label === label);
         if (!fn) throw new Error(`the template has no function ${label}`);
@@ -410,16 +554,6 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
     }
 
     // Evaluation: every recorded call becomes its IAM requests, each judged against the caller's policies.
-    const deployment: Deployment = {
-      region,
-      account,
-      partition: 'aws',
-      secrets,
-      keyArnOf: (keyId) =>
-        Object.values(template.physical).find(
-          (physical) => physical.attributes.Arn === keyId || physical.attributes.KeyId === keyId,
-        )?.attributes.Arn,
-    };
     const cache = new Map<string, Promise<Evaluation>>();
     const requests: RehearsedRequest[] = [];
     for (const entry of recorded) {
@@ -462,6 +596,7 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
       account,
       region,
       scenarios: outcomes,
+      deliveries,
       callCount: recorded.filter((entry) => entry.call).length,
       requests,
       denied,

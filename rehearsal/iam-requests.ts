@@ -6,7 +6,7 @@ export interface IamRequest {
   resource: string;
   context: Record<string, string | string[]>;
   /** Which resource policy applies besides the identity policies (by resource ARN). */
-  resourcePolicy?: 'kms-key' | 'lambda-function';
+  resourcePolicy?: 'kms-key' | 'lambda-function' | 'sns-topic';
   /** For a request AWS makes on the caller's behalf: the call that caused it. */
   via?: string;
   /** Why a recorded call needs no evaluation (e.g. made with a customer's credentials). */
@@ -27,6 +27,8 @@ export interface Deployment {
   secrets: SecretLookup;
   /** Key ids and aliases → key ARNs (a secret names its key by ARN, id or alias). */
   keyArnOf(keyId: string): string | undefined;
+  /** The customer-managed key a table is encrypted with (undefined: an AWS owned key). */
+  tableKeyArnOf(table: string): string | undefined;
 }
 
 const SERVICE_PREFIX: Record<string, string> = {
@@ -85,6 +87,43 @@ function dynamoDbRequests(call: RecordedAwsCall, deployment: Deployment): IamReq
   ];
 }
 
+/**
+ * DynamoDB uses a table's customer-managed key as the caller, through the service: Decrypt of the
+ * table key (cached for minutes, so not on every call; evaluated for every call here) and
+ * DescribeKey (which carries no encryption context).
+ */
+function tableKeyRequests(requests: IamRequest[], deployment: Deployment): IamRequest[] {
+  const tables = new Set(requests.flatMap((request) => /:table\/([^/]+)/.exec(request.resource)?.[1] ?? []));
+  return [...tables].flatMap((table): IamRequest[] => {
+    const keyArn = deployment.tableKeyArnOf(table);
+    if (!keyArn) return [];
+    const via = {
+      'kms:ViaService': `dynamodb.${deployment.region}.amazonaws.com`,
+      'kms:CallerAccount': deployment.account,
+    };
+    return [
+      {
+        action: 'kms:Decrypt',
+        resource: keyArn,
+        context: {
+          ...via,
+          'kms:EncryptionContext:aws:dynamodb:tableName': table,
+          'kms:EncryptionContext:aws:dynamodb:subscriberId': deployment.account,
+        },
+        resourcePolicy: 'kms-key',
+        via: 'dynamodb (table key)',
+      },
+      {
+        action: 'kms:DescribeKey',
+        resource: keyArn,
+        context: via,
+        resourcePolicy: 'kms-key',
+        via: 'dynamodb (table key)',
+      },
+    ];
+  });
+}
+
 function secretsManagerRequests(call: RecordedAwsCall, deployment: Deployment): IamRequest[] {
   const { input } = call;
   if (call.operation === 'ListSecrets')
@@ -125,7 +164,9 @@ function secretsManagerRequests(call: RecordedAwsCall, deployment: Deployment): 
     requests.push({
       action: 'secretsmanager:TagResource',
       resource: arn,
-      context: { ...context },
+      context: Object.fromEntries(
+        Object.entries(context).filter(([key]) => key.startsWith('aws:') || key.includes('ResourceTag/')),
+      ),
       via: 'secretsmanager:CreateSecret',
     });
   }
@@ -231,8 +272,10 @@ export function iamRequestsFor(
 ): IamRequest[] {
   const prefix = SERVICE_PREFIX[call.client];
   switch (prefix) {
-    case 'dynamodb':
-      return dynamoDbRequests(call, deployment);
+    case 'dynamodb': {
+      const requests = dynamoDbRequests(call, deployment);
+      return [...requests, ...tableKeyRequests(requests, deployment)];
+    }
     case 'secretsmanager':
       return secretsManagerRequests(call, deployment);
     case 'states':

@@ -50,6 +50,7 @@ export class StackPolicies {
   readonly #managed = new Map<string, string[]>();
   readonly #keyPolicies = new Map<string, PolicyDocument>();
   readonly #functionPolicies = new Map<string, PolicyDocument>();
+  readonly #topicPolicies = new Map<string, PolicyDocument>();
 
   constructor(
     resources: Record<string, CfnResource>,
@@ -82,6 +83,11 @@ export class StackPolicies {
       if (resource.Type === 'AWS::KMS::Key') {
         const arn = physical[id]?.attributes.Arn;
         if (arn) this.#keyPolicies.set(arn, properties.KeyPolicy as PolicyDocument);
+      }
+      if (resource.Type === 'AWS::SNS::TopicPolicy') {
+        for (const topic of asArray(properties.Topics as string[])) {
+          this.#topicPolicies.set(topic, properties.PolicyDocument as PolicyDocument);
+        }
       }
       if (resource.Type === 'AWS::Lambda::Permission') {
         const functionArn = String(properties.FunctionName);
@@ -118,6 +124,10 @@ export class StackPolicies {
     return this.#keyPolicies.get(keyArn);
   }
 
+  topicPolicyOf(topicArn: string): PolicyDocument | undefined {
+    return this.#topicPolicies.get(topicArn);
+  }
+
   functionPolicyOf(functionArn: string): PolicyDocument | undefined {
     return this.#functionPolicies.get(functionArn);
   }
@@ -151,6 +161,7 @@ export async function evaluateRequest(
   }
   if (request.resourcePolicy === 'lambda-function')
     resourcePolicy = policies.functionPolicyOf(request.resource);
+  if (request.resourcePolicy === 'sns-topic') resourcePolicy = policies.topicPolicyOf(request.resource);
   const simulation: Simulation = {
     request: {
       principal: principal.arn,
@@ -215,7 +226,7 @@ const CARRIED_ENCRYPTION_CONTEXT = 'aws:PrincipalTag/RehearsalKmsEncryptionConte
 function carryEncryptionContext<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value).replace(
-      /"kms:EncryptionContext:([A-Za-z0-9_-]+)"/gi,
+      /"kms:EncryptionContext:([A-Za-z0-9_:.-]+)"/gi,
       `"${CARRIED_ENCRYPTION_CONTEXT}$1"`,
     ),
   ) as T;

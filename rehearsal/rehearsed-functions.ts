@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { EXECUTION_TERMINATED_TASK, TASKS } from '../functions/tasks/task-catalog';
+import { SERVICE_TASKS, TASKS } from '../functions/tasks/task-catalog';
 import { API_ACCESS, PROJECT_ROOT } from '../infra/constructs/functions';
 import type { FunctionWorkerData, WorkerRequest, WorkerResponse } from './function-worker';
 import type { RecordedAwsCall } from './recorded-call';
@@ -28,7 +28,7 @@ export interface RehearsedFunction {
 /** Handlers by the description the catalog (and so the template) gives each function. */
 function entriesByDescription(): Map<string, string> {
   const entries = new Map<string, string>();
-  for (const task of [...TASKS, EXECUTION_TERMINATED_TASK]) {
+  for (const task of [...TASKS, ...SERVICE_TASKS]) {
     entries.set(task.description, join(PROJECT_ROOT, 'functions', 'tasks', task.entry));
   }
   entries.set(API_ACCESS.description, join(PROJECT_ROOT, API_ACCESS.entry));

@@ -53,14 +53,14 @@ const KEEP_OBJECT = 'RehearsalKeepObject';
 function protect(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(protect);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => {
-      if (key === 'Condition' && typeof item === 'object') return [IAM_CONDITION, protect(item)];
-      if (key === 'Principal' && typeof item === 'object')
-        return [key, { ...(protect(item) as object), [KEEP_OBJECT]: true }];
-      return [key, protect(item)];
-    }),
+  const entries = Object.entries(value);
+  const protectedEntries = entries.map(([key, item]) =>
+    key === 'Condition' && typeof item === 'object' ? [IAM_CONDITION, protect(item)] : [key, protect(item)],
   );
+  // The library unwraps any one-key object holding a list as if it were an intrinsic function.
+  const [onlyKey, onlyValue] = entries.length === 1 ? (entries[0] as [string, unknown]) : ['', undefined];
+  const misread = Array.isArray(onlyValue) && onlyKey !== 'Ref' && !onlyKey.startsWith('Fn::');
+  return Object.fromEntries(misread ? [...protectedEntries, [KEEP_OBJECT, true]] : protectedEntries);
 }
 
 function restore(value: unknown): unknown {
@@ -152,6 +152,28 @@ export function physicalIds(
         physical[id] = { ref: name, attributes: { Arn: arn('events', `event-bus/${name}`), Name: name } };
         break;
       }
+      case 'AWS::Events::ApiDestination': {
+        const name = named('Name', 64);
+        physical[id] = {
+          ref: name,
+          attributes: {
+            Arn: arn('events', `api-destination/${name}/${keyIdOf(id)}`),
+            ArnForPolicy: arn('events', `api-destination/${name}`),
+          },
+        };
+        break;
+      }
+      case 'AWS::Events::Connection': {
+        const name = named('Name', 64);
+        physical[id] = {
+          ref: name,
+          attributes: {
+            Arn: arn('events', `connection/${name}/${keyIdOf(id)}`),
+            SecretArn: arn('secretsmanager', `secret:events!connection/${name}-AbCdEf`),
+          },
+        };
+        break;
+      }
       case 'AWS::Scheduler::ScheduleGroup': {
         const name = named('Name', 64);
         physical[id] = { ref: name, attributes: { Arn: arn('scheduler', `schedule-group/${name}`) } };
@@ -161,6 +183,11 @@ export function physicalIds(
         const name = named('Name', 64);
         const group = literal(properties.GroupName) ?? 'default';
         physical[id] = { ref: name, attributes: { Arn: arn('scheduler', `schedule/${group}/${name}`) } };
+        break;
+      }
+      case 'AWS::EC2::SecurityGroup': {
+        const groupId = `sg-${keyIdOf(id).replaceAll('-', '').slice(0, 17)}`;
+        physical[id] = { ref: groupId, attributes: { GroupId: groupId, VpcId: 'vpc-rehearsal' } };
         break;
       }
       case 'AWS::ApiGatewayV2::Api':

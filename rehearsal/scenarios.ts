@@ -1,3 +1,4 @@
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiRequest } from './api-gateway-events';
 import type { RehearsalContext, Scenario } from './deploy-rehearsal';
 import { REHEARSAL_OIDC_AUDIENCE, REHEARSAL_OIDC_ISSUER } from './resolved-template';
@@ -259,7 +260,14 @@ export function rehearsalScenarios(): Scenario[] {
             method: 'POST',
             path: '/api/v1/schedules',
             claims: as('tenant_admin'),
-            body: { account_id: world.accountId, name: 'Hourly scan', schedule_expression: 'rate(1 hour)' },
+            body: {
+              account_id: world.accountId,
+              name: 'Hourly scan',
+              schedule_expression: 'rate(1 hour)',
+              notify_on_success: true,
+              notify_on_failure: true,
+              notification_channels: ['email:secops@example.test', 'slack', 'webhook'],
+            },
           },
           201,
         );
@@ -407,6 +415,57 @@ export function rehearsalScenarios(): Scenario[] {
         if (execution.status !== 'cancelled' && execution.status !== 'aborted') {
           throw new StepFailedError(`the cancelled scan is recorded ${String(execution.status)}`);
         }
+      },
+    },
+    {
+      name: "events published and routed by the stack's rules (every channel kind)",
+      run: async (context) => {
+        const routed = new Set(context.deliveries.map((delivery) => delivery.rule));
+        const missing = [
+          'NotificationsEmailChannelRule',
+          'NotificationsSlackChannelRule',
+          'NotificationsWebhookChannelRule',
+        ].filter((rule) => !routed.has(rule));
+        if (context.events.events.length === 0) throw new StepFailedError('no function published an event');
+        if (missing.length > 0) throw new StepFailedError(`no published event reached ${missing.join(', ')}`);
+      },
+    },
+    {
+      name: 'stuck-run sweep (a run whose recorder event was lost)',
+      run: async (context) => {
+        // The cancelled scan's record as a lost EventBridge event leaves it: running, an hour old.
+        const { Items = [] } = await context.documentClient.send(
+          new ScanCommand({ TableName: context.tables.executions, Limit: 100 }),
+        );
+        const cancelled = Items.find((item) => item.status === 'cancelled');
+        if (!cancelled) throw new StepFailedError('no cancelled run to leave stuck');
+        await context.documentClient.send(
+          new UpdateCommand({
+            TableName: context.tables.executions,
+            Key: { execution_id: cancelled.execution_id },
+            UpdateExpression: 'SET #status = :running, started_at = :old REMOVE completed_at',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':running': 'running',
+              ':old': new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            },
+          }),
+        );
+        const report = (await context.fireTemplateSchedule('SchedulingStuckRunSweepSchedule')) as {
+          recorded?: number;
+        };
+        if (!report.recorded)
+          throw new StepFailedError(`the sweep recorded nothing: ${JSON.stringify(report)}`);
+        const execution = await expectStatus(
+          context,
+          {
+            method: 'GET',
+            path: `/api/v1/executions/${String(cancelled.execution_id)}`,
+            claims: as('viewer'),
+          },
+          200,
+        );
+        if (execution.status === 'running') throw new StepFailedError('the sweep left the run running');
       },
     },
     {

@@ -86,6 +86,20 @@ export const ConfigSchema = z.object({
   ENGINE_REQUEST_TIMEOUT_SECONDS: seconds(1, 900).default(300),
   SCAN_LOCK_LEASE_SECONDS: seconds(60, 86_400).default(900),
   SCAN_MAX_SECONDS: seconds(60, 7 * 86_400).default(4 * 3600),
+  /** How long a run may wait behind a running scan of its account (overlap policy buffer_one). */
+  SCAN_BUFFER_MAX_WAIT_SECONDS: seconds(60, 86_400).default(3600),
+  /** The stuck-run sweep leaves records younger than this alone (their workflow may still record them). */
+  STUCK_RUN_MIN_AGE_SECONDS: seconds(60, 86_400).default(900),
+  /** Set by the CDK app: the bus the tasks publish domain events to. */
+  EVENT_BUS_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'expected an EventBridge event bus name')
+    .optional(),
+  /** Base URL of the operator console, for the links notifications carry. */
+  CONSOLE_BASE_URL: optionalUrl,
+  /** Local runtime: webhook channels of the in-process bus (a Slack incoming webhook, a generic one). */
+  THREAT_ENGINE_SLACK_WEBHOOK_URL: optionalUrl,
+  THREAT_ENGINE_WEBHOOK_URL: optionalUrl,
   SCHEDULE_AUTO_PAUSE_AFTER_FAILURES: z.coerce
     .number({ message: 'expected a whole number' })
     .int('expected a whole number')

@@ -55,7 +55,17 @@ export class ApiGatewayTokenVerifier implements TokenVerifier {
     if (!Number.isFinite(exp) || exp * 1000 <= this.#clock().getTime()) {
       throw new UnauthenticatedError('the token has expired');
     }
-    return callerFromClaims(claims, this.#options.claimNames ?? DEFAULT_CLAIM_NAMES);
+    try {
+      return callerFromClaims(claims, this.#options.claimNames ?? DEFAULT_CLAIM_NAMES);
+    } catch (error) {
+      // Cognito puts custom: attributes in the ID token only: say which token to send.
+      if (error instanceof UnauthenticatedError && claims.token_use === 'access') {
+        throw new UnauthenticatedError(
+          `${error.message}: this is a Cognito access token, which carries no custom: claims; send the ID token, or add tenant_id and role to access tokens with a pre-token-generation trigger`,
+        );
+      }
+      throw error;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ExecutionStatus } from '../../schemas/execution';
+import type { Execution, ExecutionStatus } from '../../schemas/execution';
 import {
   type ExecutionTerminated,
   OnboardingRequestSchema,
@@ -6,6 +6,8 @@ import {
   ValidationRequestSchema,
 } from '../../schemas/workflow-payloads';
 import { deterministicId } from './ids';
+import type { Logger } from './logger';
+import { publishUnrecordedEnd } from './notifications/domain-events';
 import { failOnboarding, recordValidationFailure } from './onboarding/onboarding-service';
 import { RUNTIME_STOPPED_ERROR } from './ports/orchestrator';
 import { executionIdFor, recordScanFailure } from './scans/scan-service';
@@ -59,11 +61,8 @@ export async function recordTerminatedExecution(
       : deterministicId('scan-execution', event.name);
     const execution = await deps.executions.get(executionId);
     if (execution?.status !== 'running') return { recorded: false };
-    if (execution.engine_scan_id && execution.provider_type) {
-      await deps.engine.cancel(execution.provider_type, execution.engine_scan_id).catch((error: unknown) => {
-        log.warn('could not cancel the engine scan of a terminated execution', { error });
-      });
-    }
+    // Record first: a hanging engine must not keep the record running (the cancel is bounded
+    // by this invocation's time and may fail; the record never waits for it).
     await recordScanFailure(deps, {
       executionId,
       status: runtimeStopped ? 'aborted' : SCAN_STATUS[event.status],
@@ -71,6 +70,16 @@ export async function recordTerminatedExecution(
       errorMessage: failure.error_message,
     });
     log.info('recorded a terminated scan execution', { execution_id: executionId });
+    await publishUnrecordedEnd(deps, {
+      workflow: event.workflow,
+      workflowExecutionName: event.name,
+      status: event.status,
+      accountId: execution.account_id,
+      tenantId: execution.tenant_id ?? null,
+      executionId,
+      reason: { code: failure.error_code, message: failure.error_message },
+    });
+    await cancelEngineScan(deps, execution, log);
     return { recorded: true };
   }
 
@@ -90,6 +99,15 @@ export async function recordTerminatedExecution(
       secret_version_id: request.data.secret_version_id,
       failure: { Error: failure.error_code, Cause: `[${failure.error_code}] ${failure.error_message}` },
     });
+    await publishUnrecordedEnd(deps, {
+      workflow: event.workflow,
+      workflowExecutionName: event.name,
+      status: event.status,
+      accountId: request.data.account_id,
+      tenantId: request.data.tenant_id ?? null,
+      executionId: null,
+      reason: { code: failure.error_code, message: failure.error_message },
+    });
     return { recorded: true };
   }
 
@@ -100,4 +118,16 @@ export async function recordTerminatedExecution(
     failure: { Error: failure.error_code, Cause: `[${failure.error_code}] ${failure.error_message}` },
   });
   return { recorded: true };
+}
+
+/** Best effort: asks the engine to stop a scan whose workflow has ended; never throws. */
+export async function cancelEngineScan(
+  deps: Pick<WorkflowDependencies, 'engine'>,
+  execution: Pick<Execution, 'engine_scan_id' | 'provider_type'>,
+  log: Logger,
+): Promise<void> {
+  if (!execution.engine_scan_id || !execution.provider_type) return;
+  await deps.engine.cancel(execution.provider_type, execution.engine_scan_id).catch((error: unknown) => {
+    log.warn('could not cancel the engine scan of a terminated execution', { error });
+  });
 }

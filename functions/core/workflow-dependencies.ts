@@ -1,6 +1,8 @@
 import type { ScanEngine } from '../engines/scan-engine-client';
 import type { Clock } from './clock';
 import type { Logger } from './logger';
+import type { DomainEventPublisher } from './ports/event-publisher';
+import type { Orchestrator } from './ports/orchestrator';
 import type { ProviderValidator } from './ports/provider-validator';
 import type { SchedulerPort } from './ports/scheduler';
 import type { SecretStore } from './ports/secret-store';
@@ -26,4 +28,8 @@ export interface WorkflowDependencies {
   clock: Clock;
   logger: Logger;
   settings: ScanSettings;
+  /** Where domain events (notifications) go; absent: nothing is published. */
+  events?: DomainEventPublisher;
+  /** What the stuck-run sweep asks about executions; only the sweep uses it. */
+  orchestrator?: Pick<Orchestrator, 'describe'>;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ProviderType } from '../../schemas/common';
 import { DomainError } from '../core/errors';
 import { type Logger, silentLogger } from '../core/logger';
+import { boundedTimeoutMs, type RemainingTime, timeoutSignal } from '../core/time-budget';
 
 /**
  * The legacy scan-engine HTTP contract (one engine per provider, `*_ENGINE_URL`):
@@ -226,6 +227,8 @@ export interface HttpScanEngineOptions {
   fetch?: typeof fetch;
   /** Per request, including reading the answer. Default 30 s. */
   timeoutMs?: number;
+  /** What the calling function has left (Lambda): each request ends within it, whatever `timeoutMs`. */
+  remainingTime?: RemainingTime;
   logger?: Logger;
 }
 
@@ -251,6 +254,7 @@ export class HttpScanEngine implements ScanEngine {
   readonly #urls: Partial<Record<ProviderType, string>>;
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
+  readonly #remainingTime: RemainingTime | undefined;
   readonly #logger: Logger;
 
   constructor(options: HttpScanEngineOptions) {
@@ -264,6 +268,7 @@ export class HttpScanEngine implements ScanEngine {
     if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
       throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
     }
+    this.#remainingTime = options.remainingTime;
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -358,6 +363,14 @@ export class HttpScanEngine implements ScanEngine {
     if (base === undefined) throw new EngineNotConfiguredError(provider);
     const started = Date.now();
     const where = `${call.method} ${call.path}`;
+    const timeoutMs = boundedTimeoutMs(this.#timeoutMs, this.#remainingTime);
+    if (timeoutMs <= 0) {
+      throw new EngineUnavailableError(
+        `the ${provider} scan engine was not called: ${where} needs time this invocation no longer has`,
+        { provider, operation },
+      );
+    }
+    const timeout = timeoutSignal(timeoutMs);
     let response: Response;
     let text: string;
     try {
@@ -371,12 +384,12 @@ export class HttpScanEngine implements ScanEngine {
         ...(call.body !== undefined ? { body: call.body } : {}),
         // A redirect would resend the credentials to wherever it points: refuse it.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: timeout.signal,
       });
       // The timeout covers reading the answer too (the same signal aborts the body stream).
       text = await response.text();
     } catch (error) {
-      const reason = describeTransportFailure(error, this.#timeoutMs);
+      const reason = describeTransportFailure(error, timeoutMs);
       this.#logger.warn('scan engine unreachable', {
         provider,
         operation,
@@ -389,6 +402,8 @@ export class HttpScanEngine implements ScanEngine {
         { provider, operation },
         { cause: transportCause(error) },
       );
+    } finally {
+      timeout.clear();
     }
     const status = response.status;
     this.#logger.debug('scan engine answered', {

@@ -11,6 +11,7 @@ import {
   type ProviderValidationContext,
   type ProviderValidationResult,
 } from '../core/ports/provider-validator';
+import { boundedTimeoutMs, type RemainingTime, timeoutSignal } from '../core/time-budget';
 import {
   type CredentialCheck,
   type OfflineAccountNumber,
@@ -33,6 +34,8 @@ export interface AwsValidatorOptions {
   /** The platform's own credentials for AssumeRole; default: the SDK's default credential chain. */
   platformCredentials?: STSClientConfig['credentials'];
   timeoutMs?: number;
+  /** What the calling function has left (Lambda): each STS call ends within it. */
+  remainingTime?: RemainingTime;
   logger?: Logger;
 }
 
@@ -84,6 +87,7 @@ export class AwsValidator implements CredentialCheck {
   readonly #factory: StsClientFactory;
   readonly #platformCredentials: STSClientConfig['credentials'] | undefined;
   readonly #timeoutMs: number;
+  readonly #remainingTime: RemainingTime | undefined;
   readonly #logger: Logger;
   #platformClient: STSClient | undefined;
 
@@ -93,6 +97,7 @@ export class AwsValidator implements CredentialCheck {
     this.#factory = options.stsClientFactory ?? ((config) => new STSClient(config));
     this.#platformCredentials = options.platformCredentials;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
+    this.#remainingTime = options.remainingTime;
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -215,8 +220,11 @@ export class AwsValidator implements CredentialCheck {
     run: (options: { abortSignal: AbortSignal }) => Promise<Output>,
   ): Promise<Output> {
     const started = Date.now();
+    const timeoutMs = boundedTimeoutMs(this.#timeoutMs, this.#remainingTime);
+    if (timeoutMs <= 0) throw unreachable('AWS STS', this.#host(), 'no time left in this invocation');
+    const timeout = timeoutSignal(timeoutMs);
     try {
-      return await run({ abortSignal: AbortSignal.timeout(this.#timeoutMs) });
+      return await run({ abortSignal: timeout.signal });
     } catch (error) {
       const mapped = this.#mapError(error, step, roleArn);
       this.#logger.debug('aws sts call failed', {
@@ -226,6 +234,8 @@ export class AwsValidator implements CredentialCheck {
         duration_ms: Date.now() - started,
       });
       throw mapped;
+    } finally {
+      timeout.clear();
     }
   }
 

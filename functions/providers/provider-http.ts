@@ -1,4 +1,5 @@
 import { CredentialValidationError } from '../core/ports/provider-validator';
+import { boundedTimeoutMs, type RemainingTime, timeoutSignal } from '../core/time-budget';
 
 /** Every live validation call gives up after this long unless configured otherwise. */
 export const DEFAULT_VALIDATION_TIMEOUT_MS = 10_000;
@@ -26,6 +27,8 @@ export interface ProviderAnswer {
 export interface ProviderHttpOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** What the calling function has left (Lambda): each call ends within it, whatever `timeoutMs`. */
+  remainingTime?: RemainingTime;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface ProviderHttpOptions {
 export class ProviderHttp {
   readonly timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #remainingTime: RemainingTime | undefined;
 
   constructor(options: ProviderHttpOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
@@ -43,10 +47,14 @@ export class ProviderHttp {
       throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
     }
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#remainingTime = options.remainingTime;
   }
 
   async send(request: ProviderRequest): Promise<ProviderAnswer> {
     const host = new URL(request.url).host;
+    const timeoutMs = boundedTimeoutMs(this.timeoutMs, this.#remainingTime);
+    if (timeoutMs <= 0) throw unreachable(request.service, host, 'no time left in this invocation');
+    const timeout = timeoutSignal(timeoutMs);
     let response: Response;
     let text: string;
     try {
@@ -55,12 +63,14 @@ export class ProviderHttp {
         headers: { accept: 'application/json', ...request.headers },
         ...(request.body !== undefined ? { body: request.body } : {}),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: timeout.signal,
       });
       // The same signal bounds reading the body.
       text = await response.text();
     } catch (error) {
-      throw unreachable(request.service, host, transportFailureCode(error, this.timeoutMs));
+      throw unreachable(request.service, host, transportFailureCode(error, timeoutMs));
+    } finally {
+      timeout.clear();
     }
     const status = response.status;
     if (status >= 500 || status === 429 || status === 408) {

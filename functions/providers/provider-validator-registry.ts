@@ -8,6 +8,7 @@ import {
   type ProviderValidationResult,
   type ProviderValidator,
 } from '../core/ports/provider-validator';
+import type { RemainingTime } from '../core/time-budget';
 import { AlicloudValidator } from './alicloud-validator';
 import { AwsValidator, type AwsValidatorOptions, type StsClientFactory } from './aws-validator';
 import { AzureValidator } from './azure-validator';
@@ -64,6 +65,8 @@ export interface ProviderValidatorOptions {
   offline?: boolean;
   /** Per provider call, connecting and reading. Default 10 s. */
   timeoutMs?: number;
+  /** What the calling function has left (Lambda): every provider call ends within it. */
+  remainingTime?: RemainingTime;
   clock?: Clock;
   logger?: Logger;
 }
@@ -87,7 +90,11 @@ export const LIVE_VALIDATED_CREDENTIAL_TYPES = [
 export function createProviderValidator(options: ProviderValidatorOptions = {}): ProviderValidator {
   const endpoints = resolveEndpoints(options.endpoints ?? {});
   const timeoutMs = options.timeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
-  const http = new ProviderHttp({ timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const http = new ProviderHttp({
+    timeoutMs,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.remainingTime ? { remainingTime: options.remainingTime } : {}),
+  });
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const awsRegion = options.awsRegion ?? 'us-east-1';
@@ -103,6 +110,7 @@ export function createProviderValidator(options: ProviderValidatorOptions = {}):
       endpoint: endpoints.awsSts.replaceAll('{region}', awsRegion),
       region: awsRegion,
       timeoutMs,
+      ...(options.remainingTime ? { remainingTime: options.remainingTime } : {}),
       logger,
       ...(options.stsClientFactory ? { stsClientFactory: options.stsClientFactory } : {}),
       ...(options.platformCredentials ? { platformCredentials: options.platformCredentials } : {}),

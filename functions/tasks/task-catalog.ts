@@ -25,16 +25,28 @@ export interface TaskDefinition {
   readonly callsProviders: boolean;
   /** Creates or updates scheduler entries (scheduling port). */
   readonly managesSchedules: boolean;
+  /** Publishes domain events (scan failed, credentials rejected…) to the notifications bus. */
+  readonly publishesEvents: boolean;
+  /** Reads the status of the state machines' executions (states:DescribeExecution). */
+  readonly describesExecutions: boolean;
 }
 
+type TaskFlag =
+  | 'callsEngines'
+  | 'callsProviders'
+  | 'managesSchedules'
+  | 'publishesEvents'
+  | 'describesExecutions';
+
 const task = (
-  definition: Omit<TaskDefinition, 'memoryMb' | 'callsEngines' | 'callsProviders' | 'managesSchedules'> &
-    Partial<TaskDefinition>,
+  definition: Omit<TaskDefinition, 'memoryMb' | TaskFlag> & Partial<TaskDefinition>,
 ): TaskDefinition => ({
   memoryMb: 256,
   callsEngines: false,
   callsProviders: false,
   managesSchedules: false,
+  publishesEvents: false,
+  describesExecutions: false,
   ...definition,
 });
 
@@ -90,6 +102,7 @@ export const TASKS = [
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
     managesSchedules: true,
+    publishesEvents: true,
   }),
   task({
     token: 'FailScanFunctionArn',
@@ -105,6 +118,7 @@ export const TASKS = [
     secrets: 'none',
     // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
     managesSchedules: true,
+    publishesEvents: true,
   }),
   task({
     token: 'VerifyStagedCredentialsFunctionArn',
@@ -145,16 +159,20 @@ export const TASKS = [
     entry: 'fail-onboarding.ts',
     description: 'Record why onboarding failed and discard the staged credentials',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite' },
+    // The credentials-rejected event goes to the channels of the account's schedules.
+    tables: { accounts: 'readWrite', schedules: 'read' },
     secrets: 'promote',
+    publishesEvents: true,
   }),
   task({
     token: 'RecordValidationFailureFunctionArn',
     entry: 'record-validation-failure.ts',
     description: 'Record a failed credential validation',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite' },
+    // The credentials-rejected event goes to the channels of the account's schedules.
+    tables: { accounts: 'readWrite', schedules: 'read' },
     secrets: 'none',
+    publishesEvents: true,
   }),
 ] as const satisfies readonly TaskDefinition[];
 
@@ -178,5 +196,33 @@ export const EXECUTION_TERMINATED_TASK = task({
   secrets: 'promote',
   // Counting a run may pause its schedule (consecutive failures) or end a one-time one.
   managesSchedules: true,
+  // Asks the engine to stop the scan of an ended workflow (after recording it).
   callsEngines: true,
+  publishesEvents: true,
 });
+
+/**
+ * Not a workflow state either: run every few minutes by an EventBridge Scheduler entry (AWS) and
+ * at start-up by the local runtime. Finds execution records still running past their bound, asks
+ * the orchestrator for the real status and records the outcome (functions/core/stuck-run-sweep.ts).
+ */
+export const STUCK_RUN_SWEEP_TASK = task({
+  token: 'SweepStuckRunsFunctionArn',
+  entry: 'sweep-stuck-runs.ts',
+  description: 'Record runs still marked running whose workflow execution has ended or overrun',
+  timeoutSeconds: 120,
+  tables: {
+    accounts: 'readWrite',
+    schedules: 'readWrite',
+    executions: 'readWrite',
+    scanResults: 'readWrite',
+  },
+  secrets: 'none',
+  managesSchedules: true,
+  callsEngines: true,
+  publishesEvents: true,
+  describesExecutions: true,
+});
+
+/** The functions no state machine names: the terminated-execution recorder and the sweep. */
+export const SERVICE_TASKS = [EXECUTION_TERMINATED_TASK, STUCK_RUN_SWEEP_TASK] as const;

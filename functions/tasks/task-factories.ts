@@ -9,7 +9,8 @@ import { createPromoteCredentialsTask } from './promote-credentials';
 import { createRecordTerminatedExecutionTask } from './record-terminated-execution';
 import { createRecordValidationFailureTask } from './record-validation-failure';
 import { createStartScanTask } from './start-scan';
-import type { EXECUTION_TERMINATED_TASK, TaskToken } from './task-catalog';
+import { createSweepStuckRunsTask } from './sweep-stuck-runs';
+import type { SERVICE_TASKS, TaskToken } from './task-catalog';
 import type { TaskFactory } from './task-input';
 import { createVerifyStagedCredentialsTask } from './verify-staged-credentials';
 import { createVerifyStoredCredentialsTask } from './verify-stored-credentials';
@@ -18,7 +19,7 @@ import { createVerifyStoredCredentialsTask } from './verify-stored-credentials';
  * The same handlers the Lambda functions export, keyed by the resource token the workflow
  * definitions name: what a runtime that is not AWS (the local one) invokes for each Task state.
  */
-export const TASK_FACTORIES: Record<TaskToken | typeof EXECUTION_TERMINATED_TASK.token, TaskFactory> = {
+export const TASK_FACTORIES: Record<TaskToken | (typeof SERVICE_TASKS)[number]['token'], TaskFactory> = {
   ClaimScanFunctionArn: createClaimScanTask,
   VerifyStoredCredentialsFunctionArn: createVerifyStoredCredentialsTask,
   StartScanFunctionArn: createStartScanTask,
@@ -32,4 +33,5 @@ export const TASK_FACTORIES: Record<TaskToken | typeof EXECUTION_TERMINATED_TASK
   FailOnboardingFunctionArn: createFailOnboardingTask,
   RecordValidationFailureFunctionArn: createRecordValidationFailureTask,
   RecordTerminatedExecutionFunctionArn: createRecordTerminatedExecutionTask,
+  SweepStuckRunsFunctionArn: createSweepStuckRunsTask,
 };

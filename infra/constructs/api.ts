@@ -21,6 +21,8 @@ export interface ApiProps {
   readonly oidcIssuer: string;
   /** Comma-separated audiences (client ids) accepted in the `aud` claim. */
   readonly oidcAudience: string;
+  /** OAuth scopes every authenticated route requires (none: any valid token of the audience). */
+  readonly requiredScopes?: readonly string[];
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
   readonly corsAllowOrigins: readonly string[];
@@ -31,6 +33,16 @@ export interface ApiProps {
 export const PUBLIC_HEALTH_ROUTE = { method: HttpMethod.GET, path: '/api/v1/health' } as const;
 /** The API description is public too: it documents routes, never data. */
 export const PUBLIC_OPENAPI_ROUTE = { method: HttpMethod.GET, path: '/api/v1/openapi.json' } as const;
+/** What else the app serves without a token: the root (the same health report) and HEAD health. */
+export const PUBLIC_ROOT_ROUTE = { method: HttpMethod.GET, path: '/' } as const;
+export const PUBLIC_HEALTH_HEAD_ROUTE = { method: HttpMethod.HEAD, path: '/api/v1/health' } as const;
+/** Every route API Gateway lets through without the JWT authorizer. */
+export const PUBLIC_ROUTES = [
+  PUBLIC_HEALTH_ROUTE,
+  PUBLIC_HEALTH_HEAD_ROUTE,
+  PUBLIC_OPENAPI_ROUTE,
+  PUBLIC_ROOT_ROUTE,
+] as const;
 
 /** Access-log fields (HTTP API context variables); no header, token or body is logged. */
 const ACCESS_LOG_FIELDS = {
@@ -76,6 +88,9 @@ export class Api extends Construct {
       description: 'Threat engine orchestrator API',
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
+      ...(props.requiredScopes && props.requiredScopes.length > 0
+        ? { defaultAuthorizationScopes: [...props.requiredScopes] }
+        : {}),
       ...(props.corsAllowOrigins.length > 0
         ? {
             corsPreflight: {
@@ -111,27 +126,25 @@ export class Api extends Construct {
 
     this.httpApi.addRoutes({ path: '/', methods: [HttpMethod.ANY], integration });
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
-    const [health] = this.httpApi.addRoutes({
-      path: PUBLIC_HEALTH_ROUTE.path,
-      methods: [PUBLIC_HEALTH_ROUTE.method],
-      integration,
-      authorizer: new HttpNoneAuthorizer(),
-    }) as [HttpRoute];
-    Validations.of(health).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'GET /api/v1/health is public on purpose (uptime checks and load balancers carry no token); it reports only whether the tables and the secret store answer, never tenant data.',
-    });
-    const [openapi] = this.httpApi.addRoutes({
-      path: PUBLIC_OPENAPI_ROUTE.path,
-      methods: [PUBLIC_OPENAPI_ROUTE.method],
-      integration,
-      authorizer: new HttpNoneAuthorizer(),
-    }) as [HttpRoute];
-    Validations.of(openapi).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
+    const reasons: Record<string, string> = {
+      [PUBLIC_HEALTH_ROUTE.path]:
+        'The health check is public on purpose (uptime checks and load balancers carry no token); it reports only whether the tables and the secret store answer, never tenant data.',
+      [PUBLIC_OPENAPI_ROUTE.path]:
         'GET /api/v1/openapi.json is public on purpose (client generators and API catalogues fetch it without a token); it describes routes and schemas, never tenant data.',
-    });
+      [PUBLIC_ROOT_ROUTE.path]:
+        'GET / is public on purpose: the app answers it with the same health report as /api/v1/health (no tenant data), so a probe of the bare URL gets an answer instead of a 401.',
+    };
+    for (const route of PUBLIC_ROUTES) {
+      const [added] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      }) as [HttpRoute];
+      Validations.of(added).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: reasons[route.path] as string,
+      });
+    }
   }
 }

@@ -1,5 +1,13 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type ITable, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  type ITable,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import {
   TABLE_DEFINITIONS,
@@ -16,6 +24,8 @@ export interface DataProps {
   readonly namePrefix: string;
   /** Set the TTL attribute of the table definitions on the tables created here. */
   readonly timeToLiveEnabled: boolean;
+  /** The customer-managed key of the tables created here (adopted tables keep theirs). */
+  readonly encryptionKey: IKey;
 }
 
 /** A table with the index names its grants may need (created or adopted). */
@@ -28,7 +38,7 @@ export interface DataTable {
 
 /**
  * The tables, from the shared table definitions: on demand, point-in-time recovery, deletion
- * protection, retained when the stack goes. Legacy tables can be adopted by name instead (their
+ * protection, the project's customer-managed key, retained when the stack goes. Legacy tables can be adopted by name instead (their
  * users keep their data); `claims` is new and always created.
  */
 export class Data extends Construct {
@@ -69,6 +79,8 @@ export class Data extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
       ...(props.timeToLiveEnabled && definition.timeToLiveAttribute
         ? { timeToLiveAttribute: definition.timeToLiveAttribute }
         : {}),

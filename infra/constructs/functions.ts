@@ -9,7 +9,9 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   EXECUTION_TERMINATED_TASK,
+  SERVICE_TASKS,
   type SecretAccess,
+  STUCK_RUN_SWEEP_TASK,
   TASKS,
   type TableAccess,
   type TaskDefinition,
@@ -23,6 +25,7 @@ import type { ThreatEngineEnvironment } from '../environment';
 import { stateMachineNameFor } from '../state-machine-names';
 import type { Data } from './data';
 import type { Keys } from './keys';
+import type { EngineNetwork } from './network';
 
 /** The repository root (entries, lock file and tsconfig are resolved from it). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,6 +85,9 @@ const SCHEDULER_ACTIONS = [
 const X_RAY_REASON =
   'Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (AWS requires Resource "*").';
 
+const VPC_REASON =
+  'In the engine VPC, Lambda manages the function network interfaces with ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DescribeSubnets/DeleteNetworkInterface/AssignPrivateIpAddresses/UnassignPrivateIpAddresses, granted on Resource "*" as in the AWS managed AWSLambdaVPCAccessExecutionRole.';
+
 /** What the API function needs beyond the tables (which it reads and writes, all of them). */
 export const API_ACCESS = {
   token: 'ApiFunction',
@@ -97,6 +103,8 @@ export interface FunctionsProps {
   readonly keys: Keys;
   /** `arn:…:secret:{prefix}/account/*`: every secret this service creates or reads. */
   readonly secretArnPattern: string;
+  /** Where the engine-calling functions run when the engines are private (engineVpc). */
+  readonly network?: EngineNetwork;
 }
 
 export interface WorkflowConnections {
@@ -108,6 +116,10 @@ export interface WorkflowConnections {
   readonly schedulerDeadLetterQueueArn: string;
   readonly oidcIssuer: string;
   readonly oidcAudience: string;
+  /** The bus the tasks publish domain events to, and the console links they carry. */
+  readonly eventBusName: string;
+  readonly eventBusArn: string;
+  readonly consoleBaseUrl: string;
 }
 
 /** A function of this stack with the role it runs as (for grants and alarms). */
@@ -125,9 +137,12 @@ export interface ServiceFunction {
 export class Functions extends Construct {
   readonly tasks: ReadonlyMap<TaskToken, ServiceFunction>;
   readonly terminatedExecution: ServiceFunction;
+  readonly stuckRunSweep: ServiceFunction;
   readonly api: ServiceFunction;
   readonly all: readonly ServiceFunction[];
   readonly #props: FunctionsProps;
+  /** Roles and the created tables they use: one data key statement each. */
+  readonly #tableKeyUsers = new Map<IRole, string[]>();
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -135,6 +150,12 @@ export class Functions extends Construct {
 
     this.tasks = new Map(TASKS.map((task) => [task.token, this.#taskFunction(task)]));
     this.terminatedExecution = this.#taskFunction(EXECUTION_TERMINATED_TASK);
+    this.stuckRunSweep = this.#taskFunction(STUCK_RUN_SWEEP_TASK);
+    // One setting per bound: the tasks and the derived scan state machine timeout agree.
+    for (const { fn } of [...this.tasks.values(), this.terminatedExecution, this.stuckRunSweep]) {
+      fn.addEnvironment('SCAN_MAX_SECONDS', String(props.environment.scanMaxSeconds));
+      fn.addEnvironment('SCAN_BUFFER_MAX_WAIT_SECONDS', String(props.environment.scanBufferMaxWaitSeconds));
+    }
 
     this.api = this.#function({
       name: API_ACCESS.token,
@@ -165,7 +186,15 @@ export class Functions extends Construct {
       }),
     );
 
-    this.all = [...this.tasks.values(), this.terminatedExecution, this.api];
+    this.all = [...this.tasks.values(), this.terminatedExecution, this.stuckRunSweep, this.api];
+    for (const [role, tableNames] of this.#tableKeyUsers) props.keys.grantTableUse(role, tableNames);
+  }
+
+  /** The function of a catalog entry (a workflow task or a service task). */
+  functionOf(task: TaskDefinition): ServiceFunction {
+    if (task === EXECUTION_TERMINATED_TASK) return this.terminatedExecution;
+    if (task === STUCK_RUN_SWEEP_TASK) return this.stuckRunSweep;
+    return this.task(task.token);
   }
 
   /** The function that runs the task with this `${Token}` (throws on an unknown token). */
@@ -214,13 +243,33 @@ export class Functions extends Construct {
       "Execution names are chosen at run time (one per request or schedule slot); the grant is limited to executions of this stack's three state machines.",
     );
 
+    const catalog: readonly TaskDefinition[] = [...TASKS, ...SERVICE_TASKS];
+    for (const task of catalog.filter((entry) => entry.describesExecutions)) {
+      const { fn, role } = this.functionOf(task);
+      // Not in any definition, so referencing the state machines makes no cycle.
+      fn.addEnvironment('ONBOARDING_STATE_MACHINE_ARN', connections.onboarding.stateMachineArn);
+      fn.addEnvironment('VALIDATION_STATE_MACHINE_ARN', connections.validation.stateMachineArn);
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['states:DescribeExecution'], resources: executionArns }),
+      );
+      acknowledgeWildcardResources(
+        role,
+        executionArns,
+        "Execution names are chosen at run time (one per request or schedule slot); the sweep only reads the status of executions of this stack's three state machines.",
+      );
+    }
+    for (const task of catalog.filter((entry) => entry.publishesEvents)) {
+      const { fn, role } = this.functionOf(task);
+      fn.addEnvironment('EVENT_BUS_NAME', connections.eventBusName);
+      fn.addEnvironment('CONSOLE_BASE_URL', connections.consoleBaseUrl);
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['events:PutEvents'], resources: [connections.eventBusArn] }),
+      );
+    }
+
     const schedulingFunctions = [
       api,
-      ...[...TASKS, EXECUTION_TERMINATED_TASK]
-        .filter((task) => task.managesSchedules)
-        .map((task) =>
-          task === EXECUTION_TERMINATED_TASK ? this.terminatedExecution : this.task(task.token),
-        ),
+      ...catalog.filter((task) => task.managesSchedules).map((task) => this.functionOf(task)),
     ];
     const scheduleArns = [
       stack.formatArn({
@@ -320,6 +369,25 @@ export class Functions extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
+    // Engine callers join the engines' VPC when one is configured (the legacy engines are private).
+    const placement = options.callsEngines ? this.#props.network?.functionPlacement : undefined;
+    if (placement) {
+      // What Lambda needs to attach the function to the subnets: these EC2 actions (AWS's
+      // AWSLambdaVPCAccessExecutionRole) take no resource-level permission.
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:CreateNetworkInterface',
+            'ec2:DeleteNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
     const engineUrls = options.callsEngines
       ? Object.fromEntries(
           PROVIDER_TYPES.flatMap((provider) => {
@@ -339,6 +407,7 @@ export class Functions extends Construct {
       role,
       logGroup,
       tracing: Tracing.ACTIVE,
+      ...(placement ?? {}),
       ...(options.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrentExecutions: options.reservedConcurrency }),
@@ -375,16 +444,14 @@ export class Functions extends Construct {
         ...engineUrls,
       },
     });
-    acknowledgeWildcardResources(
-      role,
-      ['*'],
-      options.otherWildcardReason ? `${X_RAY_REASON} ${options.otherWildcardReason}` : X_RAY_REASON,
-    );
+    const reasons = [X_RAY_REASON, options.otherWildcardReason, placement ? VPC_REASON : undefined];
+    acknowledgeWildcardResources(role, ['*'], reasons.filter(Boolean).join(' '));
     return { name: options.name, fn, role };
   }
 
   #grantTable(role: IRole, logicalName: TableLogicalName, access: TableAccess): void {
-    const { table, definition } = this.#props.data.tables[logicalName];
+    const { table, definition, adopted, tableName } = this.#props.data.tables[logicalName];
+    if (!adopted) this.#tableKeyUsers.set(role, [...(this.#tableKeyUsers.get(role) ?? []), tableName]);
     role.addToPrincipalPolicy(
       new PolicyStatement({ actions: TABLE_ACTIONS[access], resources: [table.tableArn] }),
     );

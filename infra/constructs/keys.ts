@@ -57,6 +57,9 @@ const KEY_USE_ACTIONS: Record<SecretsKeyUse, string[]> = {
   encryptDecrypt: ['kms:Decrypt', 'kms:GenerateDataKey'],
 };
 
+/** What DynamoDB needs from the caller's permissions on a table's key (checked every few minutes). */
+const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
+
 function administeredKeyPolicy(): PolicyDocument {
   return new PolicyDocument({
     statements: [
@@ -78,8 +81,11 @@ function administeredKeyPolicy(): PolicyDocument {
 export class Keys extends Construct {
   readonly secretsKey: IKey;
   readonly notificationsKey: Key;
+  /** Encrypts the tables this stack creates and its dead-letter queues. */
+  readonly dataKey: Key;
   readonly #createdSecretsKey: Key | undefined;
   readonly #secretArnPattern: string;
+  #describeForTables: PolicyStatement | undefined;
 
   constructor(scope: Construct, id: string, props: KeysProps) {
     super(scope, id);
@@ -108,6 +114,30 @@ export class Keys extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    this.dataKey = new Key(this, 'DataKey', {
+      description: 'Encrypts the threat engine tables (those this stack creates) and its dead-letter queues',
+      alias: `alias/${props.namePrefix}threat-engine-data`,
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(365),
+      policy: administeredKeyPolicy(),
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+    // Creating a table on the key: CloudFormation (the deploying principal) lets DynamoDB create
+    // its grant; nothing else may create grants.
+    this.dataKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DynamoDbTableGrantsThroughIam',
+        principals: [new AccountRootPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      }),
+    );
+
     // CloudWatch alarms publish to the encrypted topic; the EventBridge rule's SNS target adds
     // its own statement for events.amazonaws.com.
     this.notificationsKey.addToResourcePolicy(
@@ -118,6 +148,59 @@ export class Keys extends Construct {
         resources: ['*'],
       }),
     );
+  }
+
+  /**
+   * Lets `role` read and write the items of `tableNames` (created tables, on the data key): through
+   * DynamoDB only, and only for those tables (encryption context `aws:dynamodb:tableName`).
+   */
+  grantTableUse(role: IRole, tableNames: readonly string[]): void {
+    if (tableNames.length === 0) return;
+    this.dataKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [role],
+        actions: TABLE_KEY_ACTIONS,
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com`,
+            'kms:EncryptionContext:aws:dynamodb:tableName': [...tableNames],
+          },
+        },
+      }),
+    );
+    // DescribeKey carries no encryption context: one statement for every table user.
+    if (!this.#describeForTables) {
+      this.#describeForTables = new PolicyStatement({
+        sid: 'TableUsersDescribeKeyThroughDynamoDb',
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
+      });
+      this.#describeForTables.addPrincipals(role);
+      this.dataKey.addToResourcePolicy(this.#describeForTables);
+    } else {
+      this.#describeForTables.addPrincipals(role);
+    }
+  }
+
+  /**
+   * Lets a producer send to a dead-letter queue on the data key: a role (through SQS) or a
+   * service principal delivering for one source (EventBridge rules, Scheduler schedules).
+   */
+  grantQueueProducer(producer: { role: IRole } | { service: string; sourceArns: readonly string[] }): void {
+    const statement = new PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:ViaService': `sqs.${Aws.REGION}.amazonaws.com` } },
+    });
+    if ('role' in producer) {
+      statement.addPrincipals(producer.role);
+    } else {
+      statement.addPrincipals(new ServicePrincipal(producer.service));
+      statement.addCondition('ArnLike', { 'aws:SourceArn': [...producer.sourceArns] });
+    }
+    this.dataKey.addToResourcePolicy(statement);
   }
 
   /**

@@ -5,7 +5,6 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
-  MathExpression,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -26,6 +25,8 @@ export interface OperationsProps {
   readonly httpApi: HttpApi;
   readonly apiUrl: string;
   readonly deadLetterQueueAlarm: Alarm;
+  /** More alarms that notify the topic (the recorder's and the notifications' dead letters). */
+  readonly otherAlarms?: readonly Alarm[];
   readonly notificationTopic: Topic;
   readonly alarmEmail?: string;
   readonly scheduleGroupName: string;
@@ -44,22 +45,17 @@ export class Operations extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
-    const alarms: Alarm[] = [props.deadLetterQueueAlarm];
+    const alarms: Alarm[] = [props.deadLetterQueueAlarm, ...(props.otherAlarms ?? [])];
     const machines = Object.entries(props.stateMachines) as [WorkflowName, StateMachine][];
 
     for (const [name, machine] of machines) {
+      // A FAILED execution is an expected failure its Fail state recorded (and notified as a
+      // domain event), ABORTED is a cancel; a timeout is what operators must hear about (the
+      // recorder tells them, through the bus, about any execution that ended unrecorded).
       alarms.push(
-        new Alarm(this, `${pascal(name)}ExecutionsFailed`, {
-          alarmDescription: `Executions of the ${name} state machine failed or timed out (see the executions table and the state machine's log group).`,
-          metric: new MathExpression({
-            expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
-            usingMetrics: {
-              failed: machine.metricFailed({ period: FIVE_MINUTES }),
-              timedOut: machine.metricTimedOut({ period: FIVE_MINUTES }),
-            },
-            period: FIVE_MINUTES,
-            label: `${name} failed + timed out`,
-          }),
+        new Alarm(this, `${pascal(name)}ExecutionsTimedOut`, {
+          alarmDescription: `Executions of the ${name} state machine timed out (see the executions table and the state machine's log group).`,
+          metric: machine.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }),
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

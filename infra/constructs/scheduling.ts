@@ -1,13 +1,17 @@
 import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnSchedule, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { Keys } from './keys';
 
 export interface SchedulingProps {
   readonly namePrefix: string;
+  /** The dead-letter queues are on the project's data key. */
+  readonly keys: Keys;
 }
 
 /**
@@ -22,6 +26,7 @@ export class Scheduling extends Construct {
   readonly schedulerRole: Role;
   readonly deadLetterQueue: Queue;
   readonly deadLetterQueueAlarm: Alarm;
+  readonly #keys: Keys;
 
   constructor(scope: Construct, id: string, props: SchedulingProps) {
     super(scope, id);
@@ -44,8 +49,10 @@ export class Scheduling extends Construct {
       }),
     });
 
+    this.#keys = props.keys;
     this.deadLetterQueue = new Queue(this, 'SchedulerDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.keys.dataKey,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -77,5 +84,40 @@ export class Scheduling extends Construct {
     this.schedulerRole.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
     );
+    this.#keys.grantQueueProducer({ role: this.schedulerRole });
+  }
+
+  /**
+   * The stuck-run sweep's own schedule (default group: the scan group holds only the service's
+   * scan entries, which reconcile compares with the schedules table), with a role that may only
+   * invoke the sweep and dead-letter to the scheduler's queue.
+   */
+  scheduleSweep(sweep: IFunction, everyMinutes: number): CfnSchedule {
+    const role = new Role(this, 'SweepSchedulerRole', {
+      description: 'Assumed by the stuck-run sweep schedule: invokes the sweep function only',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      }),
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [sweep.functionArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+    this.#keys.grantQueueProducer({ role });
+    return new CfnSchedule(this, 'StuckRunSweepSchedule', {
+      description: 'Records scan runs still marked running whose workflow has ended or overrun',
+      scheduleExpression: `rate(${everyMinutes} minutes)`,
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: sweep.functionArn,
+        roleArn: role.roleArn,
+        input: '{}',
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+      },
+    });
   }
 }

@@ -1,26 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Aws, Duration, Validations } from 'aws-cdk-lib';
-import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type ScanSettings, withScanWorkflowTimeout } from '../../functions/core/scans/scan-settings';
 import { WORKFLOW_FILES } from '../../workflows/definitions';
 import { acknowledgeWildcardResources } from '../acknowledge-wildcard-resources';
 import { stateMachineNameFor } from '../state-machine-names';
 import { type Functions, PROJECT_ROOT } from './functions';
+import type { Keys } from './keys';
 
 export type WorkflowName = keyof typeof WORKFLOW_FILES;
 
 export interface WorkflowsProps {
   readonly namePrefix: string;
   readonly functions: Functions;
-  readonly notificationsKey: IKey;
+  readonly keys: Keys;
   readonly logRetentionDays: number;
+  /** The bounds of a scan run: the scan state machine's TimeoutSeconds is derived from them. */
+  readonly scanBounds: Pick<ScanSettings, 'maxScanSeconds' | 'maxBufferedWaitSeconds'>;
 }
 
 /** Statuses after which an execution may have ended without its own states recording it. */
@@ -42,6 +47,8 @@ export class Workflows extends Construct {
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
   readonly notificationTopic: Topic;
   readonly terminatedExecutionsRule: Rule;
+  readonly recorderDeadLetterQueue: Queue;
+  readonly recorderDeadLetterQueueAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
@@ -52,7 +59,7 @@ export class Workflows extends Construct {
 
     this.notificationTopic = new Topic(this, 'NotificationTopic', {
       displayName: 'Threat engine: failed executions and alarms',
-      masterKey: props.notificationsKey,
+      masterKey: props.keys.notificationsKey,
       enforceSSL: true,
     });
     this.notificationTopic.addToResourcePolicy(
@@ -65,7 +72,11 @@ export class Workflows extends Construct {
       }),
     );
 
+    // Named, so the data key's policy can name its ARN without referencing it (that would be a
+    // cycle: rule → state machines → functions → tables → key).
+    const terminatedRuleName = `${props.namePrefix}threat-engine-terminated-executions`;
     this.terminatedExecutionsRule = new Rule(this, 'TerminatedExecutionsRule', {
+      ruleName: terminatedRuleName,
       description: 'Executions of the threat engine state machines that ended FAILED, TIMED_OUT or ABORTED',
       eventPattern: {
         source: ['aws.states'],
@@ -76,32 +87,58 @@ export class Workflows extends Construct {
         },
       },
     });
-    // Ids and status only: the execution input and output stay out of e-mails.
-    this.terminatedExecutionsRule.addTarget(
-      new SnsTopic(this.notificationTopic, {
-        message: RuleTargetInput.fromObject({
-          message: 'A threat engine workflow execution did not succeed',
-          status: EventField.fromPath('$.detail.status'),
-          stateMachineArn: EventField.fromPath('$.detail.stateMachineArn'),
-          executionArn: EventField.fromPath('$.detail.executionArn'),
-          startedAt: EventField.fromPath('$.detail.startDate'),
-          stoppedAt: EventField.fromPath('$.detail.stopDate'),
-        }),
+    // The recorder notifies operators itself (only when it had to record something), so the
+    // failures the workflows record and notify as domain events do not reach them twice.
+    this.recorderDeadLetterQueue = new Queue(this, 'RecorderDeadLetterQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.keys.dataKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.recorderDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue of the terminated-executions rule target (the recorder); a DLQ of a DLQ would only move the same messages, and its depth alarms.',
+    });
+    this.recorderDeadLetterQueueAlarm = new Alarm(this, 'RecorderDeadLetterQueueDepth', {
+      alarmDescription:
+        'Terminated executions could not be recorded (the recorder failed for six hours); the stuck-run sweep will record them, but look at the recorder.',
+      metric: this.recorderDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
       }),
-    );
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     this.terminatedExecutionsRule.addTarget(
       new LambdaFunction(props.functions.terminatedExecution.fn, {
         retryAttempts: 8,
         maxEventAge: Duration.hours(6),
+        deadLetterQueue: this.recorderDeadLetterQueue,
       }),
     );
+    props.keys.grantQueueProducer({
+      service: 'events.amazonaws.com',
+      sourceArns: [
+        Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: terminatedRuleName }),
+      ],
+    });
   }
 
   #stateMachine(name: WorkflowName, props: WorkflowsProps): StateMachine {
     const id = `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
-    const definition = readFileSync(join(PROJECT_ROOT, WORKFLOW_FILES[name]), 'utf8');
+    const text = readFileSync(join(PROJECT_ROOT, WORKFLOW_FILES[name]), 'utf8');
+    // The scan machine's timeout follows the scan bounds (the same derivation the local runtime uses).
+    const definition =
+      name === 'scan'
+        ? `${JSON.stringify(withScanWorkflowTimeout(JSON.parse(text) as object, props.scanBounds), null, 2)}\n`
+        : text;
     const tasks = definitionTokens(definition).map((token) => [token, props.functions.task(token)] as const);
+    // Under /aws/vendedlogs/: Step Functions log delivery uses it without growing the account's
+    // CloudWatch Logs resource policy past its size limit.
     const logGroup = new LogGroup(this, `${id}StateMachineLogs`, {
+      logGroupName: `/aws/vendedlogs/states/${stateMachineNameFor(props.namePrefix, name)}`,
       retention: props.logRetentionDays as RetentionDays,
     });
     const stateMachine = new StateMachine(this, `${id}StateMachine`, {

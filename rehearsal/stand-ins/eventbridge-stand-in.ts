@@ -12,6 +12,9 @@ export class EventBridgeStandIn {
   #service: LoopbackService | undefined;
   readonly events: PublishedEvent[] = [];
 
+  /** `onPut` sees every entry as it is put (the rehearsal routes it through the template's rules). */
+  constructor(private readonly onPut: (entry: PublishedEvent) => void = () => {}) {}
+
   get url(): string {
     if (!this.#service) throw new Error('the EventBridge stand-in is not started');
     return this.#service.url;
@@ -22,6 +25,7 @@ export class EventBridgeStandIn {
       PutEvents: (input) => {
         const entries = (input.Entries as PublishedEvent[] | undefined) ?? [];
         this.events.push(...entries);
+        for (const entry of entries) this.onPut(entry);
         return {
           FailedEntryCount: 0,
           Entries: entries.map((_, index) => ({ EventId: `rehearsal-${this.events.length}-${index}` })),

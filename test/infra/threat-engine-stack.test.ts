@@ -3,9 +3,16 @@ import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXECUTION_TERMINATED_TASK, TASKS, type TaskDefinition } from '../../functions/tasks/task-catalog';
+import { scanWorkflowTimeoutSeconds } from '../../functions/core/scans/scan-settings';
+import {
+  EXECUTION_TERMINATED_TASK,
+  SERVICE_TASKS,
+  STUCK_RUN_SWEEP_TASK,
+  TASKS,
+  type TaskDefinition,
+} from '../../functions/tasks/task-catalog';
 import { flattenCfnReference } from '../../infra/acknowledge-wildcard-resources';
-import { PUBLIC_HEALTH_ROUTE, PUBLIC_OPENAPI_ROUTE } from '../../infra/constructs/api';
+import { PUBLIC_ROUTES } from '../../infra/constructs/api';
 import { API_ACCESS, PROJECT_ROOT, SECRET_ACTIONS } from '../../infra/constructs/functions';
 import { TERMINATED_STATUSES } from '../../infra/constructs/workflows';
 import { TABLE_NAME_VARIABLES } from '../../schemas/config';
@@ -45,6 +52,13 @@ const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // Only for functions placed in the engine VPC (the AWSLambdaVPCAccessExecutionRole actions).
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
 ]);
 
 const SECRET_PATTERN =
@@ -306,7 +320,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
     });
 
     it('gives each task exactly the tables, indexes and secret actions of the catalog', () => {
-      for (const task of [...TASKS, EXECUTION_TERMINATED_TASK] as TaskDefinition[]) {
+      for (const task of [...TASKS, ...SERVICE_TASKS] as TaskDefinition[]) {
         // Prepare
         const role = roleOfFunction(resources, functionIdByDescription(resources, task.description));
         const statements = statementsOfRole(role);
@@ -339,9 +353,12 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
           task.managesSchedules,
         );
         expect(
-          statements.flatMap(actionsOf).some((action) => action.startsWith('states:')),
+          statements.flatMap(actionsOf).filter((action) => action.startsWith('states:')),
           task.token,
-        ).toBe(false);
+        ).toEqual(task.describesExecutions ? ['states:DescribeExecution'] : []);
+        expect(statements.flatMap(actionsOf).includes('events:PutEvents'), task.token).toBe(
+          task.publishesEvents,
+        );
       }
     });
 
@@ -373,7 +390,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       );
 
       // Assess
-      expect(functions).toHaveLength(TASKS.length + 2);
+      expect(functions).toHaveLength(TASKS.length + SERVICE_TASKS.length + 1);
       for (const [id, fn] of functions) {
         expect(fn.Properties?.Architectures, id).toEqual(['arm64']);
         expect(fn.Properties?.Runtime, id).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
@@ -453,9 +470,19 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
             return `function:${task ? functionIdByDescription(resources, task.description) : `unknown ${token}`}`;
           },
         );
+        // The scan machine alone gets its TimeoutSeconds, derived from the scan bounds (cdk.json defaults).
+        const derived =
+          name === 'scan'
+            ? {
+                TimeoutSeconds: scanWorkflowTimeoutSeconds({
+                  maxScanSeconds: 14_400,
+                  maxBufferedWaitSeconds: 3600,
+                }),
+              }
+            : {};
 
         // Assess
-        expect(JSON.parse(actual)).toEqual(JSON.parse(expected));
+        expect(JSON.parse(actual)).toEqual({ ...JSON.parse(expected), ...derived });
         expect(Object.values(substitutions).every((value) => value['Fn::GetAtt'][1] === 'Arn')).toBe(true);
         expect(machine.Properties).toMatchObject({
           StateMachineType: 'STANDARD',
@@ -482,13 +509,13 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       }
     });
 
-    it('routes FAILED / TIMED_OUT / ABORTED executions of the three machines to the topic and the recorder', () => {
+    it('routes FAILED / TIMED_OUT / ABORTED executions of the three machines to the recorder, with retries and a DLQ', () => {
       // Prepare
-      const [[, rule]] = resourcesOfType(resources, 'AWS::Events::Rule') as [[string, CfnResource]];
-      const targets = propertyOf<{ Arn: unknown }[]>(rule, 'Targets').map((target) =>
-        flattenCfnReference(target.Arn),
-      );
-      const topic = resourcesOfType(resources, 'AWS::SNS::Topic')[0]?.[0];
+      const [[, rule]] = resourcesOfType(resources, 'AWS::Events::Rule').filter(
+        ([, candidate]) => candidate.Properties?.Name === 'threat-engine-terminated-executions',
+      ) as [[string, CfnResource]];
+      const targetList = propertyOf<Record<string, unknown>[]>(rule, 'Targets');
+      const targets = targetList.map((target) => flattenCfnReference(target.Arn));
 
       // Assess
       expect(rule.Properties?.EventPattern).toEqual({
@@ -500,9 +527,14 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
         },
       });
       expect(targets).toEqual([
-        `<${topic}>`,
         `<${functionIdByDescription(resources, EXECUTION_TERMINATED_TASK.description)}.Arn>`,
       ]);
+      expect(targetList[0]).toMatchObject({
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21_600 },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [expect.stringMatching(/^WorkflowsRecorderDeadLetterQueue/), 'Arn'] },
+        },
+      });
       synthesized.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     });
   });
@@ -513,7 +545,11 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       synthesized.template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', {
         Name: 'threat-engine-scans',
       });
-      synthesized.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      for (const [id, queue] of resourcesOfType(resources, 'AWS::SQS::Queue')) {
+        expect(flattenCfnReference(queue.Properties?.KmsMasterKeyId), id).toMatch(
+          /^<KeysDataKey[0-9A-F]{8}\.Arn>$/,
+        );
+      }
       synthesized.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -523,7 +559,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       });
     });
 
-    it('puts every route behind the JWT authorizer except the health check and the API description', () => {
+    it('puts every route behind the JWT authorizer except what the app serves publicly (health, GET /, the API description)', () => {
       // Prepare
       const routes = resourcesOfType(resources, 'AWS::ApiGatewayV2::Route').map(
         ([, route]) => route.Properties,
@@ -536,12 +572,17 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       });
       expect(routes.length).toBeGreaterThan(1);
       for (const route of routes) {
-        const isPublic = [PUBLIC_HEALTH_ROUTE, PUBLIC_OPENAPI_ROUTE].some(
+        const isPublic = PUBLIC_ROUTES.some(
           (publicRoute) => route?.RouteKey === `${publicRoute.method} ${publicRoute.path}`,
         );
         expect(route?.AuthorizationType, String(route?.RouteKey)).toBe(isPublic ? 'NONE' : 'JWT');
       }
-      expect(routes.filter((route) => route?.AuthorizationType === 'NONE')).toHaveLength(2);
+      expect(
+        routes
+          .filter((route) => route?.AuthorizationType === 'NONE')
+          .map((route) => route?.RouteKey)
+          .sort(),
+      ).toEqual(['GET /', 'GET /api/v1/health', 'GET /api/v1/openapi.json', 'HEAD /api/v1/health']);
     });
 
     it('throttles the stage and writes access logs', () => {
@@ -555,7 +596,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
   });
 
   describe('Operations', () => {
-    it('alarms on failed executions, function errors and throttles, API errors and DLQ depth, notifying the topic', () => {
+    it('alarms on timed-out executions, function errors and throttles, API errors and DLQ depths, notifying the topic', () => {
       // Prepare
       const alarms = resourcesOfType(resources, 'AWS::CloudWatch::Alarm').map(
         ([, alarm]) => alarm.Properties ?? {},
@@ -571,11 +612,13 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       const count = (name: string) => metricNames.filter((metric) => metric === name).length;
 
       // Assess
-      expect(count('ExecutionsFailed')).toBe(Object.keys(WORKFLOW_FILES).length);
+      // Expected failures end in their Fail state, recorded and notified as domain events: no alarm.
+      expect(count('ExecutionsFailed')).toBe(0);
       expect(count('ExecutionsTimedOut')).toBe(Object.keys(WORKFLOW_FILES).length);
-      expect(count('Errors')).toBe(TASKS.length + 2);
-      expect(count('Throttles')).toBe(TASKS.length + 2);
-      expect(count('ApproximateNumberOfMessagesVisible')).toBe(1);
+      expect(count('Errors')).toBe(TASKS.length + SERVICE_TASKS.length + 1);
+      expect(count('Throttles')).toBe(TASKS.length + SERVICE_TASKS.length + 1);
+      // Scheduler, recorder and notification-delivery dead letters.
+      expect(count('ApproximateNumberOfMessagesVisible')).toBe(3);
       expect(count('5xx')).toBe(1);
       for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
       synthesized.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -594,6 +637,211 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
           'ScanStateMachineArn',
         ]),
       );
+    });
+  });
+
+  describe('Production hardening', () => {
+    const deployedTasks = () =>
+      Object.keys(WORKFLOW_FILES).flatMap((name) => {
+        const machine = resources[stateMachineId(name)] as CfnResource;
+        const definition = JSON.parse(propertyOf<string>(machine, 'DefinitionString')) as {
+          States: Record<
+            string,
+            { Type: string; Resource?: string; TimeoutSeconds?: number; Retry?: Retrier[] }
+          >;
+        };
+        return Object.entries(definition.States)
+          .filter(([, state]) => state.Type === 'Task')
+          .map(([stateName, state]) => ({ machine: name, stateName, state }));
+      });
+    interface Retrier {
+      ErrorEquals: string[];
+      IntervalSeconds?: number;
+      MaxAttempts?: number;
+      BackoffRate?: number;
+      MaxDelaySeconds?: number;
+      JitterStrategy?: string;
+    }
+    /** The longest a retrier may keep retrying (every wait at its cap, before jitter). */
+    const retryWindowSeconds = (retrier: Retrier) =>
+      Array.from({ length: retrier.MaxAttempts ?? 3 }, (_, attempt) =>
+        Math.min(
+          (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt,
+          retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY,
+        ),
+      ).reduce((sum, wait) => sum + wait, 0);
+
+    it('retries every Lambda service error AWS lists on every Task, Lambda.Unknown wherever a rerun is safe', () => {
+      for (const { machine, stateName, state } of deployedTasks()) {
+        // Prepare
+        const errors = (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+        const where = `${machine}: ${stateName}`;
+
+        // Assess
+        for (const error of [
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.ClientExecutionTimeoutException',
+          'Lambda.TooManyRequestsException',
+        ]) {
+          expect(errors, where).toContain(error);
+        }
+        // Starting a scan twice would start two engine scans: that task alone is not rerun blind.
+        const startsEngineScan = String(state.Resource).includes('StartScanFunction');
+        expect(errors.includes('Lambda.Unknown'), where).toBe(!startsEngineScan);
+      }
+    });
+
+    it('keeps retrying throttled invocations with full jitter for minutes, enough for a thousand schedules firing together', () => {
+      for (const { machine, stateName, state } of deployedTasks()) {
+        // Prepare
+        const throttling = (state.Retry ?? []).find((retrier) =>
+          retrier.ErrorEquals.includes('Lambda.TooManyRequestsException'),
+        ) as Retrier;
+
+        // Assess
+        expect(throttling.JitterStrategy, `${machine}: ${stateName}`).toBe('FULL');
+        expect(retryWindowSeconds(throttling), `${machine}: ${stateName}`).toBeGreaterThanOrEqual(300);
+      }
+    });
+
+    it('gives every Task state more time than its function, so the function (bounded by its remaining time) ends first', () => {
+      for (const { machine, stateName, state } of deployedTasks()) {
+        // Prepare
+        const substitutions = propertyOf<Record<string, { 'Fn::GetAtt': [string, string] }>>(
+          resources[stateMachineId(machine)],
+          'DefinitionSubstitutions',
+        );
+        const token = String(state.Resource).replace(/^\$\{|\}$/g, '');
+        const functionId = substitutions[token]?.['Fn::GetAtt'][0] ?? `unresolved ${token}`;
+        const timeout = propertyOf<number>(resources[functionId], 'Timeout');
+
+        // Assess
+        expect(state.TimeoutSeconds, `${machine}: ${stateName}`).toBeGreaterThan(timeout);
+      }
+    });
+
+    it('derives the scan state machine timeout from the one scan bound the tasks are given', () => {
+      // Prepare
+      const scan = JSON.parse(propertyOf<string>(resources[stateMachineId('scan')], 'DefinitionString')) as {
+        TimeoutSeconds: number;
+      };
+      const poll = resources[functionIdByDescription(resources, "Poll the engine for a scan's status")];
+      const variables = propertyOf<{ Variables: Record<string, unknown> }>(poll, 'Environment').Variables;
+
+      // Assess
+      expect(variables.SCAN_MAX_SECONDS).toBe('14400');
+      expect(variables.SCAN_BUFFER_MAX_WAIT_SECONDS).toBe('3600');
+      expect(scan.TimeoutSeconds).toBe(
+        scanWorkflowTimeoutSeconds({ maxScanSeconds: 14_400, maxBufferedWaitSeconds: 3600 }),
+      );
+    });
+
+    it('encrypts every created table and every queue with the data key, whose policy allows only DynamoDB and SQS use', () => {
+      // Prepare
+      const [[keyId, key]] = resourcesOfType(resources, 'AWS::KMS::Key').filter(([id]) =>
+        id.startsWith('KeysDataKey'),
+      ) as [[string, CfnResource]];
+      const statements = propertyOf<{ Statement: IamStatement[] }>(key, 'KeyPolicy').Statement;
+      const users = statements.filter((statement) =>
+        actionsOf(statement).some((action) => /Decrypt|Encrypt|GenerateDataKey/.test(action)),
+      );
+      const tableRoles = new Set(
+        users
+          .filter(
+            (statement) =>
+              statement.Condition?.StringEquals?.['kms:EncryptionContext:aws:dynamodb:tableName'],
+          )
+          .flatMap((statement) =>
+            asArray((statement.Principal as { AWS: unknown }).AWS).map(flattenCfnReference),
+          ),
+      );
+
+      // Assess
+      for (const [id, table] of resourcesOfType(resources, 'AWS::DynamoDB::Table')) {
+        expect(table.Properties?.SSESpecification, id).toEqual({
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        });
+      }
+      expect(statements.flatMap(actionsOf)).not.toContain('kms:*');
+      for (const statement of users) {
+        const via = flattenCfnReference(statement.Condition?.StringEquals?.['kms:ViaService']);
+        expect(via).toMatch(/^(dynamodb|sqs)\.<AWS::Region>\.amazonaws\.com$/);
+        const service = (statement.Principal as { Service?: string }).Service;
+        if (service) {
+          expect(service).toBe('events.amazonaws.com');
+          expect(statement.Condition?.ArnLike?.['aws:SourceArn']).toBeDefined();
+        }
+      }
+      // Every function that reads or writes tables, and only through DynamoDB for its own tables.
+      expect(tableRoles.size).toBe(TASKS.filter((task) => Object.keys(task.tables).length > 0).length + 3);
+    });
+
+    it('puts the state machine log groups under /aws/vendedlogs/states/', () => {
+      for (const name of Object.keys(WORKFLOW_FILES)) {
+        // Assess
+        synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', {
+          LogGroupName: `/aws/vendedlogs/states/threat-engine-${name}`,
+        });
+      }
+    });
+
+    it('runs the stuck-run sweep on a schedule, with retries and a DLQ, under a role that may only invoke it', () => {
+      // Prepare
+      const sweep = functionIdByDescription(resources, STUCK_RUN_SWEEP_TASK.description);
+      const [[, schedule]] = resourcesOfType(resources, 'AWS::Scheduler::Schedule') as [
+        [string, CfnResource],
+      ];
+      const target = propertyOf<Record<string, unknown>>(schedule, 'Target');
+      const roleId = (target.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+
+      // Assess
+      expect(schedule.Properties?.ScheduleExpression).toBe('rate(15 minutes)');
+      expect(flattenCfnReference(target.Arn)).toBe(`<${sweep}.Arn>`);
+      expect(target).toMatchObject({
+        RetryPolicy: { MaximumRetryAttempts: 3 },
+        DeadLetterConfig: expect.anything(),
+      });
+      expect(
+        statementsOfRole(roleId).map((statement) => ({
+          actions: actionsOf(statement),
+          resources: resourcesOf(statement),
+        })),
+      ).toEqual([
+        { actions: ['lambda:InvokeFunction'], resources: [`<${sweep}.Arn>`] },
+        {
+          actions: ['sqs:SendMessage'],
+          resources: [expect.stringMatching(/^<SchedulingSchedulerDeadLetterQueue/)],
+        },
+      ]);
+    });
+
+    it("creates the domain-event bus, routes the operations channel to the operators' topic, and tells the publishers where it is", () => {
+      // Prepare
+      const [[busId]] = resourcesOfType(resources, 'AWS::Events::EventBus') as [[string, CfnResource]];
+      const operations = resourcesOfType(resources, 'AWS::Events::Rule').find(
+        ([, rule]) => rule.Properties?.Name === 'threat-engine-notify-operations',
+      )?.[1];
+      const topic = resourcesOfType(resources, 'AWS::SNS::Topic')[0]?.[0];
+
+      // Assess
+      expect(operations?.Properties?.EventPattern).toEqual({
+        source: ['threat-engine.orchestrator'],
+        detail: { channels: ['operations'] },
+      });
+      expect(flattenCfnReference(operations?.Properties?.EventBusName)).toBe(`<${busId}>`);
+      expect(
+        propertyOf<{ Arn: unknown }[]>(operations, 'Targets').map((t) => flattenCfnReference(t.Arn)),
+      ).toEqual([`<${topic}>`]);
+      for (const task of [...TASKS, ...SERVICE_TASKS] as TaskDefinition[]) {
+        const fn = resources[functionIdByDescription(resources, task.description)];
+        const variables = propertyOf<{ Variables: Record<string, unknown> }>(fn, 'Environment').Variables;
+        expect('EVENT_BUS_NAME' in variables, task.token).toBe(task.publishesEvents);
+        expect('CONSOLE_BASE_URL' in variables, task.token).toBe(task.publishesEvents);
+      }
     });
   });
 

@@ -54,7 +54,10 @@ describe('Deploy rehearsal (the synthesized template on loopback stand-ins)', ()
   });
 
   it('evaluates the KMS use behind Secrets Manager with its condition keys against the key policy', () => {
-    const decrypts = report.requests.filter((request) => request.request.action === 'kms:Decrypt');
+    const decrypts = report.requests.filter(
+      (request) =>
+        request.request.action === 'kms:Decrypt' && request.request.via?.startsWith('secretsmanager:'),
+    );
     expect(decrypts.length).toBeGreaterThan(0);
     for (const request of decrypts) {
       expect(request.request.resourcePolicy).toBe('kms-key');
@@ -71,5 +74,49 @@ describe('Deploy rehearsal (the synthesized template on loopback stand-ins)', ()
     for (const request of passes) {
       expect(request.request.context['iam:PassedToService']).toBe('scheduler.amazonaws.com');
     }
+  });
+
+  it("evaluates DynamoDB's use of the tables' data key for every table call", () => {
+    const tableKey = report.requests.filter((request) => request.request.via === 'dynamodb (table key)');
+    expect(tableKey.length).toBeGreaterThan(0);
+    for (const request of tableKey.filter((each) => each.request.action === 'kms:Decrypt')) {
+      expect(request.request.context['kms:ViaService']).toBe('dynamodb.ap-south-1.amazonaws.com');
+      expect(request.request.context['kms:EncryptionContext:aws:dynamodb:tableName']).toMatch(
+        /^threat-engine-/,
+      );
+    }
+  });
+
+  it("routes the published events through the stack's rules to every channel kind, with their roles' permission", () => {
+    const rules = new Set(report.deliveries.map((delivery) => delivery.rule));
+    expect([...rules].sort()).toEqual(
+      expect.arrayContaining([
+        'NotificationsEmailChannelRule',
+        'NotificationsSlackChannelRule',
+        'NotificationsWebhookChannelRule',
+      ]),
+    );
+    const invokes = report.requests.filter(
+      (request) => request.request.action === 'events:InvokeApiDestination',
+    );
+    expect(invokes.map((request) => request.principal.name).sort()).toEqual(
+      expect.arrayContaining([
+        'NotificationsSlackDestinationEventsRole',
+        'NotificationsWebhookDestinationEventsRole',
+      ]),
+    );
+    expect(
+      report.requests.filter((request) => request.request.action === 'events:PutEvents').length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('delivers the stuck-run sweep from its Scheduler schedule, as the schedule role', () => {
+    const sweepInvokes = report.requests.filter(
+      (request) =>
+        request.request.action === 'lambda:InvokeFunction' &&
+        request.request.resource.includes('SweepStuckRuns'),
+    );
+    expect(sweepInvokes.map((request) => request.principal.name)).toEqual(['SchedulingSweepSchedulerRole']);
+    expect(report.scenarios.find((scenario) => scenario.name.startsWith('stuck-run sweep'))?.ok).toBe(true);
   });
 });

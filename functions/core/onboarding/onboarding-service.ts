@@ -13,6 +13,7 @@ import type {
   VerifyStoredCredentialsInputSchema,
 } from '../../../schemas/workflow-payloads';
 import { NotFoundError } from '../errors';
+import { publishCredentialsRejected } from '../notifications/domain-events';
 import { type CredentialRejectionReason, CredentialValidationError } from '../ports/provider-validator';
 import { describeFailure } from '../task-failure';
 import type { WorkflowDependencies } from '../workflow-dependencies';
@@ -112,6 +113,12 @@ export async function failOnboarding(
     code: failure.error_code,
     message: failure.error_message,
   });
+  if (DEFINITIVE_REJECTIONS.has(failure.error_code as CredentialRejectionReason)) {
+    await publishCredentialsRejected(deps, input.account_id, {
+      code: failure.error_code,
+      message: failure.error_message,
+    });
+  }
   return { error_code: failure.error_code };
 }
 
@@ -167,6 +174,10 @@ export async function recordValidationFailure(
   const failure = describeFailure(input.failure ?? undefined);
   if (DEFINITIVE_REJECTIONS.has(failure.error_code as CredentialRejectionReason)) {
     // verifyStoredCredentials recorded it already; recording again is idempotent in effect.
+    await publishCredentialsRejected(deps, input.account_id, {
+      code: failure.error_code,
+      message: failure.error_message,
+    });
     return { error_code: failure.error_code };
   }
   // A fault on our side or the provider's (timeout, unreachable): the account keeps its status.

@@ -203,7 +203,11 @@ export class DynamoDbTable {
   }
 
   /** One page of a Scan (admin listings of small tables only: never on a tenant's request path). */
-  async scanPage<T>(page: PageRequest | undefined, parse: (item: Item) => T): Promise<Page<T>> {
+  async scanPage<T>(
+    page: PageRequest | undefined,
+    parse: (item: Item) => T,
+    filter?: Condition,
+  ): Promise<Page<T>> {
     return readPage(
       page,
       { keyAttributes: this.cursorAttributes(undefined) },
@@ -213,6 +217,13 @@ export class DynamoDbTable {
             new ScanCommand({
               TableName: this.tableName,
               Limit: limit,
+              ...(filter
+                ? {
+                    FilterExpression: filter.expression,
+                    ...(filter.names ? { ExpressionAttributeNames: filter.names } : {}),
+                    ...(filter.values ? { ExpressionAttributeValues: filter.values } : {}),
+                  }
+                : {}),
               ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
             }),
           ),

@@ -208,6 +208,18 @@ export class ExecutionRepository {
     return aborted;
   }
 
+  /**
+   * Records still `running` that started before `startedBefore` (a filtered Scan: the sweep's
+   * periodic read; the TTL keeps the table small). Pages on through `page.cursor`.
+   */
+  async listRunningStartedBefore(startedBefore: string, page?: PageRequest): Promise<Page<Execution>> {
+    return this.table.scanPage(page, (item) => this.parse(item), {
+      expression: '#status = :running AND #started_at < :before',
+      names: { '#status': 'status', '#started_at': 'started_at' },
+      values: { ':running': 'running', ':before': startedBefore },
+    });
+  }
+
   private async list(
     indexName: string,
     key: Record<string, string>,

@@ -12,6 +12,7 @@ import type {
 } from '../../../schemas/workflow-payloads';
 import { DomainError, NotFoundError } from '../errors';
 import { deterministicId } from '../ids';
+import { publishScanOutcome } from '../notifications/domain-events';
 import { type RunOutcomeDependencies, recordOutcomeAndAutoPause } from '../scheduling/schedule-service';
 import { describeFailure } from '../task-failure';
 import type { WorkflowDependencies } from '../workflow-dependencies';
@@ -149,6 +150,25 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
     executionId,
     deps.settings.lockLeaseSeconds,
   );
+  const waitedSeconds = (deps.clock().getTime() - Date.parse(execution.started_at)) / 1000;
+  if (
+    !locked &&
+    execution.current_step === 'waiting_for_running_scan' &&
+    waitedSeconds > deps.settings.maxBufferedWaitSeconds
+  ) {
+    await finishWithoutScan(
+      deps,
+      execution,
+      'skipped',
+      'buffer_wait_exceeded',
+      `the scan of this account still running after this run waited ${deps.settings.maxBufferedWaitSeconds} seconds for it`,
+    );
+    if (schedule)
+      await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), schedule.schedule_id, 'skipped', {
+        last_run_at: now,
+      });
+    return { outcome: 'skipped_overlap', execution_id: executionId };
+  }
   if (!locked && schedule?.overlap_policy === 'buffer_one') {
     // One run may wait behind the running scan; the workflow waits and claims again.
     const buffered = await deps.accounts.acquireScanBuffer(
@@ -342,6 +362,7 @@ export async function completeScan(
       : Promise.resolve(),
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
   ]);
+  await publishScanOutcome(deps, execution, { status: 'completed' });
   return { scan_id: scanId };
 }
 
@@ -376,6 +397,7 @@ export async function failScan(
     status,
     errorCode: failure.error_code,
     errorMessage: failure.error_message,
+    credentialsRejected: failure.error_name === 'CredentialValidationError',
     engine: request.engine,
     fallback: {
       account_id: request.account_id ?? 'unknown',
@@ -392,6 +414,8 @@ export interface ScanFailureRecord {
   status: ExecutionStatus;
   errorCode: string;
   errorMessage: string;
+  /** The provider refused the credentials (notified as such). */
+  credentialsRejected?: boolean;
   engine?: EngineState | undefined;
   /** Used to create the record when the run failed before its claim wrote one. */
   fallback?: {
@@ -452,15 +476,24 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
     error_message: record.errorMessage,
     ...(scanId ? { scan_id: scanId } : {}),
   });
-  await Promise.all([
+  const [outcome] = await Promise.all([
     execution.schedule_id
       ? recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'failure', {
           last_run_at: execution.started_at,
         })
-      : Promise.resolve(),
+      : Promise.resolve(undefined),
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
     deps.accounts.releaseScanBuffer(execution.account_id, execution.execution_id),
   ]);
+  await publishScanOutcome(deps, execution, {
+    status: record.status,
+    reason: { code: record.errorCode, message: record.errorMessage },
+    credentialsRejected: record.credentialsRejected ?? false,
+    schedulePaused:
+      outcome?.auto_paused && outcome.counters
+        ? { consecutiveFailures: outcome.counters.consecutive_failures }
+        : undefined,
+  });
 }
 
 async function requireExecution(deps: ScanDependencies, executionId: string): Promise<Execution> {

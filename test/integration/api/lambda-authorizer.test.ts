@@ -102,6 +102,25 @@ describe('API behind API Gateway (JWT authorizer claims)', () => {
     expect(JSON.parse(response.body)).toMatchObject({ code: 'unauthenticated' });
   });
 
+  it('answers 401 naming the ID token when a Cognito access token (no custom: claims) is sent', async () => {
+    // Prepare: what API Gateway passes on for a Cognito access token
+    const {
+      'custom:tenant_id': _tenant,
+      'custom:role': _role,
+      ...accessTokenClaims
+    } = claims({
+      token_use: 'access',
+      scope: 'threat-engine/api',
+    });
+
+    // Act
+    const response = await invoke(gatewayEvent(`/api/v1/tenants/${tenant.tenantId}`, accessTokenClaims));
+
+    // Assess
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body).message).toMatch(/Cognito access token.*send the ID token/);
+  });
+
   it('serves health without claims', async () => {
     const response = await invoke(gatewayEvent('/api/v1/health', undefined));
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimScan } from '../../../functions/core/scans/scan-service';
 import { statesEntered, WorkflowHarness } from '../../support/workflow-harness';
 
 describe('Workflow: scan (asynchronous engine)', () => {
@@ -236,6 +237,62 @@ describe('Workflow: scan (overlap policy buffer_one)', () => {
         success_count: 2,
         skipped_count: 1,
       });
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('Function: claimScan (the buffered wait has its own bound)', () => {
+  it('gives up a run that waited behind a running scan longer than SCAN_BUFFER_MAX_WAIT_SECONDS, freeing its waiting place', async () => {
+    // Prepare: a scan holds the account; a scheduled run takes the waiting place
+    const harness = await WorkflowHarness.start({ settings: { maxBufferedWaitSeconds: 600 } });
+    try {
+      const { tenant, account } = await harness.activeAccount('aws');
+      const schedule = await harness.repositories.schedules.create({
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        name: 'Buffered',
+        schedule_type: 'cron',
+        schedule_expression: 'cron(0 * * * ? *)',
+        status: 'active',
+        enabled: 'true',
+        overlap_policy: 'buffer_one',
+      });
+      await harness.repositories.accounts.acquireScanLock(account.account_id, 'the-running-scan', 86_400);
+      const input = {
+        request: {
+          tenant_id: tenant.tenant_id,
+          account_id: account.account_id,
+          schedule_id: schedule.schedule_id,
+          scheduled_time: '2026-11-23T02:00:00Z',
+          triggered_by: 'scheduler' as const,
+        },
+        workflow_execution_name: 'buffered-run',
+        workflow_execution_arn:
+          'arn:aws:states:ap-south-1:000000000000:execution:threat-engine-scan:buffered-run',
+      };
+      const first = await claimScan(harness.dependencies, input);
+      const later = (seconds: number) => ({
+        ...harness.dependencies,
+        clock: () => new Date(Date.now() + seconds * 1000),
+      });
+
+      // Act
+      const withinBound = await claimScan(later(300), input);
+      const pastBound = await claimScan(later(601), input);
+
+      // Assess
+      expect(first.outcome).toBe('buffered');
+      expect(withinBound.outcome).toBe('buffered');
+      expect(pastBound.outcome).toBe('skipped_overlap');
+      expect(await harness.repositories.executions.get(pastBound.execution_id)).toMatchObject({
+        status: 'skipped',
+        error_code: 'buffer_wait_exceeded',
+      });
+      expect(
+        (await harness.repositories.accounts.get(account.account_id))?.scan_buffer_owner ?? null,
+      ).toBeNull();
     } finally {
       await harness.close();
     }

@@ -104,4 +104,55 @@ describe('Function: recordTerminatedExecution', () => {
       'completed',
     );
   });
+
+  it('records a timed-out scan before asking its engine to cancel, so a hanging engine cannot keep it running', async () => {
+    // Prepare: a scan the engine is running, whose workflow then timed out
+    const { tenant, account } = await harness.activeAccount('aws');
+    const executions = harness.repositories.executions;
+    const { execution } = await executions.create({
+      account_id: account.account_id,
+      tenant_id: tenant.tenant_id,
+      provider_type: 'aws',
+      triggered_by: 'api',
+      workflow_execution_name: 'scan-engine-hangs',
+    });
+    await executions.recordProgress(execution.execution_id, {
+      current_step: 'engine_running',
+      progress_percent: 40,
+      engine_scan_id: 'engine-scan-7',
+    });
+    const statusWhenCancelled: string[] = [];
+    const engine = harness.dependencies.engine;
+    const hangingOnCancel = {
+      startScan: engine.startScan.bind(engine),
+      getStatus: engine.getStatus.bind(engine),
+      getSummary: engine.getSummary.bind(engine),
+      cancel: async () => {
+        statusWhenCancelled.push((await executions.get(execution.execution_id))?.status ?? 'missing');
+        throw new Error('the engine did not answer the cancel request');
+      },
+    };
+    const event = ExecutionTerminatedEventSchema.parse(
+      eventBridgeEvent('scan', 'scan-engine-hangs', 'TIMED_OUT', {
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        triggered_by: 'api',
+        execution_id: execution.execution_id,
+      }),
+    );
+
+    // Act
+    const result = await recordTerminatedExecution(
+      { ...harness.dependencies, engine: hangingOnCancel },
+      event,
+    );
+
+    // Assess
+    expect(result.recorded).toBe(true);
+    expect(statusWhenCancelled).toEqual(['timed_out']);
+    expect(await executions.get(execution.execution_id)).toMatchObject({
+      status: 'timed_out',
+      error_code: 'workflow_timed_out',
+    });
+  });
 });

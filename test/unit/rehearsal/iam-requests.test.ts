@@ -18,6 +18,7 @@ const deployment: Deployment = {
         : undefined,
   },
   keyArnOf: (keyId) => (keyId === KEY_ARN ? KEY_ARN : undefined),
+  tableKeyArnOf: (table) => (table === 'encrypted' ? KEY_ARN : undefined),
 };
 
 const call = (
@@ -48,6 +49,24 @@ describe('Function: iamRequestsFor', () => {
       resource:
         'arn:aws:dynamodb:ap-south-1:123456789012:table/threat-engine-accounts/index/tenant-accounts-index',
       context: {},
+    });
+  });
+
+  it("adds the table key's use by DynamoDB for a table on a customer-managed key", () => {
+    const requests = iamRequestsFor(
+      call('DynamoDBClient', 'GetItem', { TableName: 'encrypted' }),
+      deployment,
+      'ASIAFN',
+    );
+
+    expect(requests.map((request) => request.action)).toEqual([
+      'dynamodb:GetItem',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+    ]);
+    expect(requests[1]?.context).toMatchObject({
+      'kms:ViaService': 'dynamodb.ap-south-1.amazonaws.com',
+      'kms:EncryptionContext:aws:dynamodb:tableName': 'encrypted',
     });
   });
 

@@ -27,6 +27,7 @@ function reportWith(overrides: Partial<RehearsalReport>): RehearsalReport {
     callCount: 2,
     requests: [allowed],
     denied: [],
+    deliveries: [],
     unused: [],
     staleJustifications: [],
     durationMs: 1000,
