@@ -69,6 +69,14 @@ export interface RehearsalReport {
   /** Rule → target deliveries of the events the functions published. */
   deliveries: { rule: string; target: string }[];
   unused: UnusedGrant[];
+  /**
+   * Requests the stand-ins received that no middleware recorded (a client created outside the
+   * instrumented composition roots): must be 0, or the IAM check is incomplete. DynamoDB is not
+   * counted (dynalite is not a stand-in of ours).
+   */
+  unrecordedCalls: number;
+  /** Signed requests the stand-ins (all but DynamoDB) received. */
+  standInRequests: number;
   /** Entries of the justifications file that justify nothing any more. */
   staleJustifications: Justification[];
   durationMs: number;
@@ -591,6 +599,19 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
       (request) => request.evaluation.verdict !== 'Allowed' && request.evaluation.verdict !== 'NotEvaluated',
     );
     const unused = unusedGrants(template, policies, requests);
+    let standInRequests = 0;
+    const received = new Map<string, number>();
+    for (const service of [secrets, sts, scheduler, events, stepFunctions]) {
+      for (const [key, count] of service.requestsByAccessKey) {
+        received.set(key, (received.get(key) ?? 0) + count);
+        standInRequests += count;
+      }
+    }
+    for (const entry of recorded) {
+      if (!entry.call || entry.call.client.startsWith('DynamoDB') || !entry.call.accessKeyId) continue;
+      received.set(entry.call.accessKeyId, (received.get(entry.call.accessKeyId) ?? 0) - 1);
+    }
+    const unrecordedCalls = [...received.values()].reduce((sum, count) => sum + Math.max(0, count), 0);
     return {
       stackName: template.stackName,
       account,
@@ -601,6 +622,8 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
       requests,
       denied,
       unused,
+      unrecordedCalls,
+      standInRequests,
       staleJustifications: staleJustifications(unused),
       durationMs: Date.now() - started,
     };

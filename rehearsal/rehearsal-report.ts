@@ -5,6 +5,7 @@ export function rehearsalPassed(report: RehearsalReport): boolean {
   return (
     report.scenarios.every((scenario) => scenario.ok) &&
     report.denied.length === 0 &&
+    report.unrecordedCalls === 0 &&
     report.unused.every((grant) => grant.justification !== undefined)
   );
 }
@@ -67,10 +68,16 @@ export function formatRehearsalReport(report: RehearsalReport, options: { verbos
       `  stale justification (matches no unused grant): ${rule.principal} ${rule.action} ${rule.resource}`,
     );
   }
+  if (report.unrecordedCalls > 0) {
+    lines.push(
+      '',
+      `UNRECORDED: ${report.unrecordedCalls} requests reached a stand-in without being recorded`,
+    );
+  }
   const evaluated = report.requests.filter((request) => request.evaluation.verdict !== 'NotEvaluated').length;
   lines.push(
     '',
-    `${report.callCount} AWS calls by the functions, ${report.requests.length} IAM requests (${evaluated} evaluated), ${report.denied.length} denied`,
+    `${report.callCount} AWS calls by the functions (${report.standInRequests} of them to stand-ins other than DynamoDB, ${report.unrecordedCalls} unrecorded), ${report.requests.length} IAM requests (${evaluated} evaluated), ${report.denied.length} denied`,
   );
   return lines.join('\n');
 }

@@ -20,6 +20,10 @@ export class EventBridgeStandIn {
     return this.#service.url;
   }
 
+  get requestsByAccessKey(): ReadonlyMap<string, number> {
+    return this.#service?.requestsByAccessKey ?? new Map();
+  }
+
   async start(): Promise<void> {
     this.#service = await startJsonProtocolService('application/x-amz-json-1.1', {
       PutEvents: (input) => {

@@ -28,6 +28,8 @@ export class StandInServiceError extends Error {
 
 export interface LoopbackService {
   readonly url: string;
+  /** Requests received, by the access key id that signed them (the rehearsal checks none went unrecorded). */
+  readonly requestsByAccessKey: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,10 @@ export interface LoopbackService {
 export async function startLoopbackService(
   answer: (request: ServiceRequest) => Promise<ServiceAnswer>,
 ): Promise<LoopbackService> {
+  const requestsByAccessKey = new Map<string, number>();
   const server: Server = createServer((request, response) => {
+    const accessKey = /Credential=([^/\s]+)\//.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (accessKey) requestsByAccessKey.set(accessKey, (requestsByAccessKey.get(accessKey) ?? 0) + 1);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -63,6 +68,7 @@ export async function startLoopbackService(
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
+    requestsByAccessKey,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -39,6 +39,10 @@ export class SchedulerStandIn {
     return `arn:aws:scheduler:${this.region}:${this.account}:schedule/${group}/${name}`;
   }
 
+  get requestsByAccessKey(): ReadonlyMap<string, number> {
+    return this.#service?.requestsByAccessKey ?? new Map();
+  }
+
   async start(): Promise<void> {
     this.#service = await startLoopbackService(async (request) => {
       const match = /^\/schedules(?:\/([^/]+))?$/.exec(request.url.pathname);

@@ -27,6 +27,10 @@ export class SecretsManagerStandIn {
     return this.#service.url;
   }
 
+  get requestsByAccessKey(): ReadonlyMap<string, number> {
+    return this.#service?.requestsByAccessKey ?? new Map();
+  }
+
   async start(): Promise<void> {
     const fake = this.fake;
     // The fake's methods take and return the SDK's shapes.

@@ -54,6 +54,10 @@ export class StepFunctionsStandIn {
     return this.#workflows;
   }
 
+  get requestsByAccessKey(): ReadonlyMap<string, number> {
+    return this.#service?.requestsByAccessKey ?? new Map();
+  }
+
   async start(): Promise<void> {
     const options = this.#options;
     const workflows = await LocalStepFunctions.open({

@@ -24,6 +24,10 @@ export class StsStandIn {
     return this.#service.url;
   }
 
+  get requestsByAccessKey(): ReadonlyMap<string, number> {
+    return this.#service?.requestsByAccessKey ?? new Map();
+  }
+
   async start(): Promise<void> {
     this.#service = await startLoopbackService(async (request) => {
       const params = new URLSearchParams(request.body);

@@ -25,6 +25,8 @@ describe('Deploy rehearsal (the synthesized template on loopback stand-ins)', ()
       ),
     ).toEqual([]);
     expect(report.callCount).toBeGreaterThan(100);
+    expect(report.unrecordedCalls).toBe(0);
+    expect(report.standInRequests).toBeGreaterThan(50);
   });
 
   it('justifies every grant no rehearsed request used', () => {

@@ -29,6 +29,8 @@ function reportWith(overrides: Partial<RehearsalReport>): RehearsalReport {
     denied: [],
     deliveries: [],
     unused: [],
+    unrecordedCalls: 0,
+    standInRequests: 1,
     staleJustifications: [],
     durationMs: 1000,
     ...overrides,
@@ -52,6 +54,7 @@ describe('Function: rehearsalPassed', () => {
       'an unjustified unused grant',
       { unused: [{ principal: 'r', source: 'p', action: 'a:b', resource: '*' }] },
     ],
+    ['a call the middleware did not record', { unrecordedCalls: 1 }],
     ['a failed scenario', { scenarios: [{ name: 'a', ok: false, failure: 'answered 500' }] }],
   ])('fails on %s', (_case, overrides) => {
     expect(rehearsalPassed(reportWith(overrides))).toBe(false);
@@ -62,7 +65,9 @@ describe('Function: formatRehearsalReport', () => {
   it('prints the call count, the verdict per principal and each denial', () => {
     const text = formatRehearsalReport(reportWith({ requests: [allowed, denied], denied: [denied] }));
 
-    expect(text).toContain('2 AWS calls by the functions, 2 IAM requests (2 evaluated), 1 denied');
+    expect(text).toContain(
+      '2 AWS calls by the functions (1 of them to stand-ins other than DynamoDB, 0 unrecorded), 2 IAM requests (2 evaluated), 1 denied',
+    );
     expect(text).toContain('FunctionsStartScanFunction (2)');
     expect(text).toMatch(/Denied: 1\n {2}FunctionsStartScanFunction dynamodb:PutItem .* ImplicitlyDenied/);
   });
