@@ -53,6 +53,9 @@ export async function recordTerminatedExecution(
   // The runtime itself went away (local: stopped or crashed mid-run): aborted, not cancelled.
   const runtimeStopped = event.status === 'ABORTED' && event.error === RUNTIME_STOPPED_ERROR;
   if (runtimeStopped) failure.error_code = 'runtime_stopped';
+  // A stop request (a cancel through the API) is expected: operators hear of the other endings.
+  const tellOperators = (ended: Parameters<typeof publishUnrecordedEnd>[1]) =>
+    event.status === 'ABORTED' && !runtimeStopped ? Promise.resolve() : publishUnrecordedEnd(deps, ended);
 
   if (event.workflow === 'scan') {
     const request = ScanRequestSchema.safeParse(event.input);
@@ -70,7 +73,7 @@ export async function recordTerminatedExecution(
       errorMessage: failure.error_message,
     });
     log.info('recorded a terminated scan execution', { execution_id: executionId });
-    await publishUnrecordedEnd(deps, {
+    await tellOperators({
       workflow: event.workflow,
       workflowExecutionName: event.name,
       status: event.status,
@@ -99,7 +102,7 @@ export async function recordTerminatedExecution(
       secret_version_id: request.data.secret_version_id,
       failure: { Error: failure.error_code, Cause: `[${failure.error_code}] ${failure.error_message}` },
     });
-    await publishUnrecordedEnd(deps, {
+    await tellOperators({
       workflow: event.workflow,
       workflowExecutionName: event.name,
       status: event.status,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordTerminatedExecution } from '../../../functions/core/terminated-executions';
+import type { DomainEvent } from '../../../schemas/domain-event';
 import { ExecutionTerminatedEventSchema } from '../../../schemas/workflow-payloads';
 import { fakeAwsIamRoleCredentials } from '../../fixtures/credentials';
 import { WorkflowHarness } from '../../support/workflow-harness';
@@ -141,18 +142,55 @@ describe('Function: recordTerminatedExecution', () => {
       }),
     );
 
+    const published: DomainEvent[] = [];
+    const events = { publish: async (batch: readonly DomainEvent[]) => void published.push(...batch) };
+
     // Act
     const result = await recordTerminatedExecution(
-      { ...harness.dependencies, engine: hangingOnCancel },
+      { ...harness.dependencies, engine: hangingOnCancel, events },
       event,
     );
 
     // Assess
     expect(result.recorded).toBe(true);
     expect(statusWhenCancelled).toEqual(['timed_out']);
+    // The run's own (unscheduled: unrouted) failure, and the operators' notice of an unrecorded end.
+    expect(published.map((entry) => [entry.event_type, entry.channels])).toEqual([
+      ['scan.failed', []],
+      ['workflow.ended_unrecorded', ['operations']],
+    ]);
     expect(await executions.get(execution.execution_id)).toMatchObject({
       status: 'timed_out',
       error_code: 'workflow_timed_out',
     });
+  });
+
+  it('records a cancelled scan (a stop request) without telling the operators', async () => {
+    // Prepare
+    const { tenant, account } = await harness.activeAccount('aws');
+    const { execution } = await harness.repositories.executions.create({
+      account_id: account.account_id,
+      tenant_id: tenant.tenant_id,
+      provider_type: 'aws',
+      triggered_by: 'api',
+      workflow_execution_name: 'scan-cancelled',
+    });
+    const published: DomainEvent[] = [];
+    const events = { publish: async (batch: readonly DomainEvent[]) => void published.push(...batch) };
+    const event = ExecutionTerminatedEventSchema.parse(
+      eventBridgeEvent('scan', 'scan-cancelled', 'ABORTED', {
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        triggered_by: 'api',
+        execution_id: execution.execution_id,
+      }),
+    );
+
+    // Act
+    await recordTerminatedExecution({ ...harness.dependencies, events }, event);
+
+    // Assess
+    expect((await harness.repositories.executions.get(execution.execution_id))?.status).toBe('cancelled');
+    expect(published.map((entry) => entry.event_type)).toEqual(['scan.cancelled']);
   });
 });
