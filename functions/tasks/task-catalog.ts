@@ -163,7 +163,8 @@ export const TASKS = [
     entry: 'fail-onboarding.ts',
     description: 'Record why onboarding failed and discard the staged credentials',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite' },
+    // The credentials-rejected event goes to the channels of the account's schedules.
+    tables: { accounts: 'readWrite', schedules: 'read' },
     secrets: 'promote',
     publishesEvents: true,
   }),
@@ -172,7 +173,8 @@ export const TASKS = [
     entry: 'record-validation-failure.ts',
     description: 'Record a failed credential validation',
     timeoutSeconds: 25,
-    tables: { accounts: 'readWrite' },
+    // The credentials-rejected event goes to the channels of the account's schedules.
+    tables: { accounts: 'readWrite', schedules: 'read' },
     secrets: 'none',
     publishesEvents: true,
   }),

@@ -37,29 +37,15 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 
 /** The newest Node.js runtime this aws-cdk-lib knows; bundles target node22 so they also run there. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
+/**
+ * No BatchGetItem, BatchWriteItem, ConditionCheckItem or DescribeTable: no repository sends them
+ * (the deploy rehearsal lists every action a function uses, see rehearsal/).
+ */
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
-  read: [
-    'dynamodb:BatchGetItem',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DescribeTable',
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:Scan',
-  ],
-  write: [
-    'dynamodb:BatchWriteItem',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DeleteItem',
-    'dynamodb:DescribeTable',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-  ],
+  read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+  write: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   readWrite: [
-    'dynamodb:BatchGetItem',
-    'dynamodb:BatchWriteItem',
-    'dynamodb:ConditionCheckItem',
     'dynamodb:DeleteItem',
-    'dynamodb:DescribeTable',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:Query',
@@ -81,12 +67,11 @@ export const SECRET_ACTIONS: Record<Exclude<SecretAccess, 'none'> | 'manage', st
     'secretsmanager:TagResource',
     'secretsmanager:UpdateSecretVersionStage',
   ],
-  /** The API: staging plus deleting (7-day recovery window) an account's credentials. */
+  /** The API: staging plus deleting (7-day recovery window); it never reads a credential back. */
   manage: [
     'secretsmanager:CreateSecret',
     'secretsmanager:DeleteSecret',
     'secretsmanager:DescribeSecret',
-    'secretsmanager:GetSecretValue',
     'secretsmanager:PutSecretValue',
     'secretsmanager:RestoreSecret',
     'secretsmanager:TagResource',
@@ -267,12 +252,7 @@ export class Functions extends Construct {
     );
     api.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: [
-          'states:DescribeExecution',
-          'states:GetExecutionHistory',
-          'states:RedriveExecution',
-          'states:StopExecution',
-        ],
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
         resources: executionArns,
       }),
     );

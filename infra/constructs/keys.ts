@@ -51,9 +51,10 @@ const KEY_ADMINISTRATION_ACTIONS = [
   'kms:UpdateKeyDescription',
 ];
 
+/** Secrets Manager encrypts with GenerateDataKey, never Encrypt (the deploy rehearsal checks both). */
 const KEY_USE_ACTIONS: Record<SecretsKeyUse, string[]> = {
   decrypt: ['kms:Decrypt'],
-  encryptDecrypt: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+  encryptDecrypt: ['kms:Decrypt', 'kms:GenerateDataKey'],
 };
 
 /** What DynamoDB needs from the caller's permissions on a table's key (checked every few minutes). */

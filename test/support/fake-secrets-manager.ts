@@ -59,7 +59,11 @@ export class FakeSecretsManager {
   readonly mock: AwsClientStub<SecretsManagerClient>;
   readonly #secrets = new Map<string, FakeSecret>();
 
-  constructor(private readonly clock: Clock) {
+  constructor(
+    private readonly clock: Clock,
+    /** Where secret ARNs start (the deploy rehearsal uses its own account). */
+    private readonly arnPrefix = 'arn:aws:secretsmanager:ap-south-1:000000000000:secret:',
+  ) {
     this.mock = mockClient(this.client);
     this.install();
   }
@@ -112,7 +116,7 @@ export class FakeSecretsManager {
       });
     }
     const secret: FakeSecret = {
-      arn: `arn:aws:secretsmanager:ap-south-1:000000000000:secret:${name}-${randomUUID().slice(0, 6)}`,
+      arn: `${this.arnPrefix}${name}-${randomUUID().slice(0, 6)}`,
       name,
       kmsKeyId: input.KmsKeyId,
       tags: input.Tags ?? [],

@@ -15,6 +15,7 @@ import type { WorkflowName } from '../../core/ports/orchestrator';
 import { lazySchedulerPort } from '../../core/ports/scheduler';
 import { createRepositories } from '../../core/repositories/repositories';
 import { ScheduleService } from '../../core/scheduling/schedule-service';
+import { instrumented } from './aws-client-instrumentation';
 import { createDocumentClient } from './dynamodb-client';
 import { awsScheduler } from './eventbridge-scheduler';
 import { createPowertoolsLogger } from './powertools-logger';
@@ -57,13 +58,13 @@ export function createAwsApiDependencies(
   const documentClient = createDocumentClient({ region: config.AWS_REGION });
   const repositories = createRepositories(documentClient, tables, clock);
   const secretStore = new SecretsManagerSecretStore({
-    client: new SecretsManagerClient({ region: config.AWS_REGION }),
+    client: instrumented(new SecretsManagerClient({ region: config.AWS_REGION })),
     prefix: config.SECRETS_MANAGER_PREFIX,
     ...(config.SECRETS_MANAGER_KMS_KEY_ID ? { kmsKeyId: config.SECRETS_MANAGER_KMS_KEY_ID } : {}),
   });
   const stateMachineArns = stateMachineArnsOf(config);
   const orchestrator = new StepFunctionsOrchestrator({
-    client: new SFNClient({ region: config.AWS_REGION }),
+    client: instrumented(new SFNClient({ region: config.AWS_REGION })),
     stateMachineArns,
   });
   const scheduler = lazySchedulerPort(() => awsScheduler(config));

@@ -5,6 +5,7 @@ import type { SchedulerPort } from '../../core/ports/scheduler';
 import { scanSettingsFrom } from '../../core/scans/scan-settings';
 import { invocationRemainingMs } from '../../core/time-budget';
 import type { WorkflowDependencies } from '../../core/workflow-dependencies';
+import { instrumented } from './aws-client-instrumentation';
 import { createPowertoolsLogger } from './powertools-logger';
 
 /** A dependency the task's catalog entry does not grant (so its role could not use it either). */
@@ -59,15 +60,23 @@ export async function createAwsWorkflowDependencies(config: Config): Promise<Wor
         ]).then(
           ([{ SecretsManagerClient }, { SecretsManagerSecretStore }]) =>
             new SecretsManagerSecretStore({
-              client: new SecretsManagerClient({ region: config.AWS_REGION }),
+              client: instrumented(new SecretsManagerClient({ region: config.AWS_REGION })),
               prefix: config.SECRETS_MANAGER_PREFIX,
               ...(config.SECRETS_MANAGER_KMS_KEY_ID ? { kmsKeyId: config.SECRETS_MANAGER_KMS_KEY_ID } : {}),
             }),
         )
       : undefined,
     process.env.TASK_USES_PROVIDERS !== 'false'
-      ? import('../../providers/provider-validator-registry').then(({ createProviderValidator }) =>
-          createProviderValidator({ logger, clock, remainingTime: invocationRemainingMs }),
+      ? Promise.all([
+          import('../../providers/provider-validator-registry'),
+          import('@aws-sdk/client-sts'),
+        ]).then(([{ createProviderValidator }, { STSClient }]) =>
+          createProviderValidator({
+            logger,
+            clock,
+            remainingTime: invocationRemainingMs,
+            stsClientFactory: (stsConfig) => instrumented(new STSClient(stsConfig)),
+          }),
         )
       : undefined,
     process.env.TASK_USES_ENGINES !== 'false'
@@ -120,7 +129,7 @@ async function sweepOrchestratorFrom(config: Config) {
     import('./step-functions-orchestrator'),
   ]);
   return new StepFunctionsOrchestrator({
-    client: new SFNClient({ region: config.AWS_REGION }),
+    client: instrumented(new SFNClient({ region: config.AWS_REGION })),
     stateMachineArns: {
       onboarding: ONBOARDING_STATE_MACHINE_ARN,
       validation: VALIDATION_STATE_MACHINE_ARN,

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { instrumented } from './aws-client-instrumentation';
 
 export interface DynamoDbClientOptions {
   region: string;
@@ -10,12 +11,14 @@ export interface DynamoDbClientOptions {
 }
 
 export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBClient {
-  return new DynamoDBClient({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    maxAttempts: 3,
-  });
+  return instrumented(
+    new DynamoDBClient({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      maxAttempts: 3,
+    }),
+  );
 }
 
 /** The document client every repository uses; marshalling options are part of the item contract. */

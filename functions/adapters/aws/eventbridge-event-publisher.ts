@@ -6,6 +6,7 @@ import {
 } from '../../../schemas/domain-event';
 import { DependencyUnavailableError } from '../../core/errors';
 import { type DomainEventPublisher, withConsoleBase } from '../../core/ports/event-publisher';
+import { instrumented } from './aws-client-instrumentation';
 
 export interface EventBridgeEventPublisherOptions {
   client: EventBridgeClient;
@@ -62,7 +63,7 @@ export function eventBridgePublisherFrom(config: {
 }): EventBridgeEventPublisher | undefined {
   if (!config.EVENT_BUS_NAME) return undefined;
   return new EventBridgeEventPublisher({
-    client: new EventBridgeClient({ region: config.AWS_REGION }),
+    client: instrumented(new EventBridgeClient({ region: config.AWS_REGION })),
     eventBusName: config.EVENT_BUS_NAME,
     consoleBaseUrl: config.CONSOLE_BASE_URL,
   });

@@ -30,6 +30,7 @@ import {
   type ScheduleTiming,
   scheduleTimingOf,
 } from '../../core/scheduling/schedule-service';
+import { instrumented } from './aws-client-instrumentation';
 import { type AwsErrorShape, awsErrorName, isRefusedAwsError, isTransientAwsError } from './aws-error-kind';
 
 /**
@@ -553,7 +554,7 @@ export function awsScheduler(config: Config): EventBridgeScheduler {
     );
   }
   return new EventBridgeScheduler({
-    client: new SchedulerClient({ region: config.AWS_REGION }),
+    client: instrumented(new SchedulerClient({ region: config.AWS_REGION })),
     groupName: config.SCHEDULE_GROUP_NAME,
     scanStateMachineArn: SCAN_STATE_MACHINE_ARN,
     roleArn: SCHEDULER_ROLE_ARN,
