@@ -19,14 +19,38 @@ export function apiRoutesOf(resources: Record<string, CfnResource>): ApiRoute[] 
     });
 }
 
-/** The route API Gateway picks for a request: exact path first, then the greedy `{proxy+}`. */
+/**
+ * The route API Gateway picks for a request: an exact path first, then a path with `{name}`
+ * segments, then the greedy `{proxy+}` route with the longest literal prefix; a route naming the
+ * method wins over `ANY` at each step.
+ */
 export function matchRoute(routes: readonly ApiRoute[], method: string, path: string): ApiRoute | undefined {
   const methodMatches = (route: ApiRoute) => route.method === 'ANY' || route.method === method;
-  return (
-    routes.find((route) => route.path === path && route.method === method) ??
-    routes.find((route) => route.path === path && methodMatches(route)) ??
-    routes.find((route) => route.path === '/{proxy+}' && path !== '/' && methodMatches(route))
-  );
+  const patternOf = (routePath: string) =>
+    new RegExp(
+      `^${routePath
+        .split('/')
+        .map((segment) =>
+          /^\{[^}]+\+\}$/.test(segment)
+            ? '.+'
+            : /^\{[^}]+\}$/.test(segment)
+              ? '[^/]+'
+              : segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&'),
+        )
+        .join('/')}$`,
+    );
+  const isGreedy = (route: ApiRoute) => route.path.includes('+}');
+  const byMethod = (candidates: ApiRoute[]) =>
+    candidates.find((route) => route.method === method) ?? candidates[0];
+  const matching = routes.filter((route) => methodMatches(route) && patternOf(route.path).test(path));
+  const exact = matching.filter((route) => route.path === path);
+  if (exact.length > 0) return byMethod(exact);
+  const withVariables = matching.filter((route) => !isGreedy(route));
+  if (withVariables.length > 0) return byMethod(withVariables);
+  const prefixLength = (route: ApiRoute) => route.path.indexOf('{');
+  const longest = Math.max(-1, ...matching.filter(isGreedy).map(prefixLength));
+  const greedy = matching.filter((route) => isGreedy(route) && prefixLength(route) === longest);
+  return greedy.length > 0 ? byMethod(greedy) : undefined;
 }
 
 export interface ApiRequest {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { buildConsoleAssets } from '../console/build-console';
 import {
   createDynamoDbClient,
   LOCAL_ENDPOINT_CREDENTIALS,
@@ -235,9 +236,18 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
     };
 
     const standIns: Record<string, string> = {};
-    const workers = new FunctionWorkers(region, standIns, ({ fn, calls }) => {
-      for (const call of calls) recorded.push({ scenario, principal: functionPrincipal(fn), call });
-    });
+    // The API function's asset carries the built console beside its bundle (infra/constructs/functions.ts).
+    const taskRoot = await mkdtemp(join(tmpdir(), 'te-rehearsal-task-root-'));
+    closers.push(() => rm(taskRoot, { recursive: true, force: true }));
+    await buildConsoleAssets(join(taskRoot, 'console'));
+    const workers = new FunctionWorkers(
+      region,
+      standIns,
+      ({ fn, calls }) => {
+        for (const call of calls) recorded.push({ scenario, principal: functionPrincipal(fn), call });
+      },
+      taskRoot,
+    );
     closers.push(() => workers.close());
     const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
 

@@ -112,6 +112,8 @@ export class FunctionWorkers {
     private readonly standIns: Record<string, string>,
     /** Called with every invocation's recorded calls. */
     private readonly onInvoked: (invocation: Invocation) => void,
+    /** Where Lambda unpacks a function's asset (the API finds the console's files there). */
+    private readonly taskRoot: string,
   ) {}
 
   async invoke(fn: RehearsedFunction, event: unknown): Promise<unknown> {
@@ -161,6 +163,7 @@ export class FunctionWorkers {
         AWS_REGION: this.region,
         AWS_DEFAULT_REGION: this.region,
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        LAMBDA_TASK_ROOT: this.taskRoot,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
