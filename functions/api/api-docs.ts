@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /**
  * The interactive API documentation at /docs (as the legacy service served it): Swagger UI over
@@ -11,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * Lambda bundle the two assets are copied next to the bundle (SWAGGER_UI_BUNDLE_DIRECTORY).
  */
 
-/** Where the Lambda bundle holds the assets, next to its entry file (see infra/constructs/functions.ts). */
+/** Where the API function's asset holds them, beside the bundle (see infra/constructs/functions.ts). */
 export const SWAGGER_UI_BUNDLE_DIRECTORY = 'swagger-ui';
 
 export const API_DOCS_ASSETS = {
@@ -48,9 +47,12 @@ export const API_DOCS_INITIALIZER = `window.onload = function () {
 `;
 
 function assetsDirectory(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const bundled = join(here, SWAGGER_UI_BUNDLE_DIRECTORY);
-  if (existsSync(join(bundled, 'swagger-ui-bundle.js'))) return bundled;
+  // On Lambda the bundle is CommonJS (no import.meta): its asset root is LAMBDA_TASK_ROOT.
+  const taskRoot = process.env.LAMBDA_TASK_ROOT;
+  if (taskRoot) {
+    const bundled = join(taskRoot, SWAGGER_UI_BUNDLE_DIRECTORY);
+    if (existsSync(join(bundled, 'swagger-ui-bundle.js'))) return bundled;
+  }
   return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 }
 
