@@ -52,6 +52,7 @@ function resolved(name: string, value: unknown): string {
   if (name.endsWith('_ARN') || name.endsWith('_KEY_ID'))
     return `arn:aws:states:ap-south-1:111122223333:stateMachine:bench-${name.toLowerCase()}`;
   if (name === 'OIDC_ISSUER') return 'https://issuer.bench.invalid';
+  if (name.endsWith('_URL')) return `https://${name.toLowerCase().replaceAll('_', '-')}.bench.invalid`;
   return `bench-${name.toLowerCase().replaceAll('_', '-')}`;
 }
 
@@ -87,7 +88,8 @@ function functionsOf(assemblyDirectory: string): TemplateFunction[] {
         environment: Object.fromEntries(
           Object.entries(variables).map(([name, value]) => [name, resolved(name, value)]),
         ),
-        isApi: 'ONBOARDING_STATE_MACHINE_ARN' in variables,
+        // Only the API verifies callers (the stuck-run sweep has the state machine ARNs too).
+        isApi: 'OIDC_ISSUER' in variables,
       };
     })
     .filter(
@@ -101,13 +103,13 @@ function probeScript(bundle: string, compose: boolean, isApi: boolean): string {
   const load = bundle.endsWith('.mjs')
     ? `await import(${JSON.stringify(bundle)})`
     : `require(${JSON.stringify(bundle)})`;
-  // Tasks: an empty input fails validation after the composition, before any network call. API:
+  // Tasks: an input without their fields (and a negative sweep age) fails validation after the composition, before any network call. API:
   // an unauthenticated request to an unknown route answers 4xx after the app is composed.
   const event = isApi
     ? `{version:'2.0',routeKey:'$default',rawPath:'/bench-unknown-route',rawQueryString:'',headers:{},requestContext:{http:{method:'GET',path:'/bench-unknown-route',sourceIp:'127.0.0.1'},requestId:'bench',stage:'$default'},isBase64Encoded:false}`
-    : '{}';
+    : '{min_age_seconds:-1}';
   const invoke = compose
-    ? `const r=await m.handler(${event},{awsRequestId:'bench',functionName:'bench'}).catch((e)=>e);if(process.env.BENCH_DEBUG)console.error(r);o=r?.name??r?.statusCode;`
+    ? `const r=await m.handler(${event},{awsRequestId:'bench',functionName:'bench',getRemainingTimeInMillis:()=>30000}).catch((e)=>e);if(process.env.BENCH_DEBUG)console.error(r);o=r?.name??r?.statusCode;`
     : '';
   const report = `const l=Object.keys(require.cache);process.stdout.write(JSON.stringify({outcome:o,sdk:[...new Set(l.map(p=>(p.match(/node_modules\\/(@aws-sdk\\/[^/]+)/)||[])[1]).filter(Boolean))]}));`;
   return `(async()=>{let o;const m=${load};${invoke}${report}})()`;

@@ -21,6 +21,7 @@ import { runScanBenchmark } from './scan-bench';
  * with 100,000 schedules due in one minute, and the monthly cost those figures imply. Refreshes
  * cost/scan-figures.json (what `npm run cost` reads).
  * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
+ * `npm run bench -- --only lambda [--json file]`: only the Lambda bundles (same `lambda.*` keys).
  */
 const { values } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     'api-seconds': { type: 'string' },
     json: { type: 'string' },
     console: { type: 'boolean', default: false },
+    only: { type: 'string' },
     executions: { type: 'string', default: '10000' },
   },
 });
@@ -119,6 +121,10 @@ line(
   `${lambda.max_init_over_bare_ms} (${goal(lambda.max_init_over_bare_ms <= 50)})`,
 );
 line('slowest import + composition over bare node (ms)', lambda.max_init_and_compose_over_bare_ms);
+if (values.only === 'lambda') {
+  if (values.json) await writeFile(values.json, `${JSON.stringify({ lambda }, null, 2)}\n`);
+  process.exit(0);
+}
 
 // 2. Scan workflow against its floor.
 process.stderr.write(`running ${scans} scans and their floor…\n`);
