@@ -16,13 +16,21 @@ export interface LambdaFunctionFigures {
   function: string;
   memory_mb: number;
   bundle_kb: number;
-  /** Median wall time of `node -e 'require(bundle)'` with the function's environment, minus bare node's. */
+  /**
+   * Median wall time of `node -e 'require(bundle)'` with the function's environment, minus the
+   * median of the bare `node -e 0` runs interleaved with this function's.
+   */
   init_over_bare_ms: number;
   /**
    * The same plus the first invocation's composition (configuration, the SDK clients the task
    * loads), ended by an input the task rejects before any network call.
    */
   init_and_compose_over_bare_ms: number;
+  /**
+   * CPU time (user + system, every thread) of the import-only process over bare node's, medians:
+   * what the import costs, much less sensitive than wall time to other work on the machine.
+   */
+  init_cpu_over_bare_ms: number;
   /** SDK packages loaded by then (what this function's cold start pays for). */
   sdk_packages_loaded: string[];
 }
@@ -33,6 +41,7 @@ export interface LambdaBenchmarkResult {
   max_bundle_kb: number;
   max_init_over_bare_ms: number;
   max_init_and_compose_over_bare_ms: number;
+  max_init_cpu_over_bare_ms: number;
 }
 
 interface TemplateFunction {
@@ -52,6 +61,7 @@ function resolved(name: string, value: unknown): string {
   if (name.endsWith('_ARN') || name.endsWith('_KEY_ID'))
     return `arn:aws:states:ap-south-1:111122223333:stateMachine:bench-${name.toLowerCase()}`;
   if (name === 'OIDC_ISSUER') return 'https://issuer.bench.invalid';
+  if (name.endsWith('_URL')) return `https://${name.toLowerCase().replaceAll('_', '-')}.bench.invalid`;
   return `bench-${name.toLowerCase().replaceAll('_', '-')}`;
 }
 
@@ -87,7 +97,8 @@ function functionsOf(assemblyDirectory: string): TemplateFunction[] {
         environment: Object.fromEntries(
           Object.entries(variables).map(([name, value]) => [name, resolved(name, value)]),
         ),
-        isApi: 'ONBOARDING_STATE_MACHINE_ARN' in variables,
+        // Only the API verifies callers (the stuck-run sweep has the state machine ARNs too).
+        isApi: 'OIDC_ISSUER' in variables,
       };
     })
     .filter(
@@ -96,20 +107,24 @@ function functionsOf(assemblyDirectory: string): TemplateFunction[] {
     );
 }
 
+/** Bare node: nothing but reporting its own CPU time (as `node -e 0`, plus one write). */
+const BARE_SCRIPT =
+  'const c=process.cpuUsage();process.stdout.write(JSON.stringify({cpu:(c.user+c.system)/1000}))';
+
 /** What a fresh process runs: import the bundle and, with `compose`, invoke it once. */
 function probeScript(bundle: string, compose: boolean, isApi: boolean): string {
   const load = bundle.endsWith('.mjs')
     ? `await import(${JSON.stringify(bundle)})`
     : `require(${JSON.stringify(bundle)})`;
-  // Tasks: an empty input fails validation after the composition, before any network call. API:
+  // Tasks: an input without their fields (and a negative sweep age) fails validation after the composition, before any network call. API:
   // an unauthenticated request to an unknown route answers 4xx after the app is composed.
   const event = isApi
     ? `{version:'2.0',routeKey:'$default',rawPath:'/bench-unknown-route',rawQueryString:'',headers:{},requestContext:{http:{method:'GET',path:'/bench-unknown-route',sourceIp:'127.0.0.1'},requestId:'bench',stage:'$default'},isBase64Encoded:false}`
-    : '{}';
+    : '{min_age_seconds:-1}';
   const invoke = compose
-    ? `const r=await m.handler(${event},{awsRequestId:'bench',functionName:'bench'}).catch((e)=>e);if(process.env.BENCH_DEBUG)console.error(r);o=r?.name??r?.statusCode;`
+    ? `const r=await m.handler(${event},{awsRequestId:'bench',functionName:'bench',getRemainingTimeInMillis:()=>30000}).catch((e)=>e);if(process.env.BENCH_DEBUG)console.error(r);o=r?.name??r?.statusCode;`
     : '';
-  const report = `const l=Object.keys(require.cache);process.stdout.write(JSON.stringify({outcome:o,sdk:[...new Set(l.map(p=>(p.match(/node_modules\\/(@aws-sdk\\/[^/]+)/)||[])[1]).filter(Boolean))]}));`;
+  const report = `const l=Object.keys(require.cache);const c=process.cpuUsage();process.stdout.write(JSON.stringify({outcome:o,cpu:(c.user+c.system)/1000,sdk:[...new Set(l.map(p=>(p.match(/node_modules\\/(@aws-sdk\\/[^/]+)/)||[])[1]).filter(Boolean))]}));`;
   return `(async()=>{let o;const m=${load};${invoke}${report}})()`;
 }
 
@@ -152,12 +167,20 @@ export function runLambdaBenchmark(options: LambdaBenchmarkOptions): LambdaBench
       ? join(fn.assetDirectory, 'index.js')
       : join(fn.assetDirectory, 'index.mjs');
     const env = { ...baseEnv, ...fn.environment };
+    const localBare: number[] = [];
+    const bareCpu: number[] = [];
+    const importCpu: number[] = [];
     const importOnly: number[] = [];
     const composed: number[] = [];
     let loaded: string[] = [];
     for (let run = 0; run < runs; run += 1) {
-      bare.push(wallMs(['-e', '0'], env).ms);
-      importOnly.push(wallMs(['-e', probeScript(bundle, false, fn.isApi)], env).ms);
+      const bareRun = wallMs(['-e', BARE_SCRIPT], env);
+      bare.push(bareRun.ms);
+      localBare.push(bareRun.ms);
+      bareCpu.push((JSON.parse(bareRun.stdout) as { cpu: number }).cpu);
+      const importRun = wallMs(['-e', probeScript(bundle, false, fn.isApi)], env);
+      importOnly.push(importRun.ms);
+      importCpu.push((JSON.parse(importRun.stdout) as { cpu: number }).cpu);
       const probe = wallMs(['-e', probeScript(bundle, true, fn.isApi)], env);
       composed.push(probe.ms);
       const reported = JSON.parse(probe.stdout) as { outcome?: string | number; sdk: string[] };
@@ -176,17 +199,16 @@ export function runLambdaBenchmark(options: LambdaBenchmarkOptions): LambdaBench
       function: fn.logicalId.replace(/[0-9A-F]{8}$/, ''),
       memory_mb: fn.memoryMb,
       bundle_kb: Math.round(statSync(bundle).size / 1024),
-      init_over_bare_ms: median(importOnly),
-      init_and_compose_over_bare_ms: median(composed),
+      // Against the bare runs interleaved with this function's: the machine's load drifts
+      // during the benchmark, and a global bare median would charge that drift to one function.
+      init_over_bare_ms: Math.round(median(importOnly) - median(localBare)),
+      init_and_compose_over_bare_ms: Math.round(median(composed) - median(localBare)),
+      init_cpu_over_bare_ms: Math.round(median(importCpu) - median(bareCpu)),
       sdk_packages_loaded: loaded.sort(),
     });
     options.onProgress?.(figures.length, functions.length);
   }
   const bareMs = median(bare);
-  for (const figure of figures) {
-    figure.init_over_bare_ms = Math.round(figure.init_over_bare_ms - bareMs);
-    figure.init_and_compose_over_bare_ms = Math.round(figure.init_and_compose_over_bare_ms - bareMs);
-  }
   return {
     bare_node_ms: Math.round(bareMs),
     functions: figures,
@@ -195,6 +217,7 @@ export function runLambdaBenchmark(options: LambdaBenchmarkOptions): LambdaBench
     max_init_and_compose_over_bare_ms: Math.max(
       ...figures.map((figure) => figure.init_and_compose_over_bare_ms),
     ),
+    max_init_cpu_over_bare_ms: Math.max(...figures.map((figure) => figure.init_cpu_over_bare_ms)),
   };
 }
 

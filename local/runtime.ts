@@ -11,9 +11,10 @@ import { type ApiServices, createApiServices } from '../functions/api/api-servic
 import { type ApiSettings, loadApiSettings } from '../functions/api/api-settings';
 import { createApp } from '../functions/api/app';
 import { consoleOidcFrom } from '../functions/api/console-assets';
-import { type HealthCheck, tablesHealthCheck } from '../functions/api/health';
+import type { HealthCheck } from '../functions/api/health';
 import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
+import { tablesHealthCheck } from '../functions/api/tables-health-check';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { loadConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/json-logger';

@@ -1,6 +1,3 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLE_DEFINITIONS, type TableNames } from '../../schemas/tables';
-
 export interface HealthCheck {
   readonly name: string;
   /** Resolves when the dependency answered a real request; rejects with the reason otherwise. */
@@ -50,23 +47,4 @@ export async function runHealthChecks(
   const checksByName = Object.fromEntries(results);
   const failing = results.some(([, result]) => result.status === 'failing');
   return { status: failing ? 'unavailable' : 'ok', checks: checksByName };
-}
-
-/** A real read on every table: proves the table server answers and each table exists. */
-export function tablesHealthCheck(client: DynamoDBDocumentClient, tables: TableNames): HealthCheck {
-  return {
-    name: 'dynamodb',
-    check: async () => {
-      await Promise.all(
-        TABLE_DEFINITIONS.map((definition) =>
-          client.send(
-            new GetCommand({
-              TableName: tables[definition.logicalName],
-              Key: { [definition.partitionKey.name]: '__health_probe__' },
-            }),
-          ),
-        ),
-      );
-    },
-  };
 }

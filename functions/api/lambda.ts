@@ -1,28 +1,38 @@
 import { join } from 'node:path';
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../core/config';
-import { createApp } from './app';
-import { consoleOidcFrom } from './console-assets';
 
-let lambdaHandler: ReturnType<typeof handle> | undefined;
+let lambdaHandler: Promise<ReturnType<typeof handle>> | undefined;
+
+/**
+ * Composed on the first request: the app (its routes, schemas and the OpenAPI registry) and the
+ * SDK clients are imported then, so the function's init (module import) parses but runs none of it.
+ */
+async function composeHandler(): Promise<ReturnType<typeof handle>> {
+  const [{ createAwsApiDependencies }, { createApp }, { consoleOidcFrom }] = await Promise.all([
+    import('../adapters/aws/aws-api-dependencies'),
+    import('./app'),
+    import('./console-assets'),
+  ]);
+  const dependencies = createAwsApiDependencies(loadConfig(process.env));
+  // The console's built files travel in the function's asset next to the bundle (infra/constructs/functions.ts).
+  const taskRoot = process.env.LAMBDA_TASK_ROOT;
+  return handle(
+    createApp({
+      ...dependencies,
+      console: {
+        directory: taskRoot ? join(taskRoot, 'console') : undefined,
+        oidc: consoleOidcFrom(dependencies.services.settings),
+      },
+    }),
+  );
+}
 
 /** The API behind API Gateway (HTTP API, payload v2): the same Hono app the local runtime serves. */
 export async function handler(event: LambdaEvent, context: LambdaContext) {
-  if (!lambdaHandler) {
-    // Imported on the first request, so the SDK clients load then and not at module import.
-    const { createAwsApiDependencies } = await import('../adapters/aws/aws-api-dependencies');
-    const dependencies = createAwsApiDependencies(loadConfig(process.env));
-    // The console's built files travel in the function's asset next to the bundle (infra/constructs/functions.ts).
-    const taskRoot = process.env.LAMBDA_TASK_ROOT;
-    lambdaHandler = handle(
-      createApp({
-        ...dependencies,
-        console: {
-          directory: taskRoot ? join(taskRoot, 'console') : undefined,
-          oidc: consoleOidcFrom(dependencies.services.settings),
-        },
-      }),
-    );
-  }
-  return lambdaHandler(event, context);
+  lambdaHandler ??= composeHandler().catch((error: unknown) => {
+    lambdaHandler = undefined; // A configuration error is reported again on the next request.
+    throw error;
+  });
+  return (await lambdaHandler)(event, context);
 }
