@@ -12,6 +12,7 @@ import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
 import type { WorkflowDependencies } from '../functions/core/workflow-dependencies';
 import { HttpScanEngine } from '../functions/engines/scan-engine-client';
 import { createProviderValidator } from '../functions/providers/provider-validator-registry';
+import { LocalEventBus } from '../local/local-event-bus';
 import { LocalVaultSecretStore } from '../local/local-vault-secret-store';
 import { openLocalWorkflows } from '../local/local-workflows';
 import { ScanEngineSimulator } from '../local/scan-engine-simulator';
@@ -237,6 +238,8 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       },
     }),
     settings: DEFAULT_SCAN_SETTINGS,
+    // As the local runtime wires it (notifications go to the log): publishing must not add reads.
+    events: new LocalEventBus({ logger: silentLogger }),
   };
   const workflows = await openLocalWorkflows({
     directory: join(directory, 'workflows'),
