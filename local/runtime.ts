@@ -152,6 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region: config.AWS_REGION,
       endpoint: dynamo.endpoint,
       credentials: LOCAL_ENDPOINT_CREDENTIALS,
+      loopback: true,
     });
     closers.push(async () => dynamoClient.destroy());
     const documentClient = toDocumentClient(dynamoClient);

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoDbClientOptions {
@@ -7,6 +7,24 @@ export interface DynamoDbClientOptions {
   endpoint?: string;
   /** Static credentials for a local endpoint (dynalite accepts any). */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * The endpoint is the loopback table server (dynalite): it checks that a request carries a
+   * signature of the right shape, never its value, so computing SigV4 (a new signer, hashes and
+   * HMACs for every request) is skipped. Never for a real DynamoDB endpoint.
+   */
+  loopback?: boolean;
+}
+
+/** Signs as the loopback table server checks: an Authorization header of the SigV4 shape, a date. */
+function loopbackSigner(region: string): NonNullable<DynamoDBClientConfig['signer']> {
+  return {
+    sign: async (request) => {
+      const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+      request.headers['x-amz-date'] = date;
+      request.headers.authorization = `AWS4-HMAC-SHA256 Credential=${LOCAL_ENDPOINT_CREDENTIALS.accessKeyId}/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=unsigned`;
+      return request;
+    },
+  };
 }
 
 export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBClient {
@@ -14,6 +32,7 @@ export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBCl
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.loopback && options.endpoint ? { signer: loopbackSigner(options.region) } : {}),
     maxAttempts: 3,
   });
 }
