@@ -13,6 +13,8 @@ export interface DynamoDbClientOptions {
    * HMACs for every request) is skipped. Never for a real DynamoDB endpoint.
    */
   loopback?: boolean;
+  /** How requests are sent (default: the SDK's HTTP handler); the local runtime's own is in process. */
+  requestHandler?: DynamoDBClientConfig['requestHandler'];
 }
 
 /** Signs as the loopback table server checks: an Authorization header of the SigV4 shape, a date. */
@@ -33,6 +35,7 @@ export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBCl
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.loopback && options.endpoint ? { signer: loopbackSigner(options.region) } : {}),
+    ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
     maxAttempts: 3,
   });
 }
