@@ -9,6 +9,11 @@ export interface ApiBenchmarkOptions {
   rate: number;
   /** Seconds per run (default 20): one run of the reads, one of onboarding init. */
   seconds: number;
+  /**
+   * `paced` (default): one request every 1/rate s (bench/paced-load-process.mjs). `autocannon`:
+   * autocannon 9's `overallRate`, which sends each second's requests as one burst at its start.
+   */
+  generator?: 'paced' | 'autocannon';
   /** Called about once a second while a run lasts. */
   onProgress?: (secondsDone: number) => void;
 }
@@ -26,19 +31,29 @@ export interface ApiRunFigures {
 export interface ApiBenchmarkResult {
   rate: number;
   seconds: number;
+  generator: 'paced' | 'autocannon';
   /** List accounts, describe a schedule, an execution's history, in turn. */
   reads: ApiRunFigures;
   /** POST /onboarding/aws/init (each creates an account). */
   init: ApiRunFigures;
 }
 
-function loadInOwnProcess(options: AutocannonOptions): Promise<AutocannonResult> {
-  const child = fork(fileURLToPath(new URL('./autocannon-process.mjs', import.meta.url)), [], {
+interface PacedLoadOptions {
+  url: string;
+  rate: number;
+  duration: number;
+  connections: number;
+  timeout: number;
+  requests: Array<{ method: string; path: string; headers: Record<string, string>; body?: string }>;
+}
+
+function loadInOwnProcess<Options extends object, Result>(script: string, options: Options): Promise<Result> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (result) => resolve(result as AutocannonResult));
+    child.once('message', (result) => resolve(result as Result));
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) reject(new Error(`the load generator exited with ${code}`));
@@ -59,10 +74,10 @@ function figuresOf(result: AutocannonResult): ApiRunFigures {
 }
 
 /**
- * The local runtime's API under a fixed request rate (autocannon 9, in its own process, so the
- * load generator does not share the runtime's event loop): first the reads, then onboarding
- * init, each for `seconds` at `rate` requests per second over 50 connections (enough that a slow
- * answer does not lower the rate: each connection waits for its answer).
+ * The local runtime's API under a fixed request rate (the load generator in its own process, so
+ * it does not share the runtime's event loop): first the reads, then onboarding init, each for
+ * `seconds` at `rate` requests per second over up to 50 connections (enough that a slow answer
+ * does not lower the rate).
  */
 export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<ApiBenchmarkResult> {
   // Lines formatted as `npm start` writes them (INFO), but not printed over the bench's output.
@@ -98,21 +113,32 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<Api
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
-    const run = async (requests: AutocannonOptions['requests']) => {
+    const generator = options.generator ?? 'paced';
+    const run = async (requests: PacedLoadOptions['requests']) => {
       let done = 0;
       const ticker = setInterval(() => {
         done += 1;
         options.onProgress?.(done);
       }, 1000);
       try {
+        if (generator === 'paced') {
+          return await loadInOwnProcess<PacedLoadOptions, ApiRunFigures>('./paced-load-process.mjs', {
+            url: harness.url,
+            rate: options.rate,
+            duration: options.seconds,
+            connections: 50,
+            timeout: 10,
+            requests,
+          });
+        }
         return figuresOf(
-          await loadInOwnProcess({
+          await loadInOwnProcess<AutocannonOptions, AutocannonResult>('./autocannon-process.mjs', {
             url: harness.url,
             connections: 50,
             overallRate: options.rate,
             duration: options.seconds,
             timeout: 10,
-            ...(requests ? { requests } : {}),
+            requests,
           }),
         );
       } finally {
@@ -139,7 +165,7 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<Api
         body: JSON.stringify({ account_name: 'Bench account', auth_method: 'access_key' }),
       },
     ]);
-    return { rate: options.rate, seconds: options.seconds, reads, init };
+    return { rate: options.rate, seconds: options.seconds, generator, reads, init };
   } finally {
     await harness.close();
   }

@@ -8,11 +8,11 @@ import prices from '../cost/prices.json' with { type: 'json' };
 import { synthesizedTemplateFacts } from '../cost/template-facts';
 import { DEFAULT_SCAN_SETTINGS } from '../functions/core/scans/scan-settings';
 import { createThreatEngineApp } from '../infra/create-threat-engine-app';
-import { runApiBenchmark } from './api-bench';
+import { type ApiBenchmarkResult, runApiBenchmark } from './api-bench';
 import { runConsoleRunsBenchmark } from './console-runs-bench';
 import { DEFAULT_ASSEMBLY_DIRECTORY, runLambdaBenchmark } from './lambda-bench';
 import type { SchedulerBenchmarkResult } from './local-scheduler-bench';
-import { runScanBenchmark } from './scan-bench';
+import { runScanBenchmark, type ScanBenchmarkResult } from './scan-bench';
 
 /**
  * `npm run bench [-- --quick] [--json file] [--scans N --concurrency C --schedules N --api-seconds S]`:
@@ -20,6 +20,9 @@ import { runScanBenchmark } from './scan-bench';
  * against the floor of its DynamoDB operations, the API under 200 requests/s, the local scheduler
  * with 100,000 schedules due in one minute, and the monthly cost those figures imply. Refreshes
  * cost/scan-figures.json (what `npm run cost` reads).
+ * `npm run bench -- --scan-api [--quick] [--json file]`: only the scan workflow and the API (same keys).
+ * `--api-load autocannon`: the API load from autocannon's overallRate (bursts at each second) instead
+ * of the paced one (a request every 1/200 s).
  * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
  * `npm run bench -- --only lambda [--json file]`: only the Lambda bundles (same `lambda.*` keys).
  */
@@ -33,6 +36,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
     console: { type: 'boolean', default: false },
     only: { type: 'string' },
+    'scan-api': { type: 'boolean', default: false },
+    'api-load': { type: 'string', default: 'paced' },
     executions: { type: 'string', default: '10000' },
   },
 });
@@ -49,6 +54,11 @@ const scans = wholeNumber('scans', values.scans, quick ? 80 : 200);
 const concurrency = wholeNumber('concurrency', values.concurrency, 8);
 const schedules = wholeNumber('schedules', values.schedules, quick ? 25_000 : 100_000);
 const apiSeconds = wholeNumber('api-seconds', values['api-seconds'], quick ? 5 : 20);
+if (values['api-load'] !== 'paced' && values['api-load'] !== 'autocannon') {
+  process.stderr.write('bench: --api-load takes paced or autocannon\n');
+  process.exit(2);
+}
+const apiLoad: 'paced' | 'autocannon' = values['api-load'];
 
 const line = (label: string, value: unknown) => process.stdout.write(`${label.padEnd(44)} ${value}\n`);
 const goal = (met: boolean) => (met ? 'met' : 'NOT met');
@@ -81,6 +91,123 @@ const progress = (title: string, total: number) => {
   bar.start(total, 0);
   return bar;
 };
+
+/** The scan workflow against the floor of its DynamoDB operations, printed. */
+async function scanSection() {
+  process.stderr.write(`running ${scans} scans and their floor…\n`);
+  const scan = await runScanBenchmark({ scans, concurrency });
+  const operationCount = Object.values(scan.dynamodb_operations_per_scan).reduce(
+    (sum, count) => sum + count,
+    0,
+  );
+  const scheduledCount = Object.values(scan.dynamodb_operations_per_scheduled_scan).reduce(
+    (sum, count) => sum + count,
+    0,
+  );
+  process.stdout.write(
+    `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n`,
+  );
+  line('workflow throughput (scans/s)', scan.workflow.throughput_per_second);
+  line('workflow latency p50 / p99 (ms)', `${scan.workflow.p50_ms} / ${scan.workflow.p99_ms}`);
+  line('floor throughput (scans/s)', scan.floor.throughput_per_second);
+  line('floor latency p50 / p99 (ms)', `${scan.floor.p50_ms} / ${scan.floor.p99_ms}`);
+  line('ratio to floor, p50 (goal ≤ 1.25)', `${scan.ratio_p50} (${goal(scan.ratio_p50 <= 1.25)})`);
+  line(
+    'ratio to floor, throughput (goal ≤ 1.25)',
+    `${scan.ratio_throughput} (${goal(scan.ratio_throughput <= 1.25)})`,
+  );
+  line('state transitions per scan', scan.state_transitions_per_scan);
+  line('DynamoDB operations per scan (goal ≤ 10)', `${operationCount} (${goal(operationCount <= 10)})`);
+  const purposes: Record<string, string> = {
+    'account.get': 'read the account (claim: tenant, status, provider; validation: what to check)',
+    'schedule.get': 'read the schedule (claim: active, overlap policy, scope)',
+    'execution.create': 'claim the slot: conditional create, one execution per (schedule, slot)',
+    'account.acquireScanLock': 'lock the account (leased, conditional)',
+    'account.recordValidation': 'record the validation on the account (conditional on the status read)',
+    'execution.recordProgress': 'progress on the execution (validated; engine answered)',
+    'scanResult.create': 'write the scan result (idempotent id)',
+    'execution.finish': 'finish the execution (conditional on running)',
+    'schedule.recordRunOutcome': 'add to the counters, atomically (auto-pause decides on the item written)',
+    'account.releaseScanLock': 'release the lock (conditional on its owner)',
+  };
+  for (const [operation, count] of Object.entries(scan.dynamodb_operations_per_scan)) {
+    const method = operation.replace(/ \(.*$/, '');
+    process.stdout.write(`  ${count} × ${operation.padEnd(40)} ${purposes[method] ?? ''}\n`);
+  }
+  line('… for a run of a schedule', scheduledCount);
+  for (const [operation, count] of Object.entries(scan.dynamodb_operations_per_scheduled_scan)) {
+    if (scan.dynamodb_operations_per_scan[operation] === count) continue;
+    const method = operation.replace(/ \(.*$/, '');
+    process.stdout.write(`  ${count} × ${operation.padEnd(40)} ${purposes[method] ?? ''}\n`);
+  }
+  line('floor DynamoDB operations per scan', JSON.stringify(scan.floor_dynamodb_operations_per_scan));
+  line('failed scans', scan.failed_scans);
+  return { scan, operationCount, scheduledCount };
+}
+
+/** The API at 200 requests/s, printed. */
+async function apiSection() {
+  const apiBar = progress('API load', apiSeconds * 2);
+  const api = await runApiBenchmark({
+    rate: 200,
+    seconds: apiSeconds,
+    generator: apiLoad,
+    onProgress: () => apiBar.increment(),
+  });
+  apiBar.stop();
+  process.stdout.write(
+    `\nAPI, ${api.rate} requests/s for ${api.seconds} s per run (${api.generator === 'paced' ? 'paced: one request every 1/rate s, latency from when it was due' : 'autocannon 9 overallRate: each second as one burst'}, ≤ 50 connections)\n`,
+  );
+  line(
+    'reads p50 / p99 (ms, goal p99 ≤ 20)',
+    `${api.reads.p50_ms} / ${api.reads.p99_ms} (${goal(api.reads.p99_ms <= 20)})`,
+  );
+  line(
+    'onboarding init p50 / p99 (ms, goal p99 ≤ 50)',
+    `${api.init.p50_ms} / ${api.init.p99_ms} (${goal(api.init.p99_ms <= 50)})`,
+  );
+  line('requests sent (reads / init)', `${api.reads.requests} / ${api.init.requests}`);
+  line('errors (goal 0)', api.reads.errors + api.init.errors);
+  return api;
+}
+
+function scanJson(scan: ScanBenchmarkResult, operationCount: number, scheduledCount: number) {
+  return {
+    ...scan,
+    dynamodb_operations_total: operationCount,
+    dynamodb_operations_per_scheduled_scan_total: scheduledCount,
+  };
+}
+
+function apiJson(api: ApiBenchmarkResult) {
+  return {
+    reads_p50_ms: api.reads.p50_ms,
+    reads_p99_ms: api.reads.p99_ms,
+    init_p50_ms: api.init.p50_ms,
+    init_p99_ms: api.init.p99_ms,
+    errors: api.reads.errors + api.init.errors,
+    rate: api.rate,
+    seconds: api.seconds,
+    generator: api.generator,
+    reads: api.reads,
+    init: api.init,
+  };
+}
+
+if (values['scan-api']) {
+  const { scan, operationCount, scheduledCount } = await scanSection();
+  const api = await apiSection();
+  if (values.json) {
+    const figures = {
+      mode: quick ? 'quick' : 'full',
+      scan: scanJson(scan, operationCount, scheduledCount),
+      api: apiJson(api),
+    };
+    await writeFile(values.json, `${JSON.stringify(figures, null, 2)}\n`);
+    process.stdout.write(`\nfigures written to ${values.json}\n`);
+  }
+  process.exit(0);
+}
 
 // 1. Lambda bundles: synthesize with bundling into the project's cdk.out, then import each.
 process.stderr.write('synthesizing the app (bundles every function)…\n');
@@ -128,72 +255,10 @@ if (values.only === 'lambda') {
 }
 
 // 2. Scan workflow against its floor.
-process.stderr.write(`running ${scans} scans and their floor…\n`);
-const scan = await runScanBenchmark({ scans, concurrency });
-const operationCount = Object.values(scan.dynamodb_operations_per_scan).reduce(
-  (sum, count) => sum + count,
-  0,
-);
-const scheduledCount = Object.values(scan.dynamodb_operations_per_scheduled_scan).reduce(
-  (sum, count) => sum + count,
-  0,
-);
-process.stdout.write(
-  `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n`,
-);
-line('workflow throughput (scans/s)', scan.workflow.throughput_per_second);
-line('workflow latency p50 / p99 (ms)', `${scan.workflow.p50_ms} / ${scan.workflow.p99_ms}`);
-line('floor throughput (scans/s)', scan.floor.throughput_per_second);
-line('floor latency p50 / p99 (ms)', `${scan.floor.p50_ms} / ${scan.floor.p99_ms}`);
-line('ratio to floor, p50 (goal ≤ 1.25)', `${scan.ratio_p50} (${goal(scan.ratio_p50 <= 1.25)})`);
-line(
-  'ratio to floor, throughput (goal ≤ 1.25)',
-  `${scan.ratio_throughput} (${goal(scan.ratio_throughput <= 1.25)})`,
-);
-line('state transitions per scan', scan.state_transitions_per_scan);
-line('DynamoDB operations per scan (goal ≤ 10)', `${operationCount} (${goal(operationCount <= 10)})`);
-const purposes: Record<string, string> = {
-  'account.get': 'read the account (claim: tenant, status, provider; validation: what to check)',
-  'schedule.get': 'read the schedule (claim: active, overlap policy, scope)',
-  'execution.create': 'claim the slot: conditional create, one execution per (schedule, slot)',
-  'account.acquireScanLock': 'lock the account (leased, conditional)',
-  'account.recordValidation': 'record the validation on the account (conditional on the status read)',
-  'execution.recordProgress': 'progress on the execution (validated; engine answered)',
-  'scanResult.create': 'write the scan result (idempotent id)',
-  'execution.finish': 'finish the execution (conditional on running)',
-  'schedule.recordRunOutcome': 'add to the counters, atomically (auto-pause decides on the item written)',
-  'account.releaseScanLock': 'release the lock (conditional on its owner)',
-};
-for (const [operation, count] of Object.entries(scan.dynamodb_operations_per_scan)) {
-  const method = operation.replace(/ \(.*$/, '');
-  process.stdout.write(`  ${count} × ${operation.padEnd(40)} ${purposes[method] ?? ''}\n`);
-}
-line('… for a run of a schedule', scheduledCount);
-for (const [operation, count] of Object.entries(scan.dynamodb_operations_per_scheduled_scan)) {
-  if (scan.dynamodb_operations_per_scan[operation] === count) continue;
-  const method = operation.replace(/ \(.*$/, '');
-  process.stdout.write(`  ${count} × ${operation.padEnd(40)} ${purposes[method] ?? ''}\n`);
-}
-line('floor DynamoDB operations per scan', JSON.stringify(scan.floor_dynamodb_operations_per_scan));
-line('failed scans', scan.failed_scans);
+const { scan, operationCount, scheduledCount } = await scanSection();
 
 // 3. API latency.
-const apiBar = progress('API load', apiSeconds * 2);
-const api = await runApiBenchmark({ rate: 200, seconds: apiSeconds, onProgress: () => apiBar.increment() });
-apiBar.stop();
-process.stdout.write(
-  `\nAPI, ${api.rate} requests/s for ${api.seconds} s per run (autocannon 9, 50 connections)\n`,
-);
-line(
-  'reads p50 / p99 (ms, goal p99 ≤ 20)',
-  `${api.reads.p50_ms} / ${api.reads.p99_ms} (${goal(api.reads.p99_ms <= 20)})`,
-);
-line(
-  'onboarding init p50 / p99 (ms, goal p99 ≤ 50)',
-  `${api.init.p50_ms} / ${api.init.p99_ms} (${goal(api.init.p99_ms <= 50)})`,
-);
-line('requests sent (reads / init)', `${api.reads.requests} / ${api.init.requests}`);
-line('errors (goal 0)', api.reads.errors + api.init.errors);
+const api = await apiSection();
 
 // 4. The local scheduler.
 const loadBar = progress('writing schedules', schedules);
@@ -301,11 +366,7 @@ line('per-scan figures written to', 'cost/scan-figures.json');
 if (values.json) {
   const figuresJson = {
     mode: quick ? 'quick' : 'full',
-    scan: {
-      ...scan,
-      dynamodb_operations_total: operationCount,
-      dynamodb_operations_per_scheduled_scan_total: scheduledCount,
-    },
+    scan: scanJson(scan, operationCount, scheduledCount),
     lambda: {
       max_bundle_kb: lambda.max_bundle_kb,
       max_init_over_bare_ms: lambda.max_init_over_bare_ms,
@@ -314,17 +375,7 @@ if (values.json) {
       bare_node_ms: lambda.bare_node_ms,
       functions: lambda.functions,
     },
-    api: {
-      reads_p50_ms: api.reads.p50_ms,
-      reads_p99_ms: api.reads.p99_ms,
-      init_p50_ms: api.init.p50_ms,
-      init_p99_ms: api.init.p99_ms,
-      errors: api.reads.errors + api.init.errors,
-      rate: api.rate,
-      seconds: api.seconds,
-      reads: api.reads,
-      init: api.init,
-    },
+    api: apiJson(api),
     scheduler,
     cost: {
       monthly_total_usd: bill.monthly_total_usd,

@@ -153,6 +153,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region: config.AWS_REGION,
       endpoint: dynamo.endpoint,
       credentials: LOCAL_ENDPOINT_CREDENTIALS,
+      loopback: true,
+      requestHandler: dynamo.inProcessHandler,
     });
     closers.push(async () => dynamoClient.destroy());
     const documentClient = toDocumentClient(dynamoClient);

@@ -49,6 +49,8 @@ export const ScanContextSchema = z.object({
   account_id: IdSchema,
   provider_type: ProviderTypeSchema,
   account_number: z.string().nullish(),
+  /** For the run's notification (the name at the claim). */
+  account_name: z.string().nullish(),
   schedule_id: IdSchema.nullish(),
   triggered_by: TriggeredBySchema,
   /** The execution record's start time. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type * as z from 'zod';
 import { fieldName, fieldPath } from '../../schemas/common';
+import type { Tenant } from '../../schemas/tenant';
 import { ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
 
 /**
@@ -24,6 +25,8 @@ export interface Caller {
 export type ApiEnv = {
   Variables: {
     caller: Caller;
+    /** The caller's own tenant, as authentication read it (absent for a platform-wide caller). */
+    callerTenant: Tenant | undefined;
     requestId: string;
     /**
      * Set when the request carries an Idempotency-Key: a token derived from (tenant, key, request)

@@ -48,6 +48,7 @@ export function authenticate(services: ApiServices): MiddlewareHandler<ApiEnv> {
       const tenant = await services.repositories.tenants.get(caller.tenantId);
       if (!tenant) throw new ForbiddenError(`the token's tenant ${caller.tenantId} does not exist`);
       if (tenant.status === 'disabled') throw new ForbiddenError(`tenant ${caller.tenantId} is disabled`);
+      context.set('callerTenant', tenant);
     }
     context.set('caller', caller);
     await next();

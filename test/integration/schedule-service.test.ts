@@ -715,7 +715,12 @@ describe('Class: ScheduleService', () => {
       const result = await service.recordOutcomeAndAutoPause(schedule.schedule_id, 'failure');
 
       // Assess
-      expect(result).toEqual({ counters: null, auto_paused: false, completed_one_time: false });
+      expect(result).toEqual({
+        counters: null,
+        auto_paused: false,
+        completed_one_time: false,
+        schedule: null,
+      });
       expect(await schedules.get(schedule.schedule_id)).toBeUndefined();
     });
 

@@ -28,6 +28,7 @@ export async function startTestTables(
     region: 'ap-south-1',
     endpoint: server.endpoint,
     credentials: LOCAL_ENDPOINT_CREDENTIALS,
+    loopback: true,
   });
   const client = toDocumentClient(rawClient);
   const defaults = tableNamesFrom(ConfigSchema.parse({}));

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { instrumented } from './aws-client-instrumentation';
 
@@ -8,6 +8,26 @@ export interface DynamoDbClientOptions {
   endpoint?: string;
   /** Static credentials for a local endpoint (dynalite accepts any). */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * The endpoint is the loopback table server (dynalite): it checks that a request carries a
+   * signature of the right shape, never its value, so computing SigV4 (a new signer, hashes and
+   * HMACs for every request) is skipped. Never for a real DynamoDB endpoint.
+   */
+  loopback?: boolean;
+  /** How requests are sent (default: the SDK's HTTP handler); the local runtime's own is in process. */
+  requestHandler?: DynamoDBClientConfig['requestHandler'];
+}
+
+/** Signs as the loopback table server checks: an Authorization header of the SigV4 shape, a date. */
+function loopbackSigner(region: string): NonNullable<DynamoDBClientConfig['signer']> {
+  return {
+    sign: async (request) => {
+      const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+      request.headers['x-amz-date'] = date;
+      request.headers.authorization = `AWS4-HMAC-SHA256 Credential=${LOCAL_ENDPOINT_CREDENTIALS.accessKeyId}/${date.slice(0, 8)}/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=unsigned`;
+      return request;
+    },
+  };
 }
 
 export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBClient {
@@ -16,6 +36,8 @@ export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBCl
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.loopback && options.endpoint ? { signer: loopbackSigner(options.region) } : {}),
+      ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
       maxAttempts: 3,
     }),
   );

@@ -286,10 +286,13 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
     const provider = parseWith(ProviderParamSchema, context.req.param('provider'), 'provider');
     const body = await parseJsonBody(context, InitAccountBodySchema);
     const tenantId = tenantScope(caller, body.tenant_id);
-    const account = await accounts.init(tenantId, provider, {
-      account_name: body.account_name,
-      auth_method: body.auth_method,
-    });
+    const callerTenant = context.get('callerTenant');
+    const account = await accounts.init(
+      tenantId,
+      provider,
+      { account_name: body.account_name, auth_method: body.auth_method },
+      callerTenant?.tenant_id === tenantId ? callerTenant : undefined,
+    );
     const externalId = account.external_id ?? null;
     context.header('Location', `/api/v1/onboarding/accounts/${account.account_id}`);
     return context.json(

@@ -66,14 +66,23 @@ export interface ScanOutcomeNotice {
   schedulePaused?: { consecutiveFailures: number } | undefined;
 }
 
+/**
+ * What the completion step already holds, so publishing does not read it again: the schedule the
+ * run's counters write returned (null: it no longer exists) and the account name the claim read.
+ */
+export interface ScanOutcomeRecords {
+  schedule?: Schedule | null | undefined;
+  accountName?: string | null | undefined;
+}
+
 /** Publishes what a finished scan run says, as its schedule's flags ask. */
 export async function publishScanOutcome(
   deps: NotificationDependencies,
   execution: Pick<Execution, 'execution_id' | 'account_id' | 'schedule_id' | 'tenant_id'>,
   notice: ScanOutcomeNotice,
+  known: ScanOutcomeRecords = {},
 ): Promise<void> {
   if (!deps.events) return;
-  const schedule = execution.schedule_id ? await deps.schedules.get(execution.schedule_id) : undefined;
   const succeeded = notice.status === 'completed';
   const type: DomainEventType | undefined = succeeded
     ? 'scan.succeeded'
@@ -82,12 +91,22 @@ export async function publishScanOutcome(
       : FAILURE_TYPE[notice.status];
   if (!type) return; // skipped runs notify nobody
   // Unscheduled runs (API, manual) have no flags: failures are published unrouted, successes not.
+  if (!execution.schedule_id && succeeded) return;
+  const schedule = !execution.schedule_id
+    ? undefined
+    : known.schedule !== undefined
+      ? (known.schedule ?? undefined)
+      : await deps.schedules.get(execution.schedule_id);
   const wanted = schedule
     ? succeeded
       ? schedule.notify_on_success
       : schedule.notify_on_failure
     : !succeeded;
-  const account = await deps.accounts.get(execution.account_id);
+  if (!wanted && !(schedule && notice.schedulePaused && schedule.notify_on_failure)) return;
+  const account =
+    typeof known.accountName === 'string'
+      ? { account_name: known.accountName }
+      : await deps.accounts.get(execution.account_id);
   const base = {
     occurred_at: toIsoUtc(deps.clock()),
     tenant_id: execution.tenant_id ?? null,

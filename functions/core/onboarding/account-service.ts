@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Account, AccountStatus } from '../../../schemas/account';
 import { fieldPath, type ProviderType, quoted } from '../../../schemas/common';
 import { AUTH_METHODS, CredentialSubmissionSchema, credentialTypeFor } from '../../../schemas/credentials';
+import type { Tenant } from '../../../schemas/tenant';
 import type { Clock } from '../clock';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { onboardingExecutionName, validationExecutionName } from '../execution-names';
@@ -121,8 +122,14 @@ export class AccountService {
    * missing). For AWS role onboarding an external id is issued and stored on the account, so the
    * role's trust condition can be checked against it later.
    */
-  async init(tenantId: string, provider: ProviderType, input: InitAccountInput): Promise<Account> {
-    const tenant = await this.deps.tenants.get(tenantId);
+  /** `tenant`: the tenant as this request already read it (authentication), not read again. */
+  async init(
+    tenantId: string,
+    provider: ProviderType,
+    input: InitAccountInput,
+    tenant: Tenant | undefined = undefined,
+  ): Promise<Account> {
+    tenant ??= await this.deps.tenants.get(tenantId);
     if (!tenant) throw new NotFoundError('tenant', tenantId);
     if (tenant.status === 'disabled') {
       throw new ConflictError(`tenant ${tenantId} is disabled: it cannot onboard accounts`, 'tenant_id');

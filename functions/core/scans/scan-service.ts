@@ -276,6 +276,7 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
       account_id: account.account_id,
       provider_type: account.provider_type,
       account_number: account.account_number ?? null,
+      account_name: account.account_name,
       schedule_id: schedule?.schedule_id ?? null,
       triggered_by: execution.triggered_by,
       started_at: execution.started_at,
@@ -444,14 +445,20 @@ export async function completeScan(
     },
     { startedAt: execution.started_at },
   );
-  await Promise.all([
-    execution.schedule_id
-      ? recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'success', {
-          last_run_at: execution.started_at,
-        })
-      : Promise.resolve(),
-  ]);
-  await publishScanOutcome(deps, execution, { status: 'completed' });
+  const outcome = execution.schedule_id
+    ? await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'success', {
+        last_run_at: execution.started_at,
+      })
+    : undefined;
+  await publishScanOutcome(
+    deps,
+    execution,
+    { status: 'completed' },
+    {
+      ...(outcome ? { schedule: outcome.schedule } : {}),
+      accountName: input.scan?.account_name,
+    },
+  );
   return { scan_id: scanId };
 }
 
@@ -576,15 +583,20 @@ export async function recordScanFailure(deps: ScanDependencies, record: ScanFail
         last_run_at: execution.started_at,
       })
     : undefined;
-  await publishScanOutcome(deps, execution, {
-    status: record.status,
-    reason: { code: record.errorCode, message: record.errorMessage },
-    credentialsRejected: record.credentialsRejected ?? false,
-    schedulePaused:
-      outcome?.auto_paused && outcome.counters
-        ? { consecutiveFailures: outcome.counters.consecutive_failures }
-        : undefined,
-  });
+  await publishScanOutcome(
+    deps,
+    execution,
+    {
+      status: record.status,
+      reason: { code: record.errorCode, message: record.errorMessage },
+      credentialsRejected: record.credentialsRejected ?? false,
+      schedulePaused:
+        outcome?.auto_paused && outcome.counters
+          ? { consecutiveFailures: outcome.counters.consecutive_failures }
+          : undefined,
+    },
+    outcome ? { schedule: outcome.schedule } : {},
+  );
 }
 
 /** Frees the run's place among the tenant's running (or waiting) scans, when they are bounded. */

@@ -23,6 +23,8 @@ export interface RecordedRunOutcome {
   auto_paused: boolean;
   /** True when this outcome finished a one-time schedule (it is now disabled, its entry removed). */
   completed_one_time: boolean;
+  /** The schedule as the counters' write left it (null when it no longer exists). */
+  schedule: Schedule | null;
 }
 
 export interface RunOutcomeDependencies {
@@ -69,16 +71,16 @@ export async function recordOutcomeAndAutoPause(
     // The schedule was deleted while its run went on: there is nothing left to count.
     if (!(error instanceof NotFoundError)) throw error;
     deps.logger.info('run outcome of a deleted schedule not recorded', { schedule_id: scheduleId, outcome });
-    return { counters: null, auto_paused: false, completed_one_time: false };
+    return { counters: null, auto_paused: false, completed_one_time: false, schedule: null };
   }
-  const result: RecordedRunOutcome = { counters, auto_paused: false, completed_one_time: false };
+  const result: RecordedRunOutcome = { counters, auto_paused: false, completed_one_time: false, schedule };
   const log = deps.logger.child({ schedule_id: scheduleId, tenant_id: schedule.tenant_id });
 
   if (isOneTimeSchedule(schedule) && schedule.status !== 'disabled' && !firesAgain(schedule, deps.clock())) {
-    await deps.schedules.setStatus(scheduleId, 'disabled');
+    const disabled = await deps.schedules.setStatus(scheduleId, 'disabled');
     await deps.scheduler.remove(scheduleId);
     log.info('one-time schedule completed', { outcome });
-    return { ...result, completed_one_time: true };
+    return { ...result, completed_one_time: true, schedule: disabled };
   }
 
   const threshold = schedule.auto_pause_after_failures ?? deps.settings.autoPauseAfterFailuresDefault;
@@ -97,7 +99,7 @@ export async function recordOutcomeAndAutoPause(
       consecutive_failures: counters.consecutive_failures,
       threshold,
     });
-    return { ...result, auto_paused: true };
+    return { ...result, auto_paused: true, schedule: paused };
   }
   return result;
 }

@@ -186,6 +186,45 @@ describe('Notifications on the local runtime (in-process bus to the log and the 
     });
   });
 
+  it('publishes a run from what the run already read: publishing reads neither the schedule nor the account again', async () => {
+    // Prepare
+    const { tenant, account, schedule } = await scheduledAccount({
+      notify_on_success: true,
+      notify_on_failure: true,
+      notification_channels: ['webhook'],
+    });
+    const reads: string[] = [];
+    harness.tables.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetItemCommand') {
+          const key = JSON.stringify((args.input as { Key?: unknown }).Key ?? {});
+          if (key.includes(schedule.schedule_id)) reads.push('schedule');
+          else if (key.includes(account.account_id)) reads.push('account');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countNotificationReads' },
+    );
+
+    // Act
+    try {
+      await scheduledRun(
+        { tenant_id: tenant.tenant_id, account_id: account.account_id, schedule_id: schedule.schedule_id },
+        '2026-11-23T05:00:00Z',
+      );
+    } finally {
+      harness.tables.client.middlewareStack.remove('countNotificationReads');
+    }
+
+    // Assess
+    expect(receiver.received[0]?.body).toMatchObject({
+      detail: { event_type: 'scan.succeeded', account_name: account.account_name, schedule_name: 'Nightly' },
+    });
+    // The claim reads the schedule and the account; validation reads the account for its status.
+    expect(reads.filter((read) => read === 'schedule')).toHaveLength(1);
+    expect(reads.filter((read) => read === 'account')).toHaveLength(2);
+  });
+
   it('notifies credentials that failed validation during a scheduled scan as such', async () => {
     // Prepare
     const { tenant, account, schedule } = await scheduledAccount({
