@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 export interface Loaded<T> {
@@ -24,7 +24,14 @@ export function useLoad<T>(
   const sequence = useRef(0);
   const latest = useRef<T | undefined>(undefined);
 
-  useEffect(() => {
+  // A new key clears the old answer (before the new load starts: its answer may come at once).
+  useLayoutEffect(() => {
+    latest.current = undefined;
+    setData(undefined);
+  }, [key]);
+
+  // Started as soon as the view is in the DOM, not a frame later: the first screen waits on it.
+  useLayoutEffect(() => {
     const mine = ++sequence.current;
     setLoading(true);
     load().then(
@@ -50,12 +57,6 @@ export function useLoad<T>(
     }, options.intervalMs);
     return () => clearInterval(timer);
   }, [key, options.intervalMs, options.shouldPoll]);
-
-  // A new key clears the old answer.
-  useEffect(() => {
-    latest.current = undefined;
-    setData(undefined);
-  }, [key]);
 
   return { data, error, loading, reload: () => setTick((value) => value + 1) };
 }
