@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import './console.css';
 import { api } from './api';
 import { AppContext, type AppState, type Me, type Tenant } from './app-context';
@@ -78,10 +78,13 @@ function SignIn(props: { oidc: OidcConfig | null; error: string | null }) {
 
 function Console(props: { me: Me }) {
   // Loaded beside the first page, not before it: only the tenant picker and all-tenant lists need it.
-  const tenants = useLoad('tenants', () =>
-    props.me.may.administer_platform
-      ? listAll<Tenant>('/api/v1/tenants', 'tenants', {})
-      : Promise.resolve<Tenant[]>([]),
+  const tenants = useLoad(
+    'tenants',
+    () =>
+      props.me.may.administer_platform
+        ? listAll<Tenant>('/api/v1/tenants', 'tenants', {})
+        : Promise.resolve<Tenant[]>([]),
+    { afterPaint: true },
   );
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   const [tenantId, setTenantId] = useState<string | null>(
@@ -165,14 +168,19 @@ function Root() {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => onTokenChange(() => setTokenState(currentToken())), []);
+  // How operators sign in here: only the sign-in page and the way back from the hosted login need it.
+  const needsConfig = !token || new URLSearchParams(location.search).has('code');
+  const configAsked = useRef(false);
   useEffect(() => {
+    if (!needsConfig || configAsked.current) return;
+    configAsked.current = true;
     api<{ oidc: OidcConfig | null }>('/api/v1/console/config')
       .then(async (config) => {
         setOidc(config.oidc);
         if (config.oidc) await finishOidcLogin(config.oidc);
       })
       .catch((reason: Error) => setError(reason.message));
-  }, []);
+  }, [needsConfig]);
   // A layout effect: the identity is asked for (or its early answer taken) before the first paint.
   useLayoutEffect(() => {
     setSession(null);

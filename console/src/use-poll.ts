@@ -15,7 +15,12 @@ export interface Loaded<T> {
 export function useLoad<T>(
   key: string,
   load: () => Promise<T>,
-  options: { intervalMs?: number; shouldPoll?: (data: T | undefined) => boolean } = {},
+  options: {
+    intervalMs?: number;
+    shouldPoll?: (data: T | undefined) => boolean;
+    /** Start after the view has been painted (what the first screen does not wait for). */
+    afterPaint?: boolean;
+  } = {},
 ): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
@@ -30,8 +35,7 @@ export function useLoad<T>(
     setData(undefined);
   }, [key]);
 
-  // Started as soon as the view is in the DOM, not a frame later: the first screen waits on it.
-  useLayoutEffect(() => {
+  const start = () => {
     const mine = ++sequence.current;
     setLoading(true);
     load().then(
@@ -48,6 +52,13 @@ export function useLoad<T>(
         setLoading(false);
       },
     );
+  };
+  // Started as soon as the view is in the DOM, not a frame later (unless it may wait for a paint).
+  useLayoutEffect(() => {
+    if (!options.afterPaint) start();
+  }, [key, tick]);
+  useEffect(() => {
+    if (options.afterPaint) start();
   }, [key, tick]);
 
   useEffect(() => {

@@ -28,10 +28,14 @@ export function RunsPage(props: { accountId: string | null }) {
   const [runsShown, setRunsShown] = useState(false);
   if (runs.data && !runsShown) setRunsShown(true);
   const tenantIds = runsShown ? tenantIdsOf(app) : [];
-  const directory = useLoad(`directory:${tenantIds.join(',')}`, async () => {
-    const [accounts, schedules] = await Promise.all([accountsOf(tenantIds), schedulesOf(tenantIds)]);
-    return { accounts, schedules };
-  });
+  const directory = useLoad(
+    `directory:${tenantIds.join(',')}`,
+    async () => {
+      const [accounts, schedules] = await Promise.all([accountsOf(tenantIds), schedulesOf(tenantIds)]);
+      return { accounts, schedules };
+    },
+    { afterPaint: true },
+  );
   const accountName = new Map(
     directory.data?.accounts.map((account) => [account.account_id, account.account_name]),
   );
