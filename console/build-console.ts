@@ -1,52 +1,89 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build, buildSync } from 'esbuild';
+import { type BuildOptions, type BuildResult, build, buildSync, type Metafile } from 'esbuild';
 
 /**
- * Builds the operator console (console/src) into static files: `index.html`, `favicon.svg` and
- * the bundle `assets/app.js` + `assets/app.css` (preact, dagre and cronstrue inside, minified).
- * The API app serves that directory at /console; nothing is fetched from a CDN.
+ * Builds the operator console (console/src) into static files: `index.html` (with boot.ts inlined:
+ * it starts the first screen's requests before the bundle has loaded), `favicon.svg`, the bundle
+ * `assets/app.js` + `assets/app.css` (preact inside, minified) and the chunks the pages that need
+ * dagre or cronstrue load when opened (`assets/chunk-<hash>.js`). The API app serves that
+ * directory at /console; nothing is fetched from a CDN.
  */
 
 const SOURCE_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), 'src');
-/** Copied as they are. */
-const STATIC_FILES = ['index.html', 'favicon.svg'] as const;
+const TARGET = ['chrome120', 'firefox120', 'safari17'];
+const BOOT_PLACEHOLDER = '<script data-boot></script>';
+const BUNDLE_TAG = '<script type="module" src="/console/assets/app.js"></script>';
 
-function optionsFor(outdir: string): BuildOptions {
+function bundleOptions(outdir: string): BuildOptions & { metafile: true } {
   return {
     entryPoints: { app: join(SOURCE_DIRECTORY, 'main.tsx') },
     outdir: join(outdir, 'assets'),
     bundle: true,
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     minify: true,
     format: 'esm',
-    target: ['chrome120', 'firefox120', 'safari17'],
+    target: TARGET,
     jsx: 'automatic',
     jsxImportSource: 'preact',
     legalComments: 'none',
     logLevel: 'silent',
+    metafile: true,
     write: true,
   };
 }
 
+const BOOT_OPTIONS: BuildOptions & { write: false } = {
+  entryPoints: [join(SOURCE_DIRECTORY, 'boot.ts')],
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: TARGET,
+  legalComments: 'none',
+  logLevel: 'silent',
+  write: false,
+};
+
 function prepare(outdir: string): void {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(join(outdir, 'assets'), { recursive: true });
-  for (const file of STATIC_FILES) copyFileSync(join(SOURCE_DIRECTORY, file), join(outdir, file));
+  copyFileSync(join(SOURCE_DIRECTORY, 'favicon.svg'), join(outdir, 'favicon.svg'));
+}
+
+/** index.html with the boot script inlined and the bundle's static chunks preloaded beside it. */
+function writePage(
+  outdir: string,
+  boot: BuildResult & { outputFiles: { text: string }[] },
+  metafile: Metafile,
+) {
+  const bootScript = boot.outputFiles[0]?.text.trim() ?? '';
+  const entry = Object.entries(metafile.outputs).find(([, output]) => output.entryPoint !== undefined);
+  const preloads = (entry?.[1].imports ?? [])
+    .filter((imported) => imported.kind === 'import-statement')
+    .map((imported) => `<link rel="modulepreload" href="/console/assets/${basename(imported.path)}" />\n    `)
+    .join('');
+  const page = readFileSync(join(SOURCE_DIRECTORY, 'index.html'), 'utf8')
+    .replace(BOOT_PLACEHOLDER, () => `<script>${bootScript}</script>`)
+    .replace(BUNDLE_TAG, () => `${preloads}${BUNDLE_TAG}`);
+  writeFileSync(join(outdir, 'index.html'), page);
 }
 
 /** Builds the console into `outdir` (emptied first); returns `outdir`. */
 export async function buildConsoleAssets(outdir: string): Promise<string> {
   prepare(outdir);
-  await build(optionsFor(outdir));
+  const [bundle, boot] = await Promise.all([build(bundleOptions(outdir)), build(BOOT_OPTIONS)]);
+  writePage(outdir, boot, bundle.metafile);
   return outdir;
 }
 
 /** The same, synchronously (the CDK app builds it while synthesizing the API function's asset). */
 export function buildConsoleAssetsSync(outdir: string): string {
   prepare(outdir);
-  buildSync(optionsFor(outdir));
+  const bundle = buildSync(bundleOptions(outdir));
+  writePage(outdir, buildSync(BOOT_OPTIONS), bundle.metafile);
   return outdir;
 }
 

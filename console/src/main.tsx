@@ -1,15 +1,14 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import './console.css';
-import { api, prefetch } from './api';
+import { api } from './api';
 import { AppContext, type AppState, type Me, type Tenant } from './app-context';
 import { listAll } from './directory';
+import { lazyPage } from './lazy-page';
 import { AccountsPage } from './pages/accounts-page';
-import { RunPage } from './pages/run-page';
-import { RunsPage, runsPath } from './pages/runs-page';
+import { RunsPage } from './pages/runs-page';
 import { ScanResultPage } from './pages/scan-result-page';
-import { SchedulePage } from './pages/schedule-page';
-import { SchedulesPage } from './pages/schedules-page';
+import { parseRoute, type Route, TENANT_KEY } from './route';
 import {
   clearToken,
   currentToken,
@@ -22,23 +21,10 @@ import {
 } from './session';
 import { useLoad } from './use-poll';
 
-interface Route {
-  page: 'runs' | 'run' | 'schedules' | 'schedule' | 'accounts' | 'scan-result';
-  id: string | null;
-  params: URLSearchParams;
-}
-
-function parseRoute(hash: string): Route {
-  const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
-  const [section, id] = path.split('/');
-  const params = new URLSearchParams(search);
-  if (section === 'runs' && id) return { page: 'run', id, params };
-  if (section === 'schedules' && id) return { page: 'schedule', id, params };
-  if (section === 'schedules') return { page: 'schedules', id: null, params };
-  if (section === 'accounts') return { page: 'accounts', id: null, params };
-  if (section === 'scan-results' && id) return { page: 'scan-result', id, params };
-  return { page: 'runs', id: null, params };
-}
+// Opened later than Runs, and the only users of dagre and cronstrue: loaded when first shown.
+const RunPage = lazyPage(() => import('./pages/run-page').then((module) => module.RunPage));
+const SchedulesPage = lazyPage(() => import('./pages/schedules-page').then((module) => module.SchedulesPage));
+const SchedulePage = lazyPage(() => import('./pages/schedule-page').then((module) => module.SchedulePage));
 
 const TITLES: Record<Route['page'], string> = {
   runs: 'Runs',
@@ -92,15 +78,18 @@ function SignIn(props: { oidc: OidcConfig | null; error: string | null }) {
 
 function Console(props: { me: Me }) {
   // Loaded beside the first page, not before it: only the tenant picker and all-tenant lists need it.
-  const tenants = useLoad('tenants', () =>
-    props.me.may.administer_platform
-      ? listAll<Tenant>('/api/v1/tenants', 'tenants', {})
-      : Promise.resolve<Tenant[]>([]),
+  const tenants = useLoad(
+    'tenants',
+    () =>
+      props.me.may.administer_platform
+        ? listAll<Tenant>('/api/v1/tenants', 'tenants', {})
+        : Promise.resolve<Tenant[]>([]),
+    { afterPaint: true },
   );
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   const [tenantId, setTenantId] = useState<string | null>(
     // Tenant-scoped callers need no tenant_id: the API scopes them to their own tenant.
-    () => (props.me.may.administer_platform ? sessionStorage.getItem('threat-engine.tenant') || null : null),
+    () => (props.me.may.administer_platform ? sessionStorage.getItem(TENANT_KEY) || null : null),
   );
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -140,7 +129,7 @@ function Console(props: { me: Me }) {
               value={tenantId ?? ''}
               onChange={(event) => {
                 const value = (event.target as HTMLSelectElement).value;
-                sessionStorage.setItem('threat-engine.tenant', value);
+                sessionStorage.setItem(TENANT_KEY, value);
                 setTenantId(value || null);
               }}
             >
@@ -179,15 +168,21 @@ function Root() {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => onTokenChange(() => setTokenState(currentToken())), []);
+  // How operators sign in here: only the sign-in page and the way back from the hosted login need it.
+  const needsConfig = !token || new URLSearchParams(location.search).has('code');
+  const configAsked = useRef(false);
   useEffect(() => {
+    if (!needsConfig || configAsked.current) return;
+    configAsked.current = true;
     api<{ oidc: OidcConfig | null }>('/api/v1/console/config')
       .then(async (config) => {
         setOidc(config.oidc);
         if (config.oidc) await finishOidcLogin(config.oidc);
       })
       .catch((reason: Error) => setError(reason.message));
-  }, []);
-  useEffect(() => {
+  }, [needsConfig]);
+  // A layout effect: the identity is asked for (or its early answer taken) before the first paint.
+  useLayoutEffect(() => {
     setSession(null);
     if (!token) return;
     (async () => {
@@ -206,11 +201,4 @@ function Root() {
 }
 
 takeTokenFromFragment();
-// The first Runs page is asked for beside the caller's identity, not after it.
-if (
-  currentToken() &&
-  parseRoute(location.hash).page === 'runs' &&
-  !parseRoute(location.hash).params.get('account')
-)
-  prefetch(runsPath(sessionStorage.getItem('threat-engine.tenant') || null));
 render(<Root />, document.getElementById('app') as HTMLElement);

@@ -29,11 +29,17 @@ export function clearToken(): void {
   for (const listener of listeners) listener();
 }
 
+/** The token a `#token=…` fragment carries (trimmed), or null. */
+export function tokenInFragment(): string | null {
+  const match = /^#token=([^&]+)/.exec(location.hash);
+  return match?.[1] ? decodeURIComponent(match[1]).trim() : null;
+}
+
 /** Takes a `#token=…` fragment into the session and leaves `#/runs` in the address bar. */
 export function takeTokenFromFragment(): void {
-  const match = /^#token=([^&]+)/.exec(location.hash);
-  if (!match?.[1]) return;
-  setToken(decodeURIComponent(match[1]));
+  const token = tokenInFragment();
+  if (!token) return;
+  setToken(token);
   history.replaceState(null, '', `${location.pathname}#/runs`);
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 export interface Loaded<T> {
@@ -15,7 +15,12 @@ export interface Loaded<T> {
 export function useLoad<T>(
   key: string,
   load: () => Promise<T>,
-  options: { intervalMs?: number; shouldPoll?: (data: T | undefined) => boolean } = {},
+  options: {
+    intervalMs?: number;
+    shouldPoll?: (data: T | undefined) => boolean;
+    /** Start after the view has been painted (what the first screen does not wait for). */
+    afterPaint?: boolean;
+  } = {},
 ): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
@@ -24,7 +29,13 @@ export function useLoad<T>(
   const sequence = useRef(0);
   const latest = useRef<T | undefined>(undefined);
 
-  useEffect(() => {
+  // A new key clears the old answer (before the new load starts: its answer may come at once).
+  useLayoutEffect(() => {
+    latest.current = undefined;
+    setData(undefined);
+  }, [key]);
+
+  const start = () => {
     const mine = ++sequence.current;
     setLoading(true);
     load().then(
@@ -41,6 +52,13 @@ export function useLoad<T>(
         setLoading(false);
       },
     );
+  };
+  // Started as soon as the view is in the DOM, not a frame later (unless it may wait for a paint).
+  useLayoutEffect(() => {
+    if (!options.afterPaint) start();
+  }, [key, tick]);
+  useEffect(() => {
+    if (options.afterPaint) start();
   }, [key, tick]);
 
   useEffect(() => {
@@ -50,12 +68,6 @@ export function useLoad<T>(
     }, options.intervalMs);
     return () => clearInterval(timer);
   }, [key, options.intervalMs, options.shouldPoll]);
-
-  // A new key clears the old answer.
-  useEffect(() => {
-    latest.current = undefined;
-    setData(undefined);
-  }, [key]);
 
   return { data, error, loading, reload: () => setTick((value) => value + 1) };
 }

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { type Context, Hono } from 'hono';
 import type { ApiEnv } from './api-context';
 import type { ApiSettings } from './api-settings';
@@ -48,8 +49,20 @@ export function consoleOidcFrom(settings: ApiSettings): ConsoleOidcSettings | nu
 interface Asset {
   body: Uint8Array;
   gzip: Uint8Array;
+  brotli: Uint8Array;
   contentType: string;
+  etag: string;
 }
+
+interface Assets {
+  files: Map<string, Asset>;
+  /** The page's Content-Security-Policy: its own origin, and the page's inline boot script by hash. */
+  csp: string;
+}
+
+/** The chunks esbuild names by their content hash never change under their name. */
+const IMMUTABLE_ASSET = /^assets\/chunk-[A-Z0-9]+\.js$/;
+const INLINE_SCRIPT = /<script>([\s\S]*?)<\/script>/g;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -60,13 +73,14 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** Reads the built files once (a whitelist: only what the build wrote can be served). */
-async function loadAssets(directory: string): Promise<Map<string, Asset>> {
+async function loadAssets(directory: string, oidc: ConsoleOidcSettings | null): Promise<Assets> {
   const assets = new Map<string, Asset>();
   const add = async (relative: string) => {
     const contentType = CONTENT_TYPES[extname(relative)];
     if (!contentType) return;
     const body = await readFile(join(directory, relative));
-    assets.set(relative, { body, gzip: gzipSync(body), contentType });
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    assets.set(relative, { body, gzip: gzipSync(body), brotli: brotliCompressSync(body), contentType, etag });
   };
   for (const entry of await readdir(directory, { withFileTypes: true })) {
     if (entry.isFile()) await add(entry.name);
@@ -74,11 +88,19 @@ async function loadAssets(directory: string): Promise<Map<string, Asset>> {
       for (const name of await readdir(join(directory, 'assets'))) await add(`assets/${name}`);
     }
   }
-  return assets;
+  const page = assets.get('index.html');
+  const inlineScripts = page ? [...Buffer.from(page.body).toString('utf8').matchAll(INLINE_SCRIPT)] : [];
+  const hashes = inlineScripts.map(
+    ([, script]) =>
+      `'sha256-${createHash('sha256')
+        .update(script ?? '')
+        .digest('base64')}'`,
+  );
+  return { files: assets, csp: contentSecurityPolicy(oidc, hashes) };
 }
 
 /** The page may talk to this origin only, and to the OIDC issuer (its discovery and token endpoints). */
-function contentSecurityPolicy(oidc: ConsoleOidcSettings | null): string {
+function contentSecurityPolicy(oidc: ConsoleOidcSettings | null, scriptHashes: string[]): string {
   const connect = ["'self'"];
   if (oidc) {
     connect.push(new URL(oidc.issuer).origin);
@@ -87,7 +109,7 @@ function contentSecurityPolicy(oidc: ConsoleOidcSettings | null): string {
   }
   return [
     "default-src 'none'",
-    "script-src 'self'",
+    ["script-src 'self'", ...scriptHashes].join(' '),
     "style-src 'self'",
     "img-src 'self' data:",
     `connect-src ${connect.join(' ')}`,
@@ -109,8 +131,7 @@ registerRoute({
 
 export function consoleRoutes(options: ConsoleOptions): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  let loaded: Promise<Map<string, Asset>> | undefined;
-  const csp = contentSecurityPolicy(options.oidc);
+  let loaded: Promise<Assets> | undefined;
 
   app.get(CONSOLE_CONFIG_PATH, (context) =>
     context.json({
@@ -124,25 +145,34 @@ export function consoleRoutes(options: ConsoleOptions): Hono<ApiEnv> {
     if (!options.directory) {
       return context.json(errorBody(404, 'console_not_built', 'this deployment serves no console'), 404);
     }
-    loaded ??= loadAssets(options.directory);
-    const asset = (await loaded).get(relative);
+    loaded ??= loadAssets(options.directory, options.oidc);
+    const { files, csp } = await loaded;
+    const asset = files.get(relative);
     if (!asset) {
       return context.json(
         errorBody(404, 'route_not_found', `no console file ${context.req.path.slice(0, 200)}`),
         404,
       );
     }
-    const gzip = /\bgzip\b/.test(context.req.header('accept-encoding') ?? '');
+    const accepted = context.req.header('accept-encoding') ?? '';
+    const encoding = /\bbr\b/.test(accepted) ? 'br' : /\bgzip\b/.test(accepted) ? 'gzip' : null;
     context.header('Content-Type', asset.contentType);
-    context.header('Cache-Control', 'no-cache');
+    // Hashed chunks are kept for good; the rest is revalidated (a 304 while its ETag holds).
+    context.header(
+      'Cache-Control',
+      IMMUTABLE_ASSET.test(relative) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
+    context.header('ETag', asset.etag);
     context.header('Vary', 'Accept-Encoding');
     if (asset.contentType.startsWith('text/html')) {
       context.header('Content-Security-Policy', csp);
       context.header('Referrer-Policy', 'no-referrer');
       context.header('X-Frame-Options', 'DENY');
     }
-    if (gzip) context.header('Content-Encoding', 'gzip');
-    return context.body(new Uint8Array(gzip ? asset.gzip : asset.body));
+    if (context.req.header('if-none-match') === asset.etag) return context.body(null, 304);
+    if (encoding) context.header('Content-Encoding', encoding);
+    const body = encoding === 'br' ? asset.brotli : encoding === 'gzip' ? asset.gzip : asset.body;
+    return context.body(new Uint8Array(body));
   };
 
   app.get(CONSOLE_PATH, (context) => respond(context, 'index.html'));

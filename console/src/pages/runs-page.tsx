@@ -1,45 +1,19 @@
 import { useState } from 'preact/hooks';
-import { api, query } from '../api';
+import { api } from '../api';
 import { tenantIdsOf, useApp } from '../app-context';
 import { accountsOf, schedulesOf } from '../directory';
 import { EXECUTION_STATUSES, FAILING_STATUSES, formatDuration, formatTime, shortId } from '../format';
+import { NO_RUN_FILTERS, type RunFilters, runsPath } from '../runs-path';
 import type { ExecutionPage } from '../types';
 import { useLoad } from '../use-poll';
 import { StatusBadge } from './status-badge';
 
-interface Filters {
-  status: string;
-  account_id: string;
-  schedule_id: string;
-  started_after: string;
-  started_before: string;
-}
-
-const EMPTY: Filters = { status: '', account_id: '', schedule_id: '', started_after: '', started_before: '' };
-
-/** `datetime-local` (the operator's local time) → ISO UTC. */
-const toIso = (local: string) => (local ? new Date(local).toISOString().replace(/\.\d+Z$/, 'Z') : '');
-
-/** The first page of runs with these filters (main.tsx prefetches the unfiltered one at sign-in). */
-export function runsPath(tenantId: string | null, filters: Filters = EMPTY, cursor?: string): string {
-  return `/api/v1/executions${query({
-    tenant_id: tenantId,
-    status: filters.status,
-    account_id: filters.account_id,
-    schedule_id: filters.schedule_id,
-    started_after: toIso(filters.started_after),
-    started_before: toIso(filters.started_before),
-    cursor,
-    limit: 25,
-  })}`;
-}
-
 /** Runs: executions across the tenant(s) looked at, newest first, filtered, paged, refreshed. */
 export function RunsPage(props: { accountId: string | null }) {
   const app = useApp();
-  const initial = { ...EMPTY, account_id: props.accountId ?? '' };
-  const [filters, setFilters] = useState<Filters>(initial);
-  const [draft, setDraft] = useState<Filters>(initial);
+  const initial = { ...NO_RUN_FILTERS, account_id: props.accountId ?? '' };
+  const [filters, setFilters] = useState<RunFilters>(initial);
+  const [draft, setDraft] = useState<RunFilters>(initial);
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [autoRefresh, setAutoRefresh] = useState(true);
   const cursor = cursors.at(-1);
@@ -54,10 +28,14 @@ export function RunsPage(props: { accountId: string | null }) {
   const [runsShown, setRunsShown] = useState(false);
   if (runs.data && !runsShown) setRunsShown(true);
   const tenantIds = runsShown ? tenantIdsOf(app) : [];
-  const directory = useLoad(`directory:${tenantIds.join(',')}`, async () => {
-    const [accounts, schedules] = await Promise.all([accountsOf(tenantIds), schedulesOf(tenantIds)]);
-    return { accounts, schedules };
-  });
+  const directory = useLoad(
+    `directory:${tenantIds.join(',')}`,
+    async () => {
+      const [accounts, schedules] = await Promise.all([accountsOf(tenantIds), schedulesOf(tenantIds)]);
+      return { accounts, schedules };
+    },
+    { afterPaint: true },
+  );
   const accountName = new Map(
     directory.data?.accounts.map((account) => [account.account_id, account.account_name]),
   );
@@ -70,7 +48,7 @@ export function RunsPage(props: { accountId: string | null }) {
     setFilters(draft);
     setCursors([undefined]);
   };
-  const field = (name: keyof Filters) => ({
+  const field = (name: keyof RunFilters) => ({
     value: draft[name],
     onInput: (event: Event) => setDraft({ ...draft, [name]: (event.target as HTMLInputElement).value }),
   });

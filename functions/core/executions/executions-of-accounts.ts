@@ -29,7 +29,7 @@ export interface ExecutionsOfAccountsOptions {
 }
 
 /** Queries of the account indexes made at once. */
-const READ_CONCURRENCY = 8;
+const READ_CONCURRENCY = 16;
 const MAX_CURSOR_LENGTH = 2048;
 
 interface Position {
@@ -87,6 +87,8 @@ interface AccountStream {
   buffer: Execution[];
   /** The account listing's own cursor; null once the account has no more. */
   next: string | null | undefined;
+  /** How many runs its next read asks for: a fair share first, doubled each time it runs dry. */
+  readSize: number;
 }
 
 async function forEachConcurrently<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
@@ -109,18 +111,21 @@ export async function listExecutionsOfAccounts(
 ): Promise<Page<Execution>> {
   const limit = resolvePageLimit(options.page?.limit);
   const after = options.page?.cursor === undefined ? undefined : decodeMergeCursor(options.page.cursor);
-  const streams: AccountStream[] = [...new Set(accountIds)].map((accountId) => ({
+  const distinct = [...new Set(accountIds)];
+  // A page needs only a few runs of each of many accounts: the first read asks for a fair share
+  // and one more; an account that has more of the page (a busy one) reads on, twice as much each time.
+  const firstReadSize = Math.min(limit, Math.ceil(limit / Math.max(1, distinct.length)) + 1);
+  const streams: AccountStream[] = distinct.map((accountId) => ({
     accountId,
     buffer: [],
     next: undefined,
+    readSize: firstReadSize,
   }));
 
   const upTo = [after?.startedAt, options.startedAtOrBefore]
     .filter((time): time is string => time !== undefined)
     .sort()[0];
   const { startedAtOrAfter, scheduleId } = options;
-  // Over many accounts, a page needs only a few runs of each: read a share, refill the busy ones.
-  const perAccountLimit = Math.min(limit, Math.max(5, Math.ceil((2 * limit) / Math.max(1, streams.length))));
 
   // Reads on until the stream has something to give or nothing more.
   const refill = async (stream: AccountStream): Promise<void> => {
@@ -128,8 +133,9 @@ export async function listExecutionsOfAccounts(
       const page = await executions.listByAccount(stream.accountId, {
         ...(options.status === undefined ? {} : { status: options.status }),
         ...(upTo === undefined ? {} : { startedAtOrBefore: upTo }),
-        page: { limit: perAccountLimit, ...(stream.next === undefined ? {} : { cursor: stream.next }) },
+        page: { limit: stream.readSize, ...(stream.next === undefined ? {} : { cursor: stream.next }) },
       });
+      stream.readSize = Math.min(limit, stream.readSize * 2);
       stream.next = page.next_cursor;
       // Newest first: once a run started before the window, the account has nothing more in it.
       if (startedAtOrAfter !== undefined && page.items.some((item) => item.started_at < startedAtOrAfter))
