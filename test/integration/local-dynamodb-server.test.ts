@@ -1,4 +1,4 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +31,8 @@ describe('Local table server', () => {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
+    // dynalite answers CreateTable with the table still CREATING: it turns ACTIVE on the next tick.
+    await waitUntilTableExists({ client: overSocket, minDelay: 1, maxWaitTime: 10 }, { TableName: 'items' });
   });
   afterAll(async () => {
     overSocket.destroy();
