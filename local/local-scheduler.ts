@@ -8,6 +8,7 @@ import { type Logger, silentLogger } from '../functions/core/logger';
 import type { Orchestrator } from '../functions/core/ports/orchestrator';
 import type { ReconcileReport, SchedulerPort } from '../functions/core/ports/scheduler';
 import type { ScheduleRepository } from '../functions/core/repositories/schedule-repository';
+import { runConcurrently } from '../functions/core/run-concurrently';
 import {
   fireTimesAfter,
   isScheduleActive,
@@ -850,21 +851,4 @@ function addReport(total: TickReport, part: TickReport): void {
   total.alreadyStarted += part.alreadyStarted;
   total.failed += part.failed;
   total.missed += part.missed;
-}
-
-/** Runs `work` over the items with at most `limit` in flight (work handles its own errors). */
-async function runConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

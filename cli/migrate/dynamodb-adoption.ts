@@ -1,6 +1,7 @@
 import { SecretExpiredError, SecretNotFoundError, ValidationError } from '../../functions/core/errors';
 import type { Item } from '../../functions/core/repositories/dynamodb-table';
 import type { MigratedEntity } from '../../functions/core/repositories/migrated-record-repository';
+import { runConcurrently } from '../../functions/core/run-concurrently';
 import { toScheduleExpression } from '../../functions/core/scheduling/schedule-expression';
 import { fireTimesAfter, scheduleTimingOf } from '../../functions/core/scheduling/schedule-service';
 import { toIsoUtc } from '../../schemas/common';
@@ -11,7 +12,6 @@ import type { MigrationProgress } from './migration-progress';
 import { type MigrationMode, type MigrationReport, ReportBuilder } from './migration-report';
 import { canBatch, type MigrationTarget } from './migration-target';
 import { createRecordSaver, failureReason } from './record-saver';
-import { runConcurrently } from './run-concurrently';
 import { reconcileSchedulerEntries } from './scheduler-entries';
 
 export interface DynamoDbAdoptionOptions {

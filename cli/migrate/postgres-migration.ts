@@ -3,6 +3,7 @@ import { InvalidTransitionError, SecretExpiredError, SecretNotFoundError } from 
 import type { StoredSecret } from '../../functions/core/ports/secret-store';
 import type { Item } from '../../functions/core/repositories/dynamodb-table';
 import type { MigratedEntity } from '../../functions/core/repositories/migrated-record-repository';
+import { runConcurrently } from '../../functions/core/run-concurrently';
 import type { FernetKey } from './fernet';
 import {
   accountRecord,
@@ -21,7 +22,6 @@ import { type MigrationMode, type MigrationReport, ReportBuilder } from './migra
 import { canBatch, type MigrationTarget } from './migration-target';
 import type { LegacyTable, PostgresSource, Row } from './postgres-source';
 import { createRecordSaver, failureReason } from './record-saver';
-import { runConcurrently } from './run-concurrently';
 import { reconcileSchedulerEntries } from './scheduler-entries';
 
 export interface PostgresMigrationOptions {

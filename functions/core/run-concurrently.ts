@@ -1,4 +1,4 @@
-/** Runs `work` over the items with at most `limit` in flight; resolves when all are done. */
+/** Runs `work` over the items with at most `limit` in flight; resolves when all are done (work handles its own errors). */
 export async function runConcurrently<T>(
   items: readonly T[],
   limit: number,
