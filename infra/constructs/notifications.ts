@@ -1,5 +1,5 @@
-import { CfnParameter, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnParameter, Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   ApiDestination,
   Authorization,
@@ -14,9 +14,10 @@ import { ApiDestination as ApiDestinationTarget, SnsTopic } from 'aws-cdk-lib/aw
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DOMAIN_EVENT_SOURCE, type NotificationChannelKind } from '../../schemas/domain-event';
+import { alarmedDeadLetterQueue } from './dead-letter-queue';
 import type { Keys } from './keys';
 
 export interface NotificationsProps {
@@ -60,26 +61,16 @@ export class Notifications extends Construct {
       eventBusName: busName,
       description: 'Threat engine domain events: scan outcomes, credential rejections, automatic pauses',
     });
-    this.deadLetterQueue = new Queue(this, 'DeliveryDeadLetterQueue', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.keys.dataKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the notification rules targets (SNS, API destinations); a DLQ of a DLQ would only move the same messages, and its depth alarms.',
-    });
-    this.deadLetterQueueAlarm = new Alarm(this, 'DeliveryDeadLetterQueueDepth', {
-      alarmDescription:
-        'Notifications could not be delivered: events are waiting in the delivery dead-letter queue.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    ({ queue: this.deadLetterQueue, alarm: this.deadLetterQueueAlarm } = alarmedDeadLetterQueue(
+      this,
+      'DeliveryDeadLetterQueue',
+      {
+        key: props.keys.dataKey,
+        deadLettersOf: 'the notification rules targets (SNS, API destinations)',
+        alarmDescription:
+          'Notifications could not be delivered: events are waiting in the delivery dead-letter queue.',
+      },
+    ));
     const delivery = {
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 185,

@@ -1,11 +1,12 @@
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Aws, Stack } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnSchedule, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { alarmedDeadLetterQueue } from './dead-letter-queue';
 import type { Keys } from './keys';
 
 export interface SchedulingProps {
@@ -50,27 +51,17 @@ export class Scheduling extends Construct {
     });
 
     this.#keys = props.keys;
-    this.deadLetterQueue = new Queue(this, 'SchedulerDeadLetterQueue', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.keys.dataKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the EventBridge Scheduler entries (set on each schedule at run time, so no redrive policy in this template points at it); a DLQ of a DLQ would only move the same messages.',
-    });
-
-    this.deadLetterQueueAlarm = new Alarm(this, 'SchedulerDeadLetterQueueDepth', {
-      alarmDescription:
-        'EventBridge Scheduler could not start scheduled scans: messages are waiting in the scheduler dead-letter queue.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    ({ queue: this.deadLetterQueue, alarm: this.deadLetterQueueAlarm } = alarmedDeadLetterQueue(
+      this,
+      'SchedulerDeadLetterQueue',
+      {
+        key: props.keys.dataKey,
+        deadLettersOf:
+          'the EventBridge Scheduler entries (set on each schedule at run time, so no redrive policy in this template points at it)',
+        alarmDescription:
+          'EventBridge Scheduler could not start scheduled scans: messages are waiting in the scheduler dead-letter queue.',
+      },
+    ));
   }
 
   /**

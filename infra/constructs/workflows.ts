@@ -1,19 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type ScanSettings, withScanWorkflowTimeout } from '../../functions/core/scans/scan-settings';
 import { WORKFLOW_FILES } from '../../workflows/definitions';
 import { acknowledgeWildcardResources } from '../acknowledge-wildcard-resources';
 import { stateMachineNameFor } from '../state-machine-names';
+import { alarmedDeadLetterQueue } from './dead-letter-queue';
 import { type Functions, PROJECT_ROOT } from './functions';
 import type { Keys } from './keys';
 
@@ -89,28 +90,13 @@ export class Workflows extends Construct {
     });
     // The recorder notifies operators itself (only when it had to record something), so the
     // failures the workflows record and notify as domain events do not reach them twice.
-    this.recorderDeadLetterQueue = new Queue(this, 'RecorderDeadLetterQueue', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.keys.dataKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.recorderDeadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the terminated-executions rule target (the recorder); a DLQ of a DLQ would only move the same messages, and its depth alarms.',
-    });
-    this.recorderDeadLetterQueueAlarm = new Alarm(this, 'RecorderDeadLetterQueueDepth', {
-      alarmDescription:
-        'Terminated executions could not be recorded (the recorder failed for six hours); the stuck-run sweep will record them, but look at the recorder.',
-      metric: this.recorderDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    ({ queue: this.recorderDeadLetterQueue, alarm: this.recorderDeadLetterQueueAlarm } =
+      alarmedDeadLetterQueue(this, 'RecorderDeadLetterQueue', {
+        key: props.keys.dataKey,
+        deadLettersOf: 'the terminated-executions rule target (the recorder)',
+        alarmDescription:
+          'Terminated executions could not be recorded (the recorder failed for six hours); the stuck-run sweep will record them, but look at the recorder.',
+      }));
     this.terminatedExecutionsRule.addTarget(
       new LambdaFunction(props.functions.terminatedExecution.fn, {
         retryAttempts: 8,
