@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiHarness, type TenantFixture } from '../support/api-harness';
+import { ApiHarness, startTomorrow, type TenantFixture } from '../support/api-harness';
 
 /**
  * The operator console in a real headless Chromium (Debian's package, driven by playwright-core)
@@ -75,7 +75,13 @@ async function api<Body = Record<string, unknown>>(method: string, path: string,
 async function createSchedule(accountId: string, name: string, expression: string): Promise<string> {
   const created = await harness.request<{ schedule_id: string }>('POST', `${V1}/schedules`, {
     token: tenant.tokens.tenant_admin,
-    json: { account_id: accountId, name, schedule_expression: expression, timezone: 'Europe/Paris' },
+    json: {
+      account_id: accountId,
+      name,
+      schedule_expression: expression,
+      timezone: 'Europe/Paris',
+      start_date: startTomorrow(),
+    },
   });
   if (created.status !== 201) throw new Error(`schedule: ${created.status} ${created.text}`);
   return created.body.schedule_id;

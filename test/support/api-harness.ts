@@ -91,6 +91,14 @@ export function unique(prefix: string): string {
   return `${prefix} ${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
+/**
+ * A start date for schedules that must not fire by themselves while a test runs: a rate without
+ * one fires first at the next whole minute after its creation, racing the test's own triggers.
+ */
+export function startTomorrow(): string {
+  return new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 86_400_000).toISOString().replace('.000Z', 'Z');
+}
+
 export class ApiHarness {
   private constructor(
     readonly runtime: LocalRuntime,

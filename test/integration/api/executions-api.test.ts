@@ -6,6 +6,7 @@ import {
   type AccountFixture,
   ApiHarness,
   type ApiResponse,
+  startTomorrow,
   type TenantFixture,
 } from '../../support/api-harness';
 
@@ -42,7 +43,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function createSchedule(accountId: string): Promise<string> {
   const created = await harness.request<Body>('POST', `${V1}/schedules`, {
     token: tenant.tokens.tenant_admin,
-    json: { account_id: accountId, name: 'Daily scan', schedule_expression: 'rate(1 day)' },
+    json: {
+      account_id: accountId,
+      name: 'Daily scan',
+      schedule_expression: 'rate(1 day)',
+      start_date: startTomorrow(),
+    },
   });
   if (created.status !== 201) throw new Error(`${created.status} ${created.text}`);
   return created.body.schedule_id as string;
