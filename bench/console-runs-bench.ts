@@ -130,7 +130,7 @@ export async function runConsoleRunsBenchmark(
       loads.push(await page.evaluate(() => performance.now()));
       if (process.env.BENCH_TRACE)
         process.stdout.write(
-          `${JSON.stringify(await page.evaluate('performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/\\/[^/]+/, "").slice(0, 60), Math.round(e.startTime), Math.round(e.responseEnd)])'))}\n`,
+          `${JSON.stringify(await page.evaluate('(([page]) => [Math.round(page.requestStart), Math.round(page.responseStart), Math.round(page.domInteractive)])(performance.getEntriesByType("navigation"))'))} ${JSON.stringify(await page.evaluate('performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/\\/[^/]+/, "").slice(0, 60), Math.round(e.startTime), Math.round(e.responseEnd)])'))}\n`,
         );
       await context.close();
     }

@@ -324,6 +324,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         directory: consoleDirectory,
         // A hosted login can be tried locally too (the issuer must hand out tokens this runtime signs).
         oidc: consoleOidcFrom(apiSettings),
+        preload: true,
       },
     });
     const http = await startHttpServer(app, port);

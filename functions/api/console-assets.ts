@@ -34,6 +34,11 @@ export interface ConsoleOptions {
   directory: string | undefined;
   /** Hosted login (authorization code + PKCE) when a client id is configured. */
   oidc: ConsoleOidcSettings | null;
+  /**
+   * Read the files when the app is created rather than on the first request (a long-running server:
+   * its first visitor does not wait for the disk). A Lambda reads them when a page is first asked for.
+   */
+  preload?: boolean;
 }
 
 /** The hosted login, when both the issuer and the console's client id are configured. */
@@ -72,22 +77,38 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** The build's compressed copy of `path` (console/build-console.ts writes them), else one made now. */
+async function compressedCopy(path: string, suffix: '.br' | '.gz', body: Uint8Array): Promise<Uint8Array> {
+  try {
+    return await readFile(`${path}${suffix}`);
+  } catch {
+    return suffix === '.br' ? brotliCompressSync(body) : gzipSync(body);
+  }
+}
+
 /** Reads the built files once (a whitelist: only what the build wrote can be served). */
 async function loadAssets(directory: string, oidc: ConsoleOidcSettings | null): Promise<Assets> {
   const assets = new Map<string, Asset>();
   const add = async (relative: string) => {
     const contentType = CONTENT_TYPES[extname(relative)];
     if (!contentType) return;
-    const body = await readFile(join(directory, relative));
+    const path = join(directory, relative);
+    const body = await readFile(path);
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    assets.set(relative, { body, gzip: gzipSync(body), brotli: brotliCompressSync(body), contentType, etag });
+    const [gzip, brotli] = await Promise.all([
+      compressedCopy(path, '.gz', body),
+      compressedCopy(path, '.br', body),
+    ]);
+    assets.set(relative, { body, gzip, brotli, contentType, etag });
   };
+  const names: string[] = [];
   for (const entry of await readdir(directory, { withFileTypes: true })) {
-    if (entry.isFile()) await add(entry.name);
+    if (entry.isFile()) names.push(entry.name);
     else if (entry.isDirectory() && entry.name === 'assets') {
-      for (const name of await readdir(join(directory, 'assets'))) await add(`assets/${name}`);
+      for (const name of await readdir(join(directory, 'assets'))) names.push(`assets/${name}`);
     }
   }
+  await Promise.all(names.map(add));
   const page = assets.get('index.html');
   const inlineScripts = page ? [...Buffer.from(page.body).toString('utf8').matchAll(INLINE_SCRIPT)] : [];
   const hashes = inlineScripts.map(
@@ -132,6 +153,11 @@ registerRoute({
 export function consoleRoutes(options: ConsoleOptions): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   let loaded: Promise<Assets> | undefined;
+  if (options.preload && options.directory) {
+    loaded = loadAssets(options.directory, options.oidc);
+    // A failure is answered to the first request that asks (respond() awaits the same promise).
+    loaded.catch(() => undefined);
+  }
 
   app.get(CONSOLE_CONFIG_PATH, (context) =>
     context.json({

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -72,5 +72,28 @@ describe('Function: consoleRoutes', () => {
     );
     expect(gzip?.headers.get('content-encoding')).toBe('gzip');
     expect(gunzipSync(Buffer.from(await (gzip as Response).arrayBuffer())).toString()).toBe(plain);
+  });
+
+  it("serves the build's own compressed copies, so no request waits for compression", async () => {
+    // Prepare
+    const [builtBrotli, builtGzip] = await Promise.all(
+      ['app.js.br', 'app.js.gz'].map((name) => readFile(join(outdir, 'assets', name))),
+    );
+
+    // Act
+    const [brotli, gzip, asFile] = await Promise.all(
+      [
+        ['/console/assets/app.js', 'br'],
+        ['/console/assets/app.js', 'gzip'],
+        ['/console/assets/app.js.br', 'br'],
+      ].map(([path, encoding]) =>
+        app.request(path as string, { headers: { 'accept-encoding': encoding as string } }),
+      ),
+    );
+
+    // Assess
+    expect(Buffer.from(await (brotli as Response).arrayBuffer()).equals(builtBrotli)).toBe(true);
+    expect(Buffer.from(await (gzip as Response).arrayBuffer()).equals(builtGzip)).toBe(true);
+    expect(asFile?.status).toBe(404);
   });
 });
