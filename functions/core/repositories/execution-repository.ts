@@ -174,12 +174,25 @@ export class ExecutionRepository {
     fields: FinishFields = {},
     known?: { startedAt: string },
   ): Promise<Execution> {
+    return (await this.finishOnce(executionId, status, fields, known)).execution;
+  }
+
+  /**
+   * finish(), telling whether this call made the transition (`finishedNow`) or found the run
+   * already in that status (a retried step): what follows a run's end is done once.
+   */
+  async finishOnce(
+    executionId: string,
+    status: ExecutionStatus,
+    fields: FinishFields = {},
+    known?: { startedAt: string },
+  ): Promise<{ execution: Execution; finishedNow: boolean }> {
     const terminal = parseInput(TerminalStatusSchema, status, 'execution', 'status');
     const data = parseInput(FinishFieldsSchema, fields, 'execution');
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const current = attempt === 0 && known ? undefined : await this.require(executionId);
       if (current && current.status !== 'running') {
-        if (current.status === terminal) return current;
+        if (current.status === terminal) return { execution: current, finishedNow: false };
         throw new InvalidTransitionError('execution', executionId, terminal, ['running']);
       }
       const startedAt = current?.started_at ?? known?.startedAt ?? '';
@@ -201,11 +214,11 @@ export class ExecutionRepository {
         },
         RUNNING,
       );
-      if (updated) return this.parse(updated);
+      if (updated) return { execution: this.parse(updated), finishedNow: true };
     }
     // Finished by someone else between our read and our write: report what it is now.
     const current = await this.require(executionId);
-    if (current.status === terminal) return current;
+    if (current.status === terminal) return { execution: current, finishedNow: false };
     throw new InvalidTransitionError('execution', executionId, terminal, ['running']);
   }
 

@@ -431,7 +431,7 @@ export async function completeScan(
     deps.accounts.releaseScanLock(execution.account_id, execution.execution_id),
     releaseTenantSlot(deps, execution),
   ]);
-  await deps.executions.finish(
+  const { finishedNow } = await deps.executions.finishOnce(
     execution.execution_id,
     'completed',
     {
@@ -445,6 +445,8 @@ export async function completeScan(
     },
     { startedAt: execution.started_at },
   );
+  // A retry of this step after the run was completed counts and announces nothing a second time.
+  if (!finishedNow) return { scan_id: scanId };
   const outcome = execution.schedule_id
     ? await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), execution.schedule_id, 'success', {
         last_run_at: execution.started_at,

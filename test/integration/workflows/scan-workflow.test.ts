@@ -309,4 +309,40 @@ describe('Workflow: scan (synchronous engine)', () => {
       (await harness.repositories.accounts.get(account.account_id))?.scan_lock_owner ?? undefined,
     ).toBeUndefined();
   });
+
+  it('counts a run once when its completion step is retried after it had completed the run', async () => {
+    // Prepare: a scheduled run claimed and scanned, then its last step run twice (a Lambda retry
+    // after the first attempt's answer was lost)
+    const { tenant, account, schedule } = await scheduledAccount();
+    const claim = await claimScan(harness.dependencies, {
+      request: {
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        schedule_id: schedule.schedule_id,
+        scheduled_time: '2026-11-25T02:00:00Z',
+        triggered_by: 'scheduler',
+      },
+      workflow_execution_name: 'retried-completion',
+      workflow_execution_arn: 'arn:aws:states:ap-south-1:000000000000:execution:scan:retried-completion',
+    });
+    const engine = await startScan(harness.dependencies, {
+      execution_id: claim.execution_id,
+      account_id: account.account_id,
+    });
+    const step = { execution_id: claim.execution_id, account_id: account.account_id, engine };
+
+    // Act
+    const first = await completeScan(harness.dependencies, step);
+    const retried = await completeScan(harness.dependencies, step);
+
+    // Assess
+    expect(retried).toEqual(first);
+    expect(await harness.repositories.schedules.get(schedule.schedule_id)).toMatchObject({
+      run_count: 1,
+      success_count: 1,
+    });
+    expect(await harness.repositories.executions.get(claim.execution_id)).toMatchObject({
+      status: 'completed',
+    });
+  });
 });

@@ -92,8 +92,8 @@ describe('Function: consoleRoutes', () => {
     );
 
     // Assess
-    expect(Buffer.from(await (brotli as Response).arrayBuffer()).equals(builtBrotli)).toBe(true);
-    expect(Buffer.from(await (gzip as Response).arrayBuffer()).equals(builtGzip)).toBe(true);
+    expect(Buffer.from(await (brotli as Response).arrayBuffer()).equals(builtBrotli as Buffer)).toBe(true);
+    expect(Buffer.from(await (gzip as Response).arrayBuffer()).equals(builtGzip as Buffer)).toBe(true);
     expect(asFile?.status).toBe(404);
   });
 });
