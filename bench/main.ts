@@ -348,9 +348,9 @@ const usage = {
 };
 const regionPrices = prices.regions['ap-south-1'] as RegionPrices;
 const bill = monthlyBill(usage, template, figures, regionPrices, prices.freeTier);
-const small = monthlyBill(
+const withFunctionAlarms = monthlyBill(
   usage,
-  synthesizedTemplateFacts({ operationalAlarms: 'essential', dashboard: 'false' }),
+  synthesizedTemplateFacts({ operationalAlarms: 'all' }),
   figures,
   regionPrices,
   prices.freeTier,
@@ -360,7 +360,7 @@ line(
   'monthly total, default template (USD, goal ≤ 45)',
   `${bill.monthly_total_usd} (${goal(bill.monthly_total_usd <= 45)})`,
 );
-line('… with -c operationalAlarms=essential -c dashboard=false', small.monthly_total_usd);
+line('… with -c operationalAlarms=all (per-function alarms)', withFunctionAlarms.monthly_total_usd);
 line('per-scan figures written to', 'cost/scan-figures.json');
 
 if (values.json) {
@@ -379,7 +379,7 @@ if (values.json) {
     scheduler,
     cost: {
       monthly_total_usd: bill.monthly_total_usd,
-      monthly_total_small_deployment_usd: small.monthly_total_usd,
+      monthly_total_with_function_alarms_usd: withFunctionAlarms.monthly_total_usd,
       usage,
       lines: bill.lines,
     },

@@ -201,10 +201,11 @@ export const ThreatEngineEnvironmentSchema = z
       ),
     ).default([]),
     /**
-     * `all`: an error and a throttle alarm per function besides the execution, API and dead-letter
-     * alarms; `essential`: those last ones only (a small deployment: see README "Cost").
+     * `essential` (default): the execution, API and dead-letter alarms, which every failure a user
+     * sees reaches (a failing or throttled task fails its execution; a throttled API answers 5xx);
+     * `all`: also an error and a throttle alarm per function, to tell which one (README "Cost").
      */
-    operationalAlarms: z.enum(['all', 'essential']).default('all'),
+    operationalAlarms: z.enum(['all', 'essential']).default('essential'),
     /** Create the CloudWatch dashboard ($3 a month beyond an account's three free ones). */
     dashboard: contextBoolean.default(true),
     /** Optional reserved concurrency for the API function and for each task function. */
