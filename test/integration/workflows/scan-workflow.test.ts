@@ -27,6 +27,23 @@ describe('Workflow: scan (synchronous engine)', () => {
     return { tenant, account, schedule };
   }
 
+  /** A scheduled run of a fresh account claimed by its first step alone, outside any workflow. */
+  async function claimedScheduledRun(name: string, scheduledTime: string) {
+    const { tenant, account, schedule } = await scheduledAccount();
+    const claim = await claimScan(harness.dependencies, {
+      request: {
+        tenant_id: tenant.tenant_id,
+        account_id: account.account_id,
+        schedule_id: schedule.schedule_id,
+        scheduled_time: scheduledTime,
+        triggered_by: 'scheduler',
+      },
+      workflow_execution_name: name,
+      workflow_execution_arn: `arn:aws:states:ap-south-1:000000000000:execution:scan:${name}`,
+    });
+    return { account, schedule, claim };
+  }
+
   it('runs the happy path: records the execution, the scan result and the schedule counters, and frees the lock', async () => {
     // Prepare
     const { tenant, account, schedule } = await scheduledAccount();
@@ -268,18 +285,7 @@ describe('Workflow: scan (synchronous engine)', () => {
 
   it("carries the claim's context to the later steps, and runs them on the records without it (inputs of older executions)", async () => {
     // Prepare
-    const { tenant, account, schedule } = await scheduledAccount();
-    const claim = await claimScan(harness.dependencies, {
-      request: {
-        tenant_id: tenant.tenant_id,
-        account_id: account.account_id,
-        schedule_id: schedule.schedule_id,
-        scheduled_time: '2026-11-24T02:00:00Z',
-        triggered_by: 'scheduler',
-      },
-      workflow_execution_name: 'without-context',
-      workflow_execution_arn: 'arn:aws:states:ap-south-1:000000000000:execution:scan:without-context',
-    });
+    const { account, schedule, claim } = await claimedScheduledRun('without-context', '2026-11-24T02:00:00Z');
 
     // Act: the inputs the definitions gave these steps before the claim carried its context.
     const engine = await startScan(harness.dependencies, {
@@ -313,18 +319,10 @@ describe('Workflow: scan (synchronous engine)', () => {
   it('counts a run once when its completion step is retried after it had completed the run', async () => {
     // Prepare: a scheduled run claimed and scanned, then its last step run twice (a Lambda retry
     // after the first attempt's answer was lost)
-    const { tenant, account, schedule } = await scheduledAccount();
-    const claim = await claimScan(harness.dependencies, {
-      request: {
-        tenant_id: tenant.tenant_id,
-        account_id: account.account_id,
-        schedule_id: schedule.schedule_id,
-        scheduled_time: '2026-11-25T02:00:00Z',
-        triggered_by: 'scheduler',
-      },
-      workflow_execution_name: 'retried-completion',
-      workflow_execution_arn: 'arn:aws:states:ap-south-1:000000000000:execution:scan:retried-completion',
-    });
+    const { account, schedule, claim } = await claimedScheduledRun(
+      'retried-completion',
+      '2026-11-25T02:00:00Z',
+    );
     const engine = await startScan(harness.dependencies, {
       execution_id: claim.execution_id,
       account_id: account.account_id,
