@@ -150,12 +150,8 @@ export class DynamoDbTable {
     }
   }
 
-  /** One page of a Query over the table or one of its GSIs; cursors are pinned to the key condition. */
-  async queryPage<T>(
-    options: QueryOptions,
-    page: PageRequest | undefined,
-    parse: (item: Item) => T,
-  ): Promise<Page<T>> {
+  /** What every Query of `options` says: the index, the key condition and the filter. */
+  #queryInput(options: QueryOptions) {
     const names: Record<string, string> = { ...(options.filter?.names ?? {}) };
     const values: Record<string, unknown> = { ...(options.filter?.values ?? {}) };
     const keyCondition = Object.entries(options.key).map(([attribute, value], position) => {
@@ -168,6 +164,23 @@ export class DynamoDbTable {
       values[':kmax'] = options.sortKeyAtMost.value;
       keyCondition.push('#kmax <= :kmax');
     }
+    return {
+      TableName: this.tableName,
+      ...(options.indexName ? { IndexName: options.indexName } : {}),
+      KeyConditionExpression: keyCondition.join(' AND '),
+      ...(options.filter ? { FilterExpression: options.filter.expression } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
+  /** One page of a Query over the table or one of its GSIs; cursors are pinned to the key condition. */
+  async queryPage<T>(
+    options: QueryOptions,
+    page: PageRequest | undefined,
+    parse: (item: Item) => T,
+  ): Promise<Page<T>> {
+    const input = this.#queryInput(options);
     const scope: CursorScope = {
       keyAttributes: this.cursorAttributes(options.indexName),
       fixed: options.key,
@@ -179,12 +192,7 @@ export class DynamoDbTable {
         const result = await this.call('Query', () =>
           this.client.send(
             new QueryCommand({
-              TableName: this.tableName,
-              ...(options.indexName ? { IndexName: options.indexName } : {}),
-              KeyConditionExpression: keyCondition.join(' AND '),
-              ...(options.filter ? { FilterExpression: options.filter.expression } : {}),
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
+              ...input,
               ScanIndexForward: !options.newestFirst,
               Limit: limit,
               ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
@@ -202,25 +210,14 @@ export class DynamoDbTable {
    * stay on its side). At most `maxReads` calls; `exact` is false when the count stopped there.
    */
   async count(options: QueryOptions, maxReads = 20): Promise<{ count: number; exact: boolean }> {
-    const names: Record<string, string> = { ...(options.filter?.names ?? {}) };
-    const values: Record<string, unknown> = { ...(options.filter?.values ?? {}) };
-    const keyCondition = Object.entries(options.key).map(([attribute, value], position) => {
-      names[`#k${position}`] = attribute;
-      values[`:k${position}`] = value;
-      return `#k${position} = :k${position}`;
-    });
+    const input = this.#queryInput(options);
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     for (let reads = 0; reads < maxReads; reads += 1) {
       const result = await this.call('Query', () =>
         this.client.send(
           new QueryCommand({
-            TableName: this.tableName,
-            ...(options.indexName ? { IndexName: options.indexName } : {}),
-            KeyConditionExpression: keyCondition.join(' AND '),
-            ...(options.filter ? { FilterExpression: options.filter.expression } : {}),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+            ...input,
             Select: 'COUNT',
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
