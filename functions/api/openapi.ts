@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ROLES, type Role } from './api-context';
 
 /**
@@ -21,17 +21,17 @@ export interface RouteDocumentation {
   /** Roles allowed to call it; `'public'` for the unauthenticated routes. Use `rolesFrom('operator')`. */
   roles: readonly Role[] | 'public';
   /** The JSON body schema (parsed with parseJsonBody). */
-  request?: z.ZodType;
+  request?: z.ZodMiniType;
   /** The query schema (an object schema; parsed with parseQuery). */
-  query?: z.ZodType;
+  query?: z.ZodMiniType;
   /** Path parameter schemas by name; parameters without one are documented as strings. */
-  params?: Readonly<Record<string, z.ZodType>>;
+  params?: Readonly<Record<string, z.ZodMiniType>>;
   /** The success body. */
-  response?: z.ZodType;
+  response?: z.ZodMiniType;
   /** The success status (default 200). */
   status?: 200 | 201 | 202 | 204;
   /** Other answers than the success one, by status (e.g. the 202 of a validation still running). */
-  otherResponses?: Readonly<Record<string, { description: string; schema?: z.ZodType }>>;
+  otherResponses?: Readonly<Record<string, { description: string; schema?: z.ZodMiniType }>>;
   /** Accepts an Idempotency-Key header (every mutating POST does). */
   idempotent?: boolean;
   /** Counted by the per-tenant validation rate limit (429 with Retry-After). */
@@ -64,7 +64,7 @@ export function toOpenApiPath(path: string): string {
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function jsonSchemaOf(schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema {
   try {
     const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
       target: 'draft-2020-12',

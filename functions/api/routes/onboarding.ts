@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { stringify } from 'yaml';
+import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { AUTH_METHODS } from '../../../schemas/credentials';
 import { ConflictError, ValidationError } from '../../core/errors';
@@ -44,7 +45,7 @@ import { consumeValidationBudget } from '../validation-budget';
 const TAGS = ['onboarding'];
 const PROVIDER_PARAMS = { provider: ProviderParamSchema };
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = AccountListQuerySchema.pick({ tenant_id: true });
+const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
 const VALIDATION_ANSWERS = {
   '202': {
     description: 'still validating at the deadline, or Prefer: respond-async',
