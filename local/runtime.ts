@@ -13,6 +13,7 @@ import { createApp } from '../functions/api/app';
 import { consoleOidcFrom } from '../functions/api/console-assets';
 import type { HealthCheck } from '../functions/api/health';
 import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
+import { buildOpenApiDocument } from '../functions/api/openapi-document';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
 import { tablesHealthCheck } from '../functions/api/tables-health-check';
 import { type Clock, systemClock } from '../functions/core/clock';
@@ -325,6 +326,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         // A hosted login can be tried locally too (the issuer must hand out tokens this runtime signs).
         oidc: consoleOidcFrom(apiSettings),
       },
+      // Generated from the routes' registry on the first request (the Lambda's is built with its asset).
+      openApiDocument: async () => buildOpenApiDocument({ version: VERSION }),
     });
     const http = await startHttpServer(app, port);
     closers.push(() => http.close());

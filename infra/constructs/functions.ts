@@ -10,6 +10,8 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildConsoleAssetsSync } from '../../console/build-console';
 import { API_DOCS_ASSETS, SWAGGER_UI_BUNDLE_DIRECTORY } from '../../functions/api/api-docs';
+import { OPENAPI_DOCUMENT_FILE } from '../../functions/api/openapi';
+import { writeOpenApiDocument } from '../../functions/api/openapi-document';
 import {
   clientFlagsOf,
   EXECUTION_TERMINATED_TASK,
@@ -163,6 +165,11 @@ export class Functions extends Construct {
 
     // Built into the cloud assembly directory, so it goes away with it.
     const consoleAssets = buildConsoleAssetsSync(join(Stage.of(this)?.outdir ?? tmpdir(), 'console-assets'));
+    // Generated here from the routes' registry and schemas, so the API bundle carries no JSON Schema
+    // code; the app fills in its version when it serves the document.
+    const openApiDocument = writeOpenApiDocument(
+      join(Stage.of(this)?.outdir ?? tmpdir(), 'openapi-document'),
+    );
     this.api = this.#function({
       name: API_ACCESS.token,
       entry: join(PROJECT_ROOT, API_ACCESS.entry),
@@ -172,14 +179,15 @@ export class Functions extends Construct {
       serviceName: 'threat-engine-api',
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
-      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts), and the
-      // operator console's built files (not inlined into the bundle: lambda.ts serves them).
+      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts), the OpenAPI
+      // document and the operator console's built files (not inlined into the bundle: lambda.ts serves them).
       afterBundling: (inputDir, outputDir) => [
         `mkdir -p "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}"`,
         ...Object.keys(API_DOCS_ASSETS).map(
           (asset) =>
             `cp "${inputDir}/node_modules/swagger-ui-dist/${asset}" "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}/${asset}"`,
         ),
+        `cp "${openApiDocument}" "${outputDir}/${OPENAPI_DOCUMENT_FILE}"`,
         `mkdir -p "${outputDir}/console" && cp -R "${consoleAssets}/." "${outputDir}/console/"`,
       ],
       otherWildcardReason:
