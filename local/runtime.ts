@@ -15,6 +15,7 @@ import type { HealthCheck } from '../functions/api/health';
 import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
 import { buildOpenApiDocument } from '../functions/api/openapi-document';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
+import { renderScanRoleTemplateYaml } from '../functions/api/scan-role-template-yaml';
 import { tablesHealthCheck } from '../functions/api/tables-health-check';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { loadConfig } from '../functions/core/config';
@@ -285,6 +286,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const tokens = await openLocalTokenIssuer({ dataDirectory, clock });
     const adminTokenPath = await tokens.writeAdminToken();
 
+    let scanRoleTemplateYaml: string | undefined;
     const services = createApiServices({
       repositories,
       secretStore,
@@ -306,6 +308,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         logger,
       }),
       platformAwsAccountId: config.PLATFORM_AWS_ACCOUNT_ID,
+      scanRoleTemplateYaml: async () => (scanRoleTemplateYaml ??= renderScanRoleTemplateYaml()),
       settings: apiSettings,
       clock,
       logger,

@@ -9,6 +9,7 @@ import {
   toDocumentClient,
 } from '../functions/adapters/aws/dynamodb-client';
 import { writeOpenApiDocument } from '../functions/api/openapi-document';
+import { writeScanRoleTemplateYaml } from '../functions/api/scan-role-template-yaml';
 import { loadConfig } from '../functions/core/config';
 import type { ExecutionTerminatedEvent, WorkflowName } from '../functions/core/ports/orchestrator';
 import { createMissingTables } from '../local/create-tables';
@@ -243,6 +244,7 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
     closers.push(() => rm(taskRoot, { recursive: true, force: true }));
     await buildConsoleAssets(join(taskRoot, 'console'));
     writeOpenApiDocument(taskRoot);
+    writeScanRoleTemplateYaml(taskRoot);
     const workers = new FunctionWorkers(
       region,
       standIns,

@@ -10,8 +10,10 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildConsoleAssetsSync } from '../../console/build-console';
 import { API_DOCS_ASSETS, SWAGGER_UI_BUNDLE_DIRECTORY } from '../../functions/api/api-docs';
+import { SCAN_ROLE_TEMPLATE_YAML_FILE } from '../../functions/api/api-services';
 import { OPENAPI_DOCUMENT_FILE } from '../../functions/api/openapi';
 import { writeOpenApiDocument } from '../../functions/api/openapi-document';
+import { writeScanRoleTemplateYaml } from '../../functions/api/scan-role-template-yaml';
 import {
   clientFlagsOf,
   EXECUTION_TERMINATED_TASK,
@@ -170,6 +172,10 @@ export class Functions extends Construct {
     const openApiDocument = writeOpenApiDocument(
       join(Stage.of(this)?.outdir ?? tmpdir(), 'openapi-document'),
     );
+    // The role-onboarding template's YAML likewise (the yaml library stays out of the bundle).
+    const templateYaml = writeScanRoleTemplateYaml(
+      join(Stage.of(this)?.outdir ?? tmpdir(), 'scan-role-template'),
+    );
     this.api = this.#function({
       name: API_ACCESS.token,
       entry: join(PROJECT_ROOT, API_ACCESS.entry),
@@ -188,6 +194,7 @@ export class Functions extends Construct {
             `cp "${inputDir}/node_modules/swagger-ui-dist/${asset}" "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}/${asset}"`,
         ),
         `cp "${openApiDocument}" "${outputDir}/${OPENAPI_DOCUMENT_FILE}"`,
+        `cp "${templateYaml}" "${outputDir}/${SCAN_ROLE_TEMPLATE_YAML_FILE}"`,
         `mkdir -p "${outputDir}/console" && cp -R "${consoleAssets}/." "${outputDir}/console/"`,
       ],
       otherWildcardReason:

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import { stringify } from 'yaml';
 import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { AUTH_METHODS } from '../../../schemas/credentials';
 import { ConflictError, ValidationError } from '../../core/errors';
-import { scanRoleTemplate } from '../../core/onboarding/cloudformation-template';
+import { scanRoleTemplate, scanRoleTemplateYaml } from '../../core/onboarding/cloudformation-template';
 import { describeFailure } from '../../core/task-failure';
 import { accountView, submissionAccepted } from '../account-view';
 import {
@@ -253,7 +252,11 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
     }
     const template = scanRoleTemplate(services.platformAwsAccountId, query.external_id);
     return context.json({
-      template: stringify(template, { lineWidth: 0 }),
+      template: scanRoleTemplateYaml(
+        await services.scanRoleTemplateYaml(),
+        services.platformAwsAccountId,
+        query.external_id,
+      ),
       template_object: template,
       external_id: query.external_id,
       platform_account_id: services.platformAwsAccountId,
