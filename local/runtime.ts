@@ -13,7 +13,7 @@ import { createApp } from '../functions/api/app';
 import { consoleOidcFrom } from '../functions/api/console-assets';
 import type { HealthCheck } from '../functions/api/health';
 import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
-import { buildOpenApiDocument } from '../functions/api/openapi-document';
+import { appOpenApiDocument } from '../functions/api/openapi-document';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
 import { renderScanRoleTemplateYaml } from '../functions/api/scan-role-template-yaml';
 import { tablesHealthCheck } from '../functions/api/tables-health-check';
@@ -330,7 +330,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         oidc: consoleOidcFrom(apiSettings),
       },
       // Generated from the routes' registry on the first request (the Lambda's is built with its asset).
-      openApiDocument: async () => buildOpenApiDocument({ version: VERSION }),
+      openApiDocument: async () => appOpenApiDocument({ version: VERSION }),
     });
     const http = await startHttpServer(app, port);
     closers.push(() => http.close());

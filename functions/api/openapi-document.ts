@@ -1,10 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
+import { silentLogger } from '../core/logger';
 import { ROLES, type Role } from './api-context';
+import type { ApiServices } from './api-services';
+import { loadApiSettings } from './api-settings';
+import { createApp } from './app';
 import { OPENAPI_DOCUMENT_FILE, type RouteDocumentation, registeredRoutes, toOpenApiPath } from './openapi';
-// Every route module registers its routes when it is imported.
-import './app';
 
 /**
  * The OpenAPI 3.1 document of the registered routes, generated from the zod schemas they parse
@@ -195,12 +197,28 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes = registeredRoute
 }
 
 /**
+ * Every route the app mounts, as registered. Route modules register some routes when imported and
+ * the others when the app mounts them, so the app is built here once: its route factories only keep
+ * the services for their handlers (never run here); the app itself reads its settings.
+ */
+function appRoutes(): RouteDocumentation[] {
+  const services = { repositories: {}, settings: loadApiSettings({}) } as unknown as ApiServices;
+  createApp({ logger: silentLogger, healthChecks: [], target: 'openapi', version: 'unknown', services });
+  return registeredRoutes();
+}
+
+/** The OpenAPI document of every route the app mounts. */
+export function appOpenApiDocument(info: OpenApiInfo): JsonSchema {
+  return buildOpenApiDocument(info, appRoutes());
+}
+
+/**
  * Writes the document into `directory` as the API function's asset holds it (OPENAPI_DOCUMENT_FILE);
  * its version is left for the app to fill in. Returns the file's path.
  */
 export function writeOpenApiDocument(directory: string): string {
   mkdirSync(directory, { recursive: true });
   const file = join(directory, OPENAPI_DOCUMENT_FILE);
-  writeFileSync(file, JSON.stringify(buildOpenApiDocument({ version: 'unknown' })));
+  writeFileSync(file, JSON.stringify(appOpenApiDocument({ version: 'unknown' })));
   return file;
 }

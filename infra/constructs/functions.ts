@@ -467,10 +467,6 @@ export class Functions extends Construct {
         bundleAwsSDK: false,
         tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
         define: options.define ?? {},
-        // yaml's ES module build (the same release) instead of its CommonJS one: only `stringify`
-        // is used (the API's CloudFormation template), and the ES build lets esbuild drop the
-        // parser, about 60 KB of the API bundle.
-        esbuildArgs: { '--alias:yaml': './node_modules/yaml/browser/index.js' },
         ...(options.afterBundling
           ? {
               commandHooks: {
