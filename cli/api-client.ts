@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
+import * as z from 'zod/mini';
 import { ConfigSchema } from '../schemas/config';
 import { CliError, EXIT } from './exit-codes';
 
@@ -37,7 +38,7 @@ interface ErrorBody {
   details?: Array<{ field?: unknown; message?: unknown }>;
 }
 
-const ConnectionEnvSchema = ConfigSchema.pick({ PORT: true, THREAT_ENGINE_DATA_DIR: true });
+const ConnectionEnvSchema = z.pick(ConfigSchema, { PORT: true, THREAT_ENGINE_DATA_DIR: true });
 
 export interface ConnectionOptions {
   url?: string | undefined;

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { ConfigurationError, InvalidTransitionError, SecretNotFoundError } from '../functions/core/errors';
 import { ownValue } from '../functions/core/own-property';
@@ -41,7 +41,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const DAY_MS = 86_400_000;
 
-const Base64Schema = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const Base64Schema = z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'));
 
 const VaultVersionSchema = z.object({
   iv: Base64Schema,
@@ -56,7 +56,7 @@ const VaultSecretSchema = z.object({
   /** Staging label → version id; a label is on one version at most, as in Secrets Manager. */
   labels: z.record(z.string(), z.string()),
   /** When set, the secret is scheduled for deletion and purged once this instant passes. */
-  deletion_date: z.string().optional(),
+  deletion_date: z.optional(z.string()),
 });
 
 const VaultFileSchema = z.object({

@@ -13,7 +13,9 @@ import { createApp } from '../functions/api/app';
 import { consoleOidcFrom } from '../functions/api/console-assets';
 import type { HealthCheck } from '../functions/api/health';
 import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
+import { appOpenApiDocument } from '../functions/api/openapi-document';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
+import { renderScanRoleTemplateYaml } from '../functions/api/scan-role-template-yaml';
 import { tablesHealthCheck } from '../functions/api/tables-health-check';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { loadConfig } from '../functions/core/config';
@@ -284,6 +286,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const tokens = await openLocalTokenIssuer({ dataDirectory, clock });
     const adminTokenPath = await tokens.writeAdminToken();
 
+    let scanRoleTemplateYaml: string | undefined;
     const services = createApiServices({
       repositories,
       secretStore,
@@ -305,6 +308,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         logger,
       }),
       platformAwsAccountId: config.PLATFORM_AWS_ACCOUNT_ID,
+      scanRoleTemplateYaml: async () => (scanRoleTemplateYaml ??= renderScanRoleTemplateYaml()),
       settings: apiSettings,
       clock,
       logger,
@@ -326,6 +330,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         oidc: consoleOidcFrom(apiSettings),
         preload: true,
       },
+      // Generated from the routes' registry on the first request (the Lambda's is built with its asset).
+      openApiDocument: async () => appOpenApiDocument({ version: VERSION }),
     });
     const http = await startHttpServer(app, port);
     closers.push(() => http.close());

@@ -8,6 +8,8 @@ import {
   LOCAL_ENDPOINT_CREDENTIALS,
   toDocumentClient,
 } from '../functions/adapters/aws/dynamodb-client';
+import { writeOpenApiDocument } from '../functions/api/openapi-document';
+import { writeScanRoleTemplateYaml } from '../functions/api/scan-role-template-yaml';
 import { loadConfig } from '../functions/core/config';
 import type { ExecutionTerminatedEvent, WorkflowName } from '../functions/core/ports/orchestrator';
 import { createMissingTables } from '../local/create-tables';
@@ -236,10 +238,13 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
     };
 
     const standIns: Record<string, string> = {};
-    // The API function's asset carries the built console beside its bundle (infra/constructs/functions.ts).
+    // The API function's asset carries the built console and the OpenAPI document beside its bundle
+    // (infra/constructs/functions.ts).
     const taskRoot = await mkdtemp(join(tmpdir(), 'te-rehearsal-task-root-'));
     closers.push(() => rm(taskRoot, { recursive: true, force: true }));
     await buildConsoleAssets(join(taskRoot, 'console'));
+    writeOpenApiDocument(taskRoot);
+    writeScanRoleTemplateYaml(taskRoot);
     const workers = new FunctionWorkers(
       region,
       standIns,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DisplayTextSchema, IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 export const AccountStatusSchema = z.enum(['pending', 'active', 'error', 'disabled']);
@@ -7,7 +7,10 @@ export type AccountStatus = z.infer<typeof AccountStatusSchema>;
 export const OnboardingStatusSchema = z.enum(['pending', 'in_progress', 'completed', 'failed']);
 export type OnboardingStatus = z.infer<typeof OnboardingStatusSchema>;
 
-export const AccountNameSchema = DisplayTextSchema(256).pipe(z.string().min(1, 'must not be empty'));
+export const AccountNameSchema = z.pipe(
+  DisplayTextSchema(256),
+  z.string().check(z.minLength(1, 'must not be empty')),
+);
 
 /**
  * An account item as stored. The legacy fields come first; the rest are new and optional so
@@ -19,32 +22,32 @@ export const AccountSchema = z.looseObject({
   provider_id: IdSchema,
   tenant_id: IdSchema,
   account_name: z.string(),
-  account_number: z.string().nullish(),
+  account_number: z.nullish(z.string()),
   status: AccountStatusSchema,
   onboarding_status: OnboardingStatusSchema,
-  onboarding_id: z.string().nullish(),
-  last_validated_at: TimestampSchema.nullish(),
+  onboarding_id: z.nullish(z.string()),
+  last_validated_at: z.nullish(TimestampSchema),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
   // New fields.
-  provider_type: ProviderTypeSchema.optional(),
-  auth_method: z.string().nullish(),
-  credential_type: z.string().nullish(),
-  external_id: z.string().nullish(),
-  secret_name: z.string().nullish(),
-  validated_offline: z.boolean().nullish(),
-  onboarding_error_code: z.string().nullish(),
-  onboarding_error_message: z.string().nullish(),
+  provider_type: z.optional(ProviderTypeSchema),
+  auth_method: z.nullish(z.string()),
+  credential_type: z.nullish(z.string()),
+  external_id: z.nullish(z.string()),
+  secret_name: z.nullish(z.string()),
+  validated_offline: z.nullish(z.boolean()),
+  onboarding_error_code: z.nullish(z.string()),
+  onboarding_error_message: z.nullish(z.string()),
   /** The last failed validation of the current credentials (cleared by a successful one). */
-  validation_error_code: z.string().nullish(),
-  validation_error_message: z.string().nullish(),
-  validation_failed_at: TimestampSchema.nullish(),
+  validation_error_code: z.nullish(z.string()),
+  validation_error_message: z.nullish(z.string()),
+  validation_failed_at: z.nullish(TimestampSchema),
   /** Scan lock: the execution holding it and when its lease runs out. */
-  scan_lock_owner: z.string().nullish(),
-  scan_lock_expires_at: TimestampSchema.nullish(),
+  scan_lock_owner: z.nullish(z.string()),
+  scan_lock_expires_at: z.nullish(TimestampSchema),
   /** Overlap policy buffer_one: the one run waiting for the running scan, and its lease. */
-  scan_buffer_owner: z.string().nullish(),
-  scan_buffer_expires_at: TimestampSchema.nullish(),
-  disabled_at: TimestampSchema.nullish(),
+  scan_buffer_owner: z.nullish(z.string()),
+  scan_buffer_expires_at: z.nullish(TimestampSchema),
+  disabled_at: z.nullish(TimestampSchema),
 });
 export type Account = z.infer<typeof AccountSchema>;

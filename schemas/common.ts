@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 
 /** How much of a client's value an error message repeats. */
 export const QUOTED_INPUT_MAX = 64;
@@ -53,14 +54,17 @@ export function toIsoUtc(date: Date): string {
 }
 
 /** Accepts both timestamp shapes on read and normalizes to ISO-8601 UTC with `Z`. */
-export const TimestampSchema = z.string().transform((value, ctx) => {
-  const date = parseTimestamp(value);
-  if (!date) {
-    ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 timestamp' });
-    return z.NEVER;
-  }
-  return toIsoUtc(date);
-});
+export const TimestampSchema = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    const date = parseTimestamp(value);
+    if (!date) {
+      ctx.issues.push({ code: 'custom', message: 'expected an ISO-8601 timestamp', input: value });
+      return z.NEVER;
+    }
+    return toIsoUtc(date);
+  }),
+);
 
 /** A timestamp as it must be written: ISO-8601 UTC ending in `Z`. */
 export const IsoUtcTimestampSchema = z.iso.datetime({
@@ -70,9 +74,11 @@ export const IsoUtcTimestampSchema = z.iso.datetime({
 
 export const IdSchema = z
   .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may hold letters, digits, ".", "_", ":" and "-" only');
+  .check(
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(128, 'must be at most 128 characters'),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may hold letters, digits, ".", "_", ":" and "-" only'),
+  );
 
 export const ProviderTypeSchema = z.enum(['aws', 'azure', 'gcp', 'alicloud', 'oci', 'ibm']);
 export type ProviderType = z.infer<typeof ProviderTypeSchema>;
@@ -80,9 +86,27 @@ export const PROVIDER_TYPES = ProviderTypeSchema.options;
 
 /** Free text that ends up in a console or a UI: bounded, no control characters. */
 export const DisplayTextSchema = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
+  z.string().check(
+    z.trim(),
+    z.maxLength(max, `must be at most ${max} characters`),
     // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+    z.regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
+  );
+
+/**
+ * `schema` with a description for the OpenAPI document (classic zod's `.describe`): a copy, so the
+ * shared schema it starts from stays undescribed.
+ */
+export function described<Schema extends z.ZodMiniType>(schema: Schema, description: string): Schema {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy, { description });
+  return copy;
+}
+
+/** `fn` applied to the input before `schema` parses it (classic zod's `z.preprocess`). */
+export function preprocessed<Schema extends z.core.$ZodType>(
+  fn: (value: unknown) => unknown,
+  schema: Schema,
+) {
+  return z.pipe(z.transform(fn), schema);
+}

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { fieldName, IdSchema, type ProviderType, TimestampSchema } from './common';
 
 /**
@@ -22,11 +22,11 @@ const expecting = (expected: string) => ({
 
 /** A string field: trimmed (identifiers are pasted), then checked against `pattern`. */
 const identifier = (pattern: RegExp, expected: string) =>
-  z.string(expecting(expected)).trim().regex(pattern, `expected ${expected}`);
+  z.string(expecting(expected)).check(z.trim(), z.regex(pattern, `expected ${expected}`));
 
 /** A secret field: never trimmed or otherwise rewritten, so what is stored is what was issued. */
 const secret = (pattern: RegExp, expected: string) =>
-  z.string(expecting(expected)).regex(pattern, `expected ${expected}`);
+  z.string(expecting(expected)).check(z.regex(pattern, `expected ${expected}`));
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = (what: string) => identifier(GUID, `${what} as a GUID (8-4-4-4-12 hexadecimal digits)`);
@@ -68,11 +68,10 @@ const PEM_EXPECTED = 'a PEM-encoded private key (a BEGIN … PRIVATE KEY block)'
  * only when `allowEncrypted`: the object holding the passphrase then checks that it opens the key.
  */
 const rsaPrivateKey = (allowEncrypted: boolean) =>
-  z
-    .string(expecting(PEM_EXPECTED))
-    .max(16_384, 'expected a PEM private key of at most 16384 characters')
-    .regex(PEM_PRIVATE_KEY, `expected ${PEM_EXPECTED}`)
-    .superRefine((pem, ctx) => {
+  z.string(expecting(PEM_EXPECTED)).check(
+    z.maxLength(16_384, 'expected a PEM private key of at most 16384 characters'),
+    z.regex(PEM_PRIVATE_KEY, `expected ${PEM_EXPECTED}`),
+    z.superRefine((pem, ctx) => {
       if (isEncryptedPem(pem)) {
         if (!allowEncrypted) {
           ctx.addIssue({ code: 'custom', message: 'expected an unencrypted PEM private key' });
@@ -88,7 +87,8 @@ const rsaPrivateKey = (allowEncrypted: boolean) =>
       } else if (type !== 'rsa') {
         ctx.addIssue({ code: 'custom', message: 'expected an RSA private key' });
       }
-    });
+    }),
+  );
 
 // ---------------------------------------------------------------------------------------------
 // AWS
@@ -124,14 +124,14 @@ function roleArnAccount(arn: string): string | undefined {
   return roleArnProblem(arn) === undefined ? arn.split(':')[4] : undefined;
 }
 
-export const RoleArnSchema = z
-  .string(expecting(ROLE_ARN_EXPECTED))
-  .trim()
-  .max(2048, 'expected an IAM role ARN of at most 2048 characters')
-  .superRefine((arn, ctx) => {
+export const RoleArnSchema = z.string(expecting(ROLE_ARN_EXPECTED)).check(
+  z.trim(),
+  z.maxLength(2048, 'expected an IAM role ARN of at most 2048 characters'),
+  z.superRefine((arn, ctx) => {
     const problem = roleArnProblem(arn);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  }),
+);
 
 export const ExternalIdSchema = identifier(
   /^[\w+=,.@:/-]{2,1224}$/,
@@ -147,15 +147,17 @@ export const AwsIamRoleCredentialsSchema = z
     },
     unknownFields(['role_arn', 'external_id', 'account_number']),
   )
-  .superRefine((value, ctx) => {
-    if (roleArnAccount(value.role_arn) !== value.account_number) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['role_arn'],
-        message: 'expected the account in role_arn to equal account_number',
-      });
-    }
-  });
+  .check(
+    z.superRefine((value, ctx) => {
+      if (roleArnAccount(value.role_arn) !== value.account_number) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['role_arn'],
+          message: 'expected the account in role_arn to equal account_number',
+        });
+      }
+    }),
+  );
 export type AwsIamRoleCredentials = z.infer<typeof AwsIamRoleCredentialsSchema>;
 
 export const AwsAccessKeyCredentialsSchema = z
@@ -169,32 +171,33 @@ export const AwsAccessKeyCredentialsSchema = z
         /^[A-Za-z0-9/+=]{40}$/,
         'a secret access key of 40 characters of A-Z a-z 0-9 / + =',
       ),
-      session_token: secret(
-        /^[A-Za-z0-9/+=]{100,8192}$/,
-        'a session token of 100-8192 characters of A-Z a-z 0-9 / + =',
-      ).optional(),
+      session_token: z.optional(
+        secret(/^[A-Za-z0-9/+=]{100,8192}$/, 'a session token of 100-8192 characters of A-Z a-z 0-9 / + ='),
+      ),
       /** The account the key should belong to (the legacy form sent it): checked against GetCallerIdentity. */
-      account_number: AwsAccountNumberSchema.optional(),
+      account_number: z.optional(AwsAccountNumberSchema),
     },
     unknownFields(['access_key_id', 'secret_access_key', 'session_token', 'account_number']),
   )
-  .superRefine((value, ctx) => {
-    const temporary = value.access_key_id.startsWith('ASIA');
-    if (value.session_token !== undefined && !temporary) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['access_key_id'],
-        message: 'expected a temporary (ASIA…) access key id with a session_token',
-      });
-    }
-    if (value.session_token === undefined && temporary) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['session_token'],
-        message: 'is required with a temporary (ASIA…) access key id',
-      });
-    }
-  });
+  .check(
+    z.superRefine((value, ctx) => {
+      const temporary = value.access_key_id.startsWith('ASIA');
+      if (value.session_token !== undefined && !temporary) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['access_key_id'],
+          message: 'expected a temporary (ASIA…) access key id with a session_token',
+        });
+      }
+      if (value.session_token === undefined && temporary) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['session_token'],
+          message: 'is required with a temporary (ASIA…) access key id',
+        });
+      }
+    }),
+  );
 export type AwsAccessKeyCredentials = z.infer<typeof AwsAccessKeyCredentialsSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -205,8 +208,10 @@ export const AzureServicePrincipalCredentialsSchema = z.strictObject(
     client_id: guid('the application (client) id'),
     client_secret: z
       .string(expecting('a client secret'))
-      .min(1, 'expected a client secret: must not be empty')
-      .max(1024, 'expected a client secret of at most 1024 characters'),
+      .check(
+        z.minLength(1, 'expected a client secret: must not be empty'),
+        z.maxLength(1024, 'expected a client secret of at most 1024 characters'),
+      ),
     tenant_id: guid('the directory (tenant) id'),
     subscription_id: guid('the subscription id'),
   },
@@ -231,8 +236,8 @@ export const ServiceAccountKeySchema = z.looseObject(
       error: (issue) => (issue.input === undefined ? 'is required' : 'expected an email address'),
     }),
     private_key: rsaPrivateKey(false),
-    private_key_id: z.string({ error: 'expected a string' }).optional(),
-    client_id: z.string({ error: 'expected a string' }).optional(),
+    private_key_id: z.optional(z.string({ error: 'expected a string' })),
+    client_id: z.optional(z.string({ error: 'expected a string' })),
   },
   { error: 'expected the service-account key as a JSON object' },
 );
@@ -252,25 +257,29 @@ function serviceAccountDocument(value: unknown): unknown {
  * The service-account key, accepted as JSON text (as the legacy UI sent it) or as an object; the
  * output is always the object, so every reader sees one shape.
  */
-const ServiceAccountJsonSchema = z
-  .union([z.string(), z.record(z.string(), z.unknown())], {
-    error: (issue) =>
-      issue.input === undefined
-        ? 'is required'
-        : 'expected the service-account key as JSON text or an object',
-  })
-  .transform((value, ctx) => {
-    const document = serviceAccountDocument(value);
-    if (document === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'expected the service-account key as JSON text: this is not valid JSON',
-      });
-      return z.NEVER;
-    }
-    return document;
-  })
-  .pipe(ServiceAccountKeySchema);
+const ServiceAccountJsonSchema = z.pipe(
+  z.pipe(
+    z.union([z.string(), z.record(z.string(), z.unknown())], {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required'
+          : 'expected the service-account key as JSON text or an object',
+    }),
+    z.transform((value, ctx) => {
+      const document = serviceAccountDocument(value);
+      if (document === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'expected the service-account key as JSON text: this is not valid JSON',
+          input: value,
+        });
+        return z.NEVER;
+      }
+      return document;
+    }),
+  ),
+  ServiceAccountKeySchema,
+);
 
 export const GcpServiceAccountCredentialsSchema = z.strictObject(
   { service_account_json: ServiceAccountJsonSchema },
@@ -319,36 +328,41 @@ export const OciUserPrincipalCredentialsSchema = z
       ),
       private_key: rsaPrivateKey(true),
       /** Only for an encrypted private key; it must open the key. */
-      passphrase: z
-        .string({ error: 'expected the private key passphrase as a string' })
-        .min(1, 'expected a passphrase: must not be empty')
-        .max(1024, 'expected a passphrase of at most 1024 characters')
-        .optional(),
+      passphrase: z.optional(
+        z
+          .string({ error: 'expected the private key passphrase as a string' })
+          .check(
+            z.minLength(1, 'expected a passphrase: must not be empty'),
+            z.maxLength(1024, 'expected a passphrase of at most 1024 characters'),
+          ),
+      ),
       region: OciRegionSchema,
     },
     unknownFields(['user_ocid', 'tenancy_ocid', 'fingerprint', 'private_key', 'passphrase', 'region']),
   )
-  .superRefine((value, ctx) => {
-    if (!isEncryptedPem(value.private_key)) return;
-    if (value.passphrase === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['passphrase'],
-        message: 'is required: the private key is encrypted',
-      });
-      return;
-    }
-    const type = privateKeyType(value.private_key, value.passphrase);
-    if (type === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['private_key'],
-        message: 'expected an encrypted PEM private key that the passphrase opens: it does not',
-      });
-    } else if (type !== 'rsa') {
-      ctx.addIssue({ code: 'custom', path: ['private_key'], message: 'expected an RSA private key' });
-    }
-  });
+  .check(
+    z.superRefine((value, ctx) => {
+      if (!isEncryptedPem(value.private_key)) return;
+      if (value.passphrase === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['passphrase'],
+          message: 'is required: the private key is encrypted',
+        });
+        return;
+      }
+      const type = privateKeyType(value.private_key, value.passphrase);
+      if (type === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['private_key'],
+          message: 'expected an encrypted PEM private key that the passphrase opens: it does not',
+        });
+      } else if (type !== 'rsa') {
+        ctx.addIssue({ code: 'custom', path: ['private_key'], message: 'expected an RSA private key' });
+      }
+    }),
+  );
 export type OciUserPrincipalCredentials = z.infer<typeof OciUserPrincipalCredentialsSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -362,7 +376,7 @@ export const IbmAccountIdSchema = identifier(
 export const IbmApiKeyCredentialsSchema = z.strictObject(
   {
     api_key: secret(/^[A-Za-z0-9_-]{40,64}$/, 'an IBM Cloud API key of 40-64 characters of A-Z a-z 0-9 _ -'),
-    account_id: IbmAccountIdSchema.optional(),
+    account_id: z.optional(IbmAccountIdSchema),
   },
   unknownFields(['api_key', 'account_id']),
 );
@@ -583,7 +597,10 @@ const storedSecret = <T extends CredentialType>(type: T) =>
     account_id: IdSchema,
     created_at: TimestampSchema,
     // Legacy values always wrote the key; its absence means "never expires".
-    expires_at: TimestampSchema.nullish().transform((value) => value ?? null),
+    expires_at: z.pipe(
+      z.nullish(TimestampSchema),
+      z.transform((value) => value ?? null),
+    ),
   });
 
 /** The legacy JSON value of a secret, with credentials checked as strictly as on submission. */
@@ -636,7 +653,7 @@ export const SECRET_FIELDS = {
 };
 
 /** The schema each shown identifier must pass; a value that fails it is left out of summaries. */
-const IDENTIFIER_SCHEMAS: Readonly<Record<string, z.ZodType<string, string>>> = {
+const IDENTIFIER_SCHEMAS: Readonly<Record<string, z.ZodMiniType<string, string>>> = {
   role_arn: RoleArnSchema,
   account_number: AwsAccountNumberSchema,
   client_id: AzureServicePrincipalCredentialsSchema.shape.client_id,

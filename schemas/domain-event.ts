@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The domain events the workflows publish (EventBridge on AWS, an in-process bus locally): ids,
@@ -27,16 +27,16 @@ export type NotificationChannelKind = (typeof NOTIFICATION_CHANNEL_KINDS)[number
 export const DomainEventSchema = z.strictObject({
   event_type: z.enum(Object.keys(DOMAIN_EVENT_DETAIL_TYPES) as [DomainEventType, ...DomainEventType[]]),
   occurred_at: z.string(),
-  tenant_id: z.string().nullable(),
-  account_id: z.string().nullable(),
-  account_name: z.string().nullable(),
-  schedule_id: z.string().nullable(),
-  schedule_name: z.string().nullable(),
-  execution_id: z.string().nullable(),
+  tenant_id: z.nullable(z.string()),
+  account_id: z.nullable(z.string()),
+  account_name: z.nullable(z.string()),
+  schedule_id: z.nullable(z.string()),
+  schedule_name: z.nullable(z.string()),
+  execution_id: z.nullable(z.string()),
   /** The recorded status or error code, and a short safe message (no credential, no stack). */
-  reason: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  reason: z.nullable(z.strictObject({ code: z.string(), message: z.string() })),
   /** One sentence for chat and e-mail. */
-  summary: z.string().max(500),
+  summary: z.string().check(z.maxLength(500)),
   /** Console links (absolute once the publisher knows the console's base URL). */
   links: z.record(z.string(), z.string()),
   channels: z.array(z.enum(NOTIFICATION_CHANNEL_KINDS)),

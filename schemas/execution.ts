@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 /** Legacy: running, completed, failed, cancelled. New terminal outcomes are listed after them. */
@@ -22,28 +22,28 @@ export type TriggeredBy = z.infer<typeof TriggeredBySchema>;
 
 export const ExecutionSchema = z.looseObject({
   execution_id: IdSchema,
-  schedule_id: z.string().nullish(),
+  schedule_id: z.nullish(z.string()),
   account_id: IdSchema,
   started_at: TimestampSchema,
-  completed_at: TimestampSchema.nullish(),
+  completed_at: z.nullish(TimestampSchema),
   status: ExecutionStatusSchema,
-  triggered_by: TriggeredBySchema.default('scheduler'),
-  scan_id: z.string().nullish(),
-  total_checks: z.number().int().nonnegative().nullish(),
-  passed_checks: z.number().int().nonnegative().nullish(),
-  failed_checks: z.number().int().nonnegative().nullish(),
-  error_message: z.string().nullish(),
-  execution_time_seconds: z.number().nonnegative().nullish(),
+  triggered_by: z._default(TriggeredBySchema, 'scheduler'),
+  scan_id: z.nullish(z.string()),
+  total_checks: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  passed_checks: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  failed_checks: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  error_message: z.nullish(z.string()),
+  execution_time_seconds: z.nullish(z.number().check(z.nonnegative())),
   // New fields.
-  tenant_id: IdSchema.optional(),
-  provider_type: ProviderTypeSchema.optional(),
-  scheduled_time: TimestampSchema.nullish(),
-  workflow_execution_name: z.string().nullish(),
-  workflow_execution_arn: z.string().nullish(),
-  current_step: z.string().nullish(),
-  progress_percent: z.number().min(0).max(100).nullish(),
-  engine_scan_id: z.string().nullish(),
-  error_code: z.string().nullish(),
-  updated_at: TimestampSchema.nullish(),
+  tenant_id: z.optional(IdSchema),
+  provider_type: z.optional(ProviderTypeSchema),
+  scheduled_time: z.nullish(TimestampSchema),
+  workflow_execution_name: z.nullish(z.string()),
+  workflow_execution_arn: z.nullish(z.string()),
+  current_step: z.nullish(z.string()),
+  progress_percent: z.nullish(z.number().check(z.gte(0), z.lte(100))),
+  engine_scan_id: z.nullish(z.string()),
+  error_code: z.nullish(z.string()),
+  updated_at: z.nullish(TimestampSchema),
 });
 export type Execution = z.infer<typeof ExecutionSchema>;

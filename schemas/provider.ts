@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 export const ProviderStatusSchema = z.enum(['active', 'disabled']);
@@ -9,7 +9,7 @@ export const ProviderSchema = z.looseObject({
   provider_id: IdSchema,
   tenant_id: IdSchema,
   provider_type: ProviderTypeSchema,
-  status: ProviderStatusSchema.default('active'),
+  status: z._default(ProviderStatusSchema, 'active'),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
 });

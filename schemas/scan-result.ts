@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
 
 export const ScanTypeSchema = z.enum(['scheduled', 'manual', 'on_demand']);
@@ -14,18 +14,18 @@ export const ScanResultSchema = z.looseObject({
   provider_type: ProviderTypeSchema,
   scan_type: ScanTypeSchema,
   started_at: TimestampSchema,
-  completed_at: TimestampSchema.nullish(),
+  completed_at: z.nullish(TimestampSchema),
   status: ScanResultStatusSchema,
-  total_checks: z.number().int().nonnegative().default(0),
-  passed_checks: z.number().int().nonnegative().default(0),
-  failed_checks: z.number().int().nonnegative().default(0),
-  error_checks: z.number().int().nonnegative().default(0),
-  result_storage_path: z.string().nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
+  total_checks: z._default(z.number().check(z.int(), z.nonnegative()), 0),
+  passed_checks: z._default(z.number().check(z.int(), z.nonnegative()), 0),
+  failed_checks: z._default(z.number().check(z.int(), z.nonnegative()), 0),
+  error_checks: z._default(z.number().check(z.int(), z.nonnegative()), 0),
+  result_storage_path: z.nullish(z.string()),
+  metadata: z.nullish(z.record(z.string(), z.unknown())),
   // New fields.
-  tenant_id: IdSchema.optional(),
-  execution_id: z.string().nullish(),
-  schedule_id: z.string().nullish(),
-  engine_scan_id: z.string().nullish(),
+  tenant_id: z.optional(IdSchema),
+  execution_id: z.nullish(z.string()),
+  schedule_id: z.nullish(z.string()),
+  engine_scan_id: z.nullish(z.string()),
 });
 export type ScanResult = z.infer<typeof ScanResultSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { quoted } from './common';
 
 /**
@@ -119,15 +119,15 @@ export function scheduleExpressionStructureProblem(expression: string): string |
   return `${quoted(expression)} must be cron(<6 fields>), rate(<value> <unit>) or at(yyyy-mm-ddThh:mm:ss)`;
 }
 
-export const ScheduleExpressionSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters')
-  .superRefine((value, ctx) => {
+export const ScheduleExpressionSchema = z.string().check(
+  z.trim(),
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(256, 'must be at most 256 characters'),
+  z.superRefine((value, ctx) => {
     const problem = scheduleExpressionStructureProblem(value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  }),
+);
 export type ScheduleExpression = z.infer<typeof ScheduleExpressionSchema>;
 
 let knownTimeZones: ReadonlySet<string> | undefined;
@@ -153,8 +153,10 @@ export function isIanaTimeZone(value: string): boolean {
 
 export const TimezoneSchema = z
   .string()
-  .trim()
-  .refine(isIanaTimeZone, { message: 'must be an IANA time zone name such as UTC or Europe/London' });
+  .check(
+    z.trim(),
+    z.refine(isIanaTimeZone, { message: 'must be an IANA time zone name such as UTC or Europe/London' }),
+  );
 
 /** Convenience presets; cron keeps them aligned to the clock of the schedule's time zone. */
 export const SCHEDULE_PRESETS = {

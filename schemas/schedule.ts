@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DisplayTextSchema, IdSchema, ProviderTypeSchema, quoted, TimestampSchema } from './common';
 import {
   SCHEDULE_PRESETS,
@@ -19,10 +19,13 @@ export type OverlapPolicy = z.infer<typeof OverlapPolicySchema>;
 /** Legacy stored `enabled` as the strings 'true'/'false' (it is a GSI key); booleans still read. */
 export const EnabledFlagSchema = z.union([
   z.enum(['true', 'false']),
-  z.boolean().transform((v) => (v ? 'true' : 'false')),
+  z.pipe(
+    z.boolean(),
+    z.transform((v) => (v ? 'true' : 'false')),
+  ),
 ]);
 
-const countField = z.number().int().nonnegative().default(0);
+const countField = z._default(z.number().check(z.int(), z.nonnegative()), 0);
 
 /** A schedule item as stored: the legacy fields, then the new ones (all optional on read). */
 export const ScheduleSchema = z.looseObject({
@@ -30,44 +33,44 @@ export const ScheduleSchema = z.looseObject({
   tenant_id: IdSchema,
   account_id: IdSchema,
   name: z.string(),
-  description: z.string().nullish(),
+  description: z.nullish(z.string()),
   schedule_type: ScheduleTypeSchema,
-  cron_expression: z.string().nullish(),
-  interval_seconds: z.number().int().positive().nullish(),
-  timezone: z.string().default('UTC'),
-  regions: z.array(z.string()).default([]),
-  services: z.array(z.string()).default([]),
-  exclude_services: z.array(z.string()).default([]),
+  cron_expression: z.nullish(z.string()),
+  interval_seconds: z.nullish(z.number().check(z.int(), z.positive())),
+  timezone: z._default(z.string(), 'UTC'),
+  regions: z._default(z.array(z.string()), []),
+  services: z._default(z.array(z.string()), []),
+  exclude_services: z._default(z.array(z.string()), []),
   status: ScheduleStatusSchema,
   enabled: EnabledFlagSchema,
-  provider_type: ProviderTypeSchema.nullish(),
+  provider_type: z.nullish(ProviderTypeSchema),
   run_count: countField,
   success_count: countField,
   failure_count: countField,
-  last_run_at: TimestampSchema.nullish(),
-  next_run_at: TimestampSchema.nullish(),
-  notify_on_success: z.boolean().default(false),
-  notify_on_failure: z.boolean().default(true),
-  notification_channels: z.unknown().optional(),
+  last_run_at: z.nullish(TimestampSchema),
+  next_run_at: z.nullish(TimestampSchema),
+  notify_on_success: z._default(z.boolean(), false),
+  notify_on_failure: z._default(z.boolean(), true),
+  notification_channels: z.optional(z.unknown()),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
   // New fields.
-  schedule_expression: z.string().nullish(),
-  start_date: TimestampSchema.nullish(),
-  end_date: TimestampSchema.nullish(),
-  flexible_window_minutes: z.number().int().min(0).max(1440).nullish(),
-  overlap_policy: OverlapPolicySchema.nullish(),
+  schedule_expression: z.nullish(z.string()),
+  start_date: z.nullish(TimestampSchema),
+  end_date: z.nullish(TimestampSchema),
+  flexible_window_minutes: z.nullish(z.number().check(z.int(), z.gte(0), z.lte(1440))),
+  overlap_policy: z.nullish(OverlapPolicySchema),
   skipped_count: countField,
   missed_count: countField,
   consecutive_failures: countField,
-  auto_pause_after_failures: z.number().int().min(0).nullish(),
-  paused_at: TimestampSchema.nullish(),
-  paused_by: z.string().nullish(),
-  pause_note: z.string().nullish(),
-  resumed_at: TimestampSchema.nullish(),
-  resumed_by: z.string().nullish(),
-  resume_note: z.string().nullish(),
-  scheduler_entry_name: z.string().nullish(),
+  auto_pause_after_failures: z.nullish(z.number().check(z.int(), z.gte(0))),
+  paused_at: z.nullish(TimestampSchema),
+  paused_by: z.nullish(z.string()),
+  pause_note: z.nullish(z.string()),
+  resumed_at: z.nullish(TimestampSchema),
+  resumed_by: z.nullish(z.string()),
+  resume_note: z.nullish(z.string()),
+  scheduler_entry_name: z.nullish(z.string()),
 });
 export type Schedule = z.infer<typeof ScheduleSchema>;
 
@@ -88,58 +91,69 @@ const NameListSchema = z
   .array(
     z
       .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(64, 'must be at most 64 characters')
-      .regex(/^[A-Za-z0-9_.:-]+$/, 'must be a region or service name'),
+      .check(
+        z.trim(),
+        z.minLength(1, 'must not be empty'),
+        z.maxLength(64, 'must be at most 64 characters'),
+        z.regex(/^[A-Za-z0-9_.:-]+$/, 'must be a region or service name'),
+      ),
   )
-  .max(200, 'must hold at most 200 names');
+  .check(z.maxLength(200, 'must hold at most 200 names'));
 
-const ScheduleNameSchema = DisplayTextSchema(256).pipe(z.string().min(1, 'must not be empty'));
-const DescriptionSchema = z.string().max(1024, 'must be at most 1024 characters');
+const ScheduleNameSchema = z.pipe(
+  DisplayTextSchema(256),
+  z.string().check(z.minLength(1, 'must not be empty')),
+);
+const DescriptionSchema = z.string().check(z.maxLength(1024, 'must be at most 1024 characters'));
 const ChannelTextSchema = z
   .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(512, 'must be at most 512 characters');
+  .check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(512, 'must be at most 512 characters'));
 /**
  * Where run notifications go: the legacy object (`{"email": ["ops@example.com"], "slack": "…"}`,
  * channel name → a target, a list of targets or an on/off flag), or a list of targets.
  */
 export const NotificationChannelsSchema = z.union(
   [
-    z.array(ChannelTextSchema).max(20, 'must hold at most 20 channels'),
+    z.array(ChannelTextSchema).check(z.maxLength(20, 'must hold at most 20 channels')),
     z
       .record(
-        z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'channel names are 1-64 characters of A-Z a-z 0-9 _ . -'),
-        z.union([ChannelTextSchema, z.boolean(), z.array(ChannelTextSchema).max(20)]),
+        z
+          .string()
+          .check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'channel names are 1-64 characters of A-Z a-z 0-9 _ . -')),
+        z.union([ChannelTextSchema, z.boolean(), z.array(ChannelTextSchema).check(z.maxLength(20))]),
       )
-      .refine((channels) => Object.keys(channels).length <= 20, 'must hold at most 20 channels'),
+      .check(z.refine((channels) => Object.keys(channels).length <= 20, 'must hold at most 20 channels')),
   ],
   { error: 'expected an object of channels ({"email": ["ops@example.com"]}) or a list of targets' },
 );
 /** Legacy clients may send the number of a form field as text ("3600"), as the legacy service accepted. */
-const IntervalSecondsSchema = z
-  .union([
+const IntervalSecondsSchema = z.pipe(
+  z.union([
     z.number(),
-    z
-      .string()
-      .trim()
-      .regex(/^\d{1,10}$/, 'must be a whole number of seconds')
-      .transform(Number),
-  ])
-  .pipe(z.number().int('must be a whole number of seconds').positive('must be a positive number of seconds'));
+    z.pipe(
+      z.string().check(z.trim(), z.regex(/^\d{1,10}$/, 'must be a whole number of seconds')),
+      z.transform(Number),
+    ),
+  ]),
+  z
+    .number()
+    .check(z.int('must be a whole number of seconds'), z.positive('must be a positive number of seconds')),
+);
 const FlexibleWindowSchema = z
   .number()
-  .int('must be a whole number of minutes')
-  .min(0, 'must be 0 (off) to 1440 minutes')
-  .max(1440, 'must be 0 (off) to 1440 minutes');
+  .check(
+    z.int('must be a whole number of minutes'),
+    z.gte(0, 'must be 0 (off) to 1440 minutes'),
+    z.lte(1440, 'must be 0 (off) to 1440 minutes'),
+  );
 const AutoPauseSchema = z
   .number()
-  .int('must be a whole number of failures')
-  .min(0, 'must be 0 (never) to 1000')
-  .max(1000, 'must be 0 (never) to 1000');
-const LegacyCronSchema = z.string().trim().min(1, 'must not be empty').max(256);
+  .check(
+    z.int('must be a whole number of failures'),
+    z.gte(0, 'must be 0 (never) to 1000'),
+    z.lte(1000, 'must be 0 (never) to 1000'),
+  );
+const LegacyCronSchema = z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256));
 
 /** The schedule type an expression's form implies: cron(…) → cron, rate(…) → interval, at(…) → one_time. */
 export function scheduleTypeOfExpression(expression: string): ScheduleType {
@@ -172,7 +186,11 @@ const LEGACY_FIELD_OF_TYPE = {
  * agrees with the expression, and an end after the start. What needs the expression parser
  * (ranges, L/W/#, the time zone of an at(), fire times) is checked by the schedule service.
  */
-function checkDefinition(value: DefinitionFields, ctx: z.RefinementCtx, complete: boolean): void {
+function checkDefinition(
+  value: DefinitionFields,
+  ctx: z.core.$RefinementCtx<DefinitionFields>,
+  complete: boolean,
+): void {
   if (value.schedule_expression && value.preset) {
     ctx.addIssue({
       code: 'custom',
@@ -229,36 +247,38 @@ function normalizeDefinition<T extends DefinitionFields>(
  * `tenant_id`, when given (legacy clients send it), must be the caller's tenant.
  * Output: the preset is replaced by its expression and schedule_type follows the expression.
  */
-export const CreateScheduleInputSchema = z
-  .strictObject({
-    tenant_id: IdSchema.optional(),
-    account_id: IdSchema.optional(),
-    name: ScheduleNameSchema,
-    description: DescriptionSchema.nullish(),
-    schedule_type: ScheduleTypeSchema.optional(),
-    cron_expression: LegacyCronSchema.nullish(),
-    interval_seconds: IntervalSecondsSchema.nullish(),
-    schedule_expression: ScheduleExpressionSchema.nullish(),
-    preset: SchedulePresetSchema.optional(),
-    next_run_at: TimestampSchema.nullish(),
-    timezone: TimezoneSchema.default('UTC'),
-    regions: NameListSchema.default([]),
-    services: NameListSchema.default([]),
-    exclude_services: NameListSchema.default([]),
-    notify_on_success: z.boolean().default(false),
-    notify_on_failure: z.boolean().default(true),
-    notification_channels: NotificationChannelsSchema.default({}),
-    overlap_policy: OverlapPolicySchema.default('skip'),
-    flexible_window_minutes: FlexibleWindowSchema.default(0),
-    start_date: TimestampSchema.nullish(),
-    end_date: TimestampSchema.nullish(),
-    auto_pause_after_failures: AutoPauseSchema.nullish(),
-  })
-  .superRefine((value, ctx) => checkDefinition(value, ctx, true))
-  .transform((value) => {
+export const CreateScheduleInputSchema = z.pipe(
+  z
+    .strictObject({
+      tenant_id: z.optional(IdSchema),
+      account_id: z.optional(IdSchema),
+      name: ScheduleNameSchema,
+      description: z.nullish(DescriptionSchema),
+      schedule_type: z.optional(ScheduleTypeSchema),
+      cron_expression: z.nullish(LegacyCronSchema),
+      interval_seconds: z.nullish(IntervalSecondsSchema),
+      schedule_expression: z.nullish(ScheduleExpressionSchema),
+      preset: z.optional(SchedulePresetSchema),
+      next_run_at: z.nullish(TimestampSchema),
+      timezone: z._default(TimezoneSchema, 'UTC'),
+      regions: z._default(NameListSchema, []),
+      services: z._default(NameListSchema, []),
+      exclude_services: z._default(NameListSchema, []),
+      notify_on_success: z._default(z.boolean(), false),
+      notify_on_failure: z._default(z.boolean(), true),
+      notification_channels: z._default(NotificationChannelsSchema, {}),
+      overlap_policy: z._default(OverlapPolicySchema, 'skip'),
+      flexible_window_minutes: z._default(FlexibleWindowSchema, 0),
+      start_date: z.nullish(TimestampSchema),
+      end_date: z.nullish(TimestampSchema),
+      auto_pause_after_failures: z.nullish(AutoPauseSchema),
+    })
+    .check(z.superRefine((value, ctx) => checkDefinition(value, ctx, true))),
+  z.transform((value) => {
     const normalized = normalizeDefinition(value);
     return { ...normalized, schedule_type: normalized.schedule_type ?? 'cron' };
-  });
+  }),
+);
 export type CreateScheduleInput = z.input<typeof CreateScheduleInputSchema>;
 export type CreateScheduleRequest = z.output<typeof CreateScheduleInputSchema>;
 
@@ -267,47 +287,51 @@ export type CreateScheduleRequest = z.output<typeof CreateScheduleInputSchema>;
  * `null` clears an optional one. The account and tenant of a schedule never change. The merged
  * result is checked again by the service (it knows the stored fields).
  */
-export const UpdateScheduleInputSchema = z
-  .strictObject({
-    name: ScheduleNameSchema.optional(),
-    description: DescriptionSchema.nullish(),
-    schedule_type: ScheduleTypeSchema.optional(),
-    cron_expression: LegacyCronSchema.nullish(),
-    interval_seconds: IntervalSecondsSchema.nullish(),
-    schedule_expression: ScheduleExpressionSchema.nullish(),
-    preset: SchedulePresetSchema.optional(),
-    next_run_at: TimestampSchema.nullish(),
-    timezone: TimezoneSchema.optional(),
-    regions: NameListSchema.optional(),
-    services: NameListSchema.optional(),
-    exclude_services: NameListSchema.optional(),
-    notify_on_success: z.boolean().optional(),
-    notify_on_failure: z.boolean().optional(),
-    notification_channels: NotificationChannelsSchema.nullish(),
-    overlap_policy: OverlapPolicySchema.optional(),
-    flexible_window_minutes: FlexibleWindowSchema.optional(),
-    start_date: TimestampSchema.nullish(),
-    end_date: TimestampSchema.nullish(),
-    auto_pause_after_failures: AutoPauseSchema.nullish(),
-  })
-  .superRefine((value, ctx) => {
-    if (Object.values(value).every((field) => field === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'at least one field must be given' });
-    }
-    checkDefinition(value, ctx, false);
-  })
-  .transform((value) => normalizeDefinition(value));
+export const UpdateScheduleInputSchema = z.pipe(
+  z
+    .strictObject({
+      name: z.optional(ScheduleNameSchema),
+      description: z.nullish(DescriptionSchema),
+      schedule_type: z.optional(ScheduleTypeSchema),
+      cron_expression: z.nullish(LegacyCronSchema),
+      interval_seconds: z.nullish(IntervalSecondsSchema),
+      schedule_expression: z.nullish(ScheduleExpressionSchema),
+      preset: z.optional(SchedulePresetSchema),
+      next_run_at: z.nullish(TimestampSchema),
+      timezone: z.optional(TimezoneSchema),
+      regions: z.optional(NameListSchema),
+      services: z.optional(NameListSchema),
+      exclude_services: z.optional(NameListSchema),
+      notify_on_success: z.optional(z.boolean()),
+      notify_on_failure: z.optional(z.boolean()),
+      notification_channels: z.nullish(NotificationChannelsSchema),
+      overlap_policy: z.optional(OverlapPolicySchema),
+      flexible_window_minutes: z.optional(FlexibleWindowSchema),
+      start_date: z.nullish(TimestampSchema),
+      end_date: z.nullish(TimestampSchema),
+      auto_pause_after_failures: z.nullish(AutoPauseSchema),
+    })
+    .check(
+      z.superRefine((value, ctx) => {
+        if (Object.values(value).every((field) => field === undefined)) {
+          ctx.addIssue({ code: 'custom', path: [], message: 'at least one field must be given' });
+        }
+        checkDefinition(value, ctx, false);
+      }),
+    ),
+  z.transform((value) => normalizeDefinition(value)),
+);
 export type UpdateScheduleInput = z.input<typeof UpdateScheduleInputSchema>;
 export type UpdateScheduleRequest = z.output<typeof UpdateScheduleInputSchema>;
 
 /** The body of POST /schedules/{id}/pause (who pauses comes from the caller's identity). */
 export const PauseScheduleInputSchema = z.strictObject({
-  note: DisplayTextSchema(1024).optional(),
+  note: z.optional(DisplayTextSchema(1024)),
 });
 export type PauseScheduleInput = z.infer<typeof PauseScheduleInputSchema>;
 
 /** The body of POST /schedules/{id}/resume. */
 export const ResumeScheduleInputSchema = z.strictObject({
-  note: DisplayTextSchema(1024).optional(),
+  note: z.optional(DisplayTextSchema(1024)),
 });
 export type ResumeScheduleInput = z.infer<typeof ResumeScheduleInputSchema>;

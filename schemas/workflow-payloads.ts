@@ -1,5 +1,5 @@
-import * as z from 'zod';
-import { IdSchema, ProviderTypeSchema, TimestampSchema } from './common';
+import * as z from 'zod/mini';
+import { IdSchema, ProviderTypeSchema, preprocessed, TimestampSchema } from './common';
 import { TriggeredBySchema } from './execution';
 
 /**
@@ -10,20 +10,20 @@ import { TriggeredBySchema } from './execution';
 export const ScanRequestSchema = z.object({
   tenant_id: IdSchema,
   account_id: IdSchema,
-  schedule_id: IdSchema.nullish(),
+  schedule_id: z.nullish(IdSchema),
   /** `<aws.scheduler.scheduled-time>` on AWS; the slot's time locally. */
-  scheduled_time: TimestampSchema.nullish(),
+  scheduled_time: z.nullish(TimestampSchema),
   triggered_by: TriggeredBySchema,
   /** Set by the API for manual runs so it can answer with the id at once. */
-  execution_id: IdSchema.nullish(),
+  execution_id: z.nullish(IdSchema),
 });
 export type ScanRequest = z.infer<typeof ScanRequestSchema>;
 
 export const ClaimScanInputSchema = z.object({
   request: ScanRequestSchema,
-  workflow_execution_name: z.string().min(1),
-  workflow_execution_arn: z.string().min(1),
-  workflow_started_at: z.string().optional(),
+  workflow_execution_name: z.string().check(z.minLength(1)),
+  workflow_execution_arn: z.string().check(z.minLength(1)),
+  workflow_started_at: z.optional(z.string()),
 });
 export type ClaimScanInput = z.infer<typeof ClaimScanInputSchema>;
 
@@ -48,17 +48,17 @@ export const ScanContextSchema = z.object({
   tenant_id: IdSchema,
   account_id: IdSchema,
   provider_type: ProviderTypeSchema,
-  account_number: z.string().nullish(),
+  account_number: z.nullish(z.string()),
   /** For the run's notification (the name at the claim). */
-  account_name: z.string().nullish(),
-  schedule_id: IdSchema.nullish(),
+  account_name: z.nullish(z.string()),
+  schedule_id: z.nullish(IdSchema),
   triggered_by: TriggeredBySchema,
   /** The execution record's start time. */
   started_at: TimestampSchema,
   /** The schedule's scope (empty lists: everything). */
-  regions: z.array(z.string()).default([]),
-  services: z.array(z.string()).default([]),
-  exclude_services: z.array(z.string()).default([]),
+  regions: z._default(z.array(z.string()), []),
+  services: z._default(z.array(z.string()), []),
+  exclude_services: z._default(z.array(z.string()), []),
 });
 export type ScanContext = z.infer<typeof ScanContextSchema>;
 
@@ -66,16 +66,16 @@ export const ClaimScanOutputSchema = z.object({
   outcome: ClaimOutcomeSchema,
   execution_id: IdSchema,
   /** Buffered or queued: how long the workflow waits before claiming again. */
-  wait_seconds: z.number().int().min(1).optional(),
+  wait_seconds: z.optional(z.number().check(z.int(), z.gte(1))),
   /** Set when the slot was claimed. */
-  scan: ScanContextSchema.optional(),
+  scan: z.optional(ScanContextSchema),
 });
 export type ClaimScanOutput = z.infer<typeof ClaimScanOutputSchema>;
 
 export const VerifyStoredCredentialsInputSchema = z.object({
   tenant_id: IdSchema,
   account_id: IdSchema,
-  execution_id: IdSchema.optional(),
+  execution_id: z.optional(IdSchema),
 });
 export type VerifyStoredCredentialsInput = z.infer<typeof VerifyStoredCredentialsInputSchema>;
 
@@ -87,10 +87,10 @@ export const VerificationSchema = z.object({
 export type Verification = z.infer<typeof VerificationSchema>;
 
 export const ScanSummaryStateSchema = z.object({
-  total_checks: z.number().int().nonnegative(),
-  passed_checks: z.number().int().nonnegative(),
-  failed_checks: z.number().int().nonnegative(),
-  error_checks: z.number().int().nonnegative(),
+  total_checks: z.number().check(z.int(), z.nonnegative()),
+  passed_checks: z.number().check(z.int(), z.nonnegative()),
+  failed_checks: z.number().check(z.int(), z.nonnegative()),
+  error_checks: z.number().check(z.int(), z.nonnegative()),
 });
 
 /** The engine's side of a scan, as carried between the start, poll and record states. */
@@ -98,19 +98,19 @@ export const EngineStateSchema = z.object({
   status: z.enum(['running', 'completed', 'failed', 'cancelled']),
   engine_scan_id: z.string(),
   started_at: z.string(),
-  polls: z.number().int().nonnegative(),
-  wait_seconds: z.number().int().positive(),
-  summary: ScanSummaryStateSchema.nullish(),
-  message: z.string().nullish(),
+  polls: z.number().check(z.int(), z.nonnegative()),
+  wait_seconds: z.number().check(z.int(), z.positive()),
+  summary: z.nullish(ScanSummaryStateSchema),
+  message: z.nullish(z.string()),
 });
 export type EngineState = z.infer<typeof EngineStateSchema>;
 
 export const StartScanInputSchema = z.object({
   execution_id: IdSchema,
   account_id: IdSchema,
-  scan: ScanContextSchema.optional(),
+  scan: z.optional(ScanContextSchema),
   /** The validation step's outcome: its account number is the one the provider confirmed. */
-  validation: z.object({ account_number: z.string() }).loose().optional(),
+  validation: z.optional(z.looseObject({ account_number: z.string() })),
 });
 export type StartScanInput = z.infer<typeof StartScanInputSchema>;
 
@@ -118,29 +118,27 @@ export const EngineStepInputSchema = z.object({
   execution_id: IdSchema,
   account_id: IdSchema,
   engine: EngineStateSchema,
-  scan: ScanContextSchema.optional(),
+  scan: z.optional(ScanContextSchema),
 });
 export type EngineStepInput = z.infer<typeof EngineStepInputSchema>;
 
-export const CaughtFailureSchema = z
-  .object({ Error: z.string().optional(), Cause: z.string().optional() })
-  .nullish();
+export const CaughtFailureSchema = z.nullish(
+  z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+);
 
 export const FailScanInputSchema = z.object({
-  request: z
-    .object({
-      tenant_id: z.string().optional(),
-      account_id: z.string().optional(),
-      schedule_id: z.string().nullish(),
-      scheduled_time: z.string().nullish(),
-      triggered_by: z.string().optional(),
-      execution_id: z.string().nullish(),
-      claim: ClaimScanOutputSchema.optional(),
-      engine: EngineStateSchema.optional(),
-      failure: CaughtFailureSchema,
-    })
-    .loose(),
-  workflow_execution_name: z.string().min(1),
+  request: z.looseObject({
+    tenant_id: z.optional(z.string()),
+    account_id: z.optional(z.string()),
+    schedule_id: z.nullish(z.string()),
+    scheduled_time: z.nullish(z.string()),
+    triggered_by: z.optional(z.string()),
+    execution_id: z.nullish(z.string()),
+    claim: z.optional(ClaimScanOutputSchema),
+    engine: z.optional(EngineStateSchema),
+    failure: CaughtFailureSchema,
+  }),
+  workflow_execution_name: z.string().check(z.minLength(1)),
 });
 export type FailScanInput = z.infer<typeof FailScanInputSchema>;
 
@@ -148,20 +146,20 @@ export const OnboardingRequestSchema = z.object({
   tenant_id: IdSchema,
   account_id: IdSchema,
   onboarding_id: IdSchema,
-  secret_version_id: z.string().min(1),
-  first_schedule: z.record(z.string(), z.unknown()).nullish(),
+  secret_version_id: z.string().check(z.minLength(1)),
+  first_schedule: z.nullish(z.record(z.string(), z.unknown())),
 });
 export type OnboardingRequest = z.infer<typeof OnboardingRequestSchema>;
 
 export const VerifyStagedCredentialsInputSchema = z.object({
   tenant_id: IdSchema,
   account_id: IdSchema,
-  secret_version_id: z.string().min(1),
+  secret_version_id: z.string().check(z.minLength(1)),
 });
 
 export const PromoteCredentialsInputSchema = z.object({
   account_id: IdSchema,
-  secret_version_id: z.string().min(1),
+  secret_version_id: z.string().check(z.minLength(1)),
 });
 
 export const CompleteOnboardingInputSchema = z.object({
@@ -180,14 +178,14 @@ export const CreateFirstScheduleInputSchema = z.object({
 export const FailOnboardingInputSchema = z.object({
   account_id: IdSchema,
   onboarding_id: IdSchema,
-  secret_version_id: z.string().min(1),
+  secret_version_id: z.string().check(z.minLength(1)),
   failure: CaughtFailureSchema,
 });
 
 export const ValidationRequestSchema = z.object({
   tenant_id: IdSchema,
   account_id: IdSchema,
-  triggered_by: TriggeredBySchema.default('api'),
+  triggered_by: z._default(TriggeredBySchema, 'api'),
 });
 
 export const RecordValidationFailureInputSchema = z.object({
@@ -212,7 +210,7 @@ const parseJsonInput = (value: unknown): unknown => {
  * this shape; on AWS an EventBridge "Step Functions Execution Status Change" event arrives and is
  * mapped here (the workflow is the suffix of the state machine's name).
  */
-export const ExecutionTerminatedEventSchema = z.preprocess(
+export const ExecutionTerminatedEventSchema = preprocessed(
   (value) => {
     if (!value || typeof value !== 'object' || !('detail' in value)) return value;
     const detail = (value as { detail: Record<string, unknown> }).detail;
@@ -230,12 +228,12 @@ export const ExecutionTerminatedEventSchema = z.preprocess(
   },
   z.object({
     workflow: WorkflowNameSchema,
-    executionArn: z.string().min(1),
-    name: z.string().min(1),
+    executionArn: z.string().check(z.minLength(1)),
+    name: z.string().check(z.minLength(1)),
     status: TerminatedStatusSchema,
-    input: z.preprocess(parseJsonInput, z.record(z.string(), z.unknown())),
-    error: z.string().nullish(),
-    cause: z.string().nullish(),
+    input: preprocessed(parseJsonInput, z.record(z.string(), z.unknown())),
+    error: z.nullish(z.string()),
+    cause: z.nullish(z.string()),
   }),
 );
 export type ExecutionTerminated = z.infer<typeof ExecutionTerminatedEventSchema>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { fieldName, fieldPath } from '../../schemas/common';
 import type { Tenant } from '../../schemas/tenant';
 import { ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
@@ -89,7 +89,7 @@ export function canSee(caller: Caller, tenantId: string | undefined | null): boo
 }
 
 /** One issue per problem, each naming its field; unknown fields are named one by one (never their values). */
-function issuesOf(error: z.ZodError, rootField: string) {
+function issuesOf(error: z.core.$ZodError, rootField: string) {
   return error.issues.flatMap((issue) => {
     const path = fieldPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
@@ -106,7 +106,7 @@ function issuesOf(error: z.ZodError, rootField: string) {
  * Parses `value`; a mismatch is a ValidationError naming each field. `what` names the value: a
  * field name for a single value (a path parameter such as `account_id`), or `request body` / `query`.
  */
-export function parseWith<Schema extends z.ZodType>(
+export function parseWith<Schema extends z.ZodMiniType>(
   schema: Schema,
   value: unknown,
   what: string,
@@ -122,7 +122,7 @@ export function parseWith<Schema extends z.ZodType>(
 }
 
 /** Parses a JSON body: the content type must be JSON and the body must parse and match. */
-export async function parseJsonBody<Schema extends z.ZodType>(
+export async function parseJsonBody<Schema extends z.ZodMiniType>(
   context: Context,
   schema: Schema,
 ): Promise<z.infer<Schema>> {
@@ -167,7 +167,7 @@ export function nestingDepth(value: unknown): number {
 }
 
 /** Reads an optional JSON body: an empty body counts as `{}`; anything else must be JSON. */
-export async function parseOptionalJsonBody<Schema extends z.ZodType>(
+export async function parseOptionalJsonBody<Schema extends z.ZodMiniType>(
   context: Context,
   schema: Schema,
 ): Promise<z.infer<Schema>> {
@@ -176,6 +176,6 @@ export async function parseOptionalJsonBody<Schema extends z.ZodType>(
   return parseJsonBody(context, schema);
 }
 
-export function parseQuery<Schema extends z.ZodType>(context: Context, schema: Schema): z.infer<Schema> {
+export function parseQuery<Schema extends z.ZodMiniType>(context: Context, schema: Schema): z.infer<Schema> {
   return parseWith(schema, context.req.query(), 'query');
 }

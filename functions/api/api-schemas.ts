@@ -1,6 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AccountNameSchema, AccountStatusSchema, OnboardingStatusSchema } from '../../schemas/account';
-import { IdSchema, IsoUtcTimestampSchema, ProviderTypeSchema } from '../../schemas/common';
+import { described, IdSchema, IsoUtcTimestampSchema, ProviderTypeSchema } from '../../schemas/common';
 import { AwsAccountNumberSchema, ExternalIdSchema, RoleArnSchema } from '../../schemas/credentials';
 import { TenantStatusSchema } from '../../schemas/tenant';
 
@@ -18,20 +18,25 @@ export const ProviderParamSchema = z.enum(ProviderTypeSchema.options, {
 });
 
 export const PageQuerySchema = z.strictObject({
-  limit: z.coerce
-    .number({ message: 'expected a whole number from 1 to 100' })
-    .int('expected a whole number from 1 to 100')
-    .min(1, 'expected a whole number from 1 to 100')
-    .max(100, 'expected a whole number from 1 to 100')
-    .optional(),
-  cursor: z.string().min(1).max(2048, 'expected a cursor from a previous page').optional(),
+  limit: z.optional(
+    z.coerce
+      .number({ message: 'expected a whole number from 1 to 100' })
+      .check(
+        z.int('expected a whole number from 1 to 100'),
+        z.gte(1, 'expected a whole number from 1 to 100'),
+        z.lte(100, 'expected a whole number from 1 to 100'),
+      ),
+  ),
+  cursor: z.optional(
+    z.string().check(z.minLength(1), z.maxLength(2048, 'expected a cursor from a previous page')),
+  ),
 });
 
 /** Every listing answers `{<resource>: [...], next_cursor}` (the legacy keys: `accounts`, `tenants` ...). */
-const NextCursorSchema = z
-  .string()
-  .nullable()
-  .describe('pass back as cursor for the next page; null on the last');
+const NextCursorSchema = described(
+  z.nullable(z.string()),
+  'pass back as cursor for the next page; null on the last',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Tenants
@@ -39,11 +44,11 @@ const NextCursorSchema = z
 export const TenantViewSchema = z.object({
   tenant_id: z.string(),
   tenant_name: z.string(),
-  description: z.string().nullable(),
+  description: z.nullable(z.string()),
   status: TenantStatusSchema,
   created_at: z.string(),
   updated_at: z.string(),
-  disabled_at: z.string().nullable(),
+  disabled_at: z.nullable(z.string()),
 });
 export type TenantView = z.infer<typeof TenantViewSchema>;
 export const TenantPageSchema = z.object({
@@ -58,11 +63,12 @@ export const AuthMethodsViewSchema = z.object({
   provider: ProviderTypeSchema,
   methods: z.array(
     z.object({
-      method: z.string().describe('the auth method (legacy name of auth_method)'),
+      method: described(z.string(), 'the auth method (legacy name of auth_method)'),
       name: z.string(),
-      requires: z
-        .array(z.string())
-        .describe('the required credential fields (legacy name of required_fields)'),
+      requires: described(
+        z.array(z.string()),
+        'the required credential fields (legacy name of required_fields)',
+      ),
       cloudformation_supported: z.boolean(),
       auth_method: z.string(),
       credential_type: z.string(),
@@ -77,21 +83,23 @@ export const AuthMethodsViewSchema = z.object({
 
 export const InitAccountBodySchema = z.strictObject({
   /** Platform admins name the tenant; tenant users may leave it out (or name their own). */
-  tenant_id: IdSchema.optional(),
+  tenant_id: z.optional(IdSchema),
   // Names end up in consoles and web pages: markup characters are refused outright.
-  account_name: AccountNameSchema.refine((name) => !/[<>`]/.test(name), 'must not contain <, > or `'),
-  auth_method: z.string().min(1).max(64).optional(),
+  account_name: AccountNameSchema.check(
+    z.refine((name) => !/[<>`]/.test(name), 'must not contain <, > or `'),
+  ),
+  auth_method: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 
 export const InitAccountResponseSchema = z.object({
-  onboarding_id: z.string().nullable().describe('assigned when credentials are submitted (validate)'),
+  onboarding_id: described(z.nullable(z.string()), 'assigned when credentials are submitted (validate)'),
   account_id: z.string(),
   tenant_id: z.string(),
   provider: ProviderTypeSchema,
   auth_method: z.string(),
   account_name: z.string(),
-  external_id: z.string().nullable(),
-  cloudformation_template_url: z.string().optional(),
+  external_id: z.nullable(z.string()),
+  cloudformation_template_url: z.optional(z.string()),
   status: AccountStatusSchema,
   onboarding_status: OnboardingStatusSchema,
   validate_url: z.string(),
@@ -100,13 +108,15 @@ export const InitAccountResponseSchema = z.object({
 export const CloudFormationTemplateQuerySchema = z.strictObject({
   external_id: z
     .string({ error: 'is required' })
-    .regex(/^threat-engine-[0-9a-f]{16}$/, 'expected threat-engine- followed by 16 hexadecimal digits'),
-  tenant_id: IdSchema.optional(),
+    .check(
+      z.regex(/^threat-engine-[0-9a-f]{16}$/, 'expected threat-engine- followed by 16 hexadecimal digits'),
+    ),
+  tenant_id: z.optional(IdSchema),
 });
 
 export const CloudFormationTemplateResponseSchema = z.object({
-  template: z.string().describe('the CloudFormation template as YAML (as the legacy service returned it)'),
-  template_object: z.record(z.string(), z.unknown()).describe('the same template as a JSON object'),
+  template: described(z.string(), 'the CloudFormation template as YAML (as the legacy service returned it)'),
+  template_object: described(z.record(z.string(), z.unknown()), 'the same template as a JSON object'),
   external_id: z.string(),
   platform_account_id: z.string(),
   account_id: z.string(),
@@ -119,8 +129,8 @@ const CredentialsObjectSchema = z.record(z.string(), z.unknown(), {
 
 export const ValidateBodySchema = z.strictObject({
   account_id: IdSchema,
-  tenant_id: IdSchema.optional(),
-  auth_method: z.string({ error: 'is required' }).min(1).max(64),
+  tenant_id: z.optional(IdSchema),
+  auth_method: z.string({ error: 'is required' }).check(z.minLength(1), z.maxLength(64)),
   credentials: CredentialsObjectSchema,
 });
 
@@ -133,34 +143,38 @@ export const OnboardingJsonSchema = z.strictObject({
 
 export const ValidateJsonBodySchema = z.strictObject({
   account_id: IdSchema,
-  tenant_id: IdSchema.optional(),
+  tenant_id: z.optional(IdSchema),
   /** The stack's output in any form onboarding-json.ts accepts, as JSON text or as JSON. */
   onboarding_json: z.union(
-    [z.string().max(8192), z.record(z.string(), z.unknown()), z.array(z.unknown()).max(50)],
+    [
+      z.string().check(z.maxLength(8192)),
+      z.record(z.string(), z.unknown()),
+      z.array(z.unknown()).check(z.maxLength(50)),
+    ],
     { error: "expected the stack's OnboardingJson output (JSON text or object)" },
   ),
 });
 
 export const SubmissionAcceptedSchema = z.object({
-  execution_id: z.string().describe('the onboarding execution; poll status_url'),
+  execution_id: described(z.string(), 'the onboarding execution; poll status_url'),
   status_url: z.string(),
   account_id: z.string(),
   onboarding_id: z.string(),
   status: z.literal('accepted'),
-  already_started: z.boolean().describe('true when this submission had already started its onboarding'),
+  already_started: described(z.boolean(), 'true when this submission had already started its onboarding'),
 });
 
 /** The synchronous answer of a validation that succeeded (the legacy shape, plus where to look). */
 export const ValidationSucceededSchema = z.object({
   success: z.literal(true),
   message: z.string(),
-  errors: z.array(z.string()).describe('empty: the legacy re-validation answered it'),
+  errors: described(z.array(z.string()), 'empty: the legacy re-validation answered it'),
   account_id: z.string(),
-  account_number: z.string().nullable(),
+  account_number: z.nullable(z.string()),
   status: AccountStatusSchema,
   onboarding_status: OnboardingStatusSchema,
   validated_offline: z.boolean(),
-  last_validated_at: z.string().nullable(),
+  last_validated_at: z.nullable(z.string()),
   execution_id: z.string(),
   status_url: z.string(),
 });
@@ -168,7 +182,7 @@ export const ValidationSucceededSchema = z.object({
 /** The synchronous answer of a validation the workflow refused: the error body, with its reason. */
 export const ValidationRefusedSchema = z.object({
   status: z.number(),
-  code: z.string().describe("the workflow's reason, e.g. invalid_credentials, account_mismatch"),
+  code: described(z.string(), "the workflow's reason, e.g. invalid_credentials, account_mismatch"),
   message: z.string(),
   details: z.array(z.object({ field: z.string(), message: z.string() })),
   detail: z.object({ message: z.string(), errors: z.array(z.string()) }),
@@ -180,9 +194,9 @@ export const ValidationRefusedSchema = z.object({
 });
 
 export const CredentialsBodySchema = z.strictObject({
-  credential_type: z.string({ error: 'is required' }).min(1).max(64),
+  credential_type: z.string({ error: 'is required' }).check(z.minLength(1), z.maxLength(64)),
   credentials: CredentialsObjectSchema,
-  expires_at: IsoUtcTimestampSchema.nullish(),
+  expires_at: z.nullish(IsoUtcTimestampSchema),
 });
 
 export const ValidationStartedSchema = z.object({
@@ -195,7 +209,7 @@ export const ValidationStartedSchema = z.object({
 export const CredentialsDeletedSchema = z.object({
   status: z.literal('deleted'),
   account_id: z.string(),
-  account_status: AccountStatusSchema.describe('pending once its credentials are gone'),
+  account_status: described(AccountStatusSchema, 'pending once its credentials are gone'),
   deletion_date: z.string(),
   recovery_window_days: z.number(),
 });
@@ -203,43 +217,43 @@ export const CredentialsDeletedSchema = z.object({
 // ---------------------------------------------------------------------------------------------
 // Accounts
 
-export const AccountListQuerySchema = PageQuerySchema.extend({
-  tenant_id: IdSchema.optional(),
-  provider_type: ProviderParamSchema.optional(),
-  status: AccountStatusSchema.optional(),
+export const AccountListQuerySchema = z.extend(PageQuerySchema, {
+  tenant_id: z.optional(IdSchema),
+  provider_type: z.optional(ProviderParamSchema),
+  status: z.optional(AccountStatusSchema),
 });
 
 export const AccountViewSchema = z.object({
   account_id: z.string(),
   tenant_id: z.string(),
   provider_id: z.string(),
-  provider_type: ProviderTypeSchema.nullable(),
+  provider_type: z.nullable(ProviderTypeSchema),
   account_name: z.string(),
-  account_number: z.string().nullable(),
+  account_number: z.nullable(z.string()),
   status: AccountStatusSchema,
   onboarding_status: OnboardingStatusSchema,
-  onboarding_id: z.string().nullable(),
-  onboarding_execution_id: z.string().nullable(),
-  auth_method: z.string().nullable(),
-  credential_type: z.string().nullable(),
-  external_id: z.string().nullable(),
+  onboarding_id: z.nullable(z.string()),
+  onboarding_execution_id: z.nullable(z.string()),
+  auth_method: z.nullable(z.string()),
+  credential_type: z.nullable(z.string()),
+  external_id: z.nullable(z.string()),
   validated_offline: z.boolean(),
-  last_validated_at: z.string().nullable(),
-  onboarding_error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  validation_error: z
-    .object({ code: z.string(), message: z.string(), failed_at: z.string().nullable() })
-    .nullable(),
+  last_validated_at: z.nullable(z.string()),
+  onboarding_error: z.nullable(z.object({ code: z.string(), message: z.string() })),
+  validation_error: z.nullable(
+    z.object({ code: z.string(), message: z.string(), failed_at: z.nullable(z.string()) }),
+  ),
   created_at: z.string(),
   updated_at: z.string(),
-  disabled_at: z.string().nullable(),
+  disabled_at: z.nullable(z.string()),
 });
 export type AccountView = z.infer<typeof AccountViewSchema>;
 
-export const AccountDetailSchema = AccountViewSchema.extend({
+export const AccountDetailSchema = z.extend(AccountViewSchema, {
   credentials: z.object({
     current: z.boolean(),
     pending: z.boolean(),
-    scheduled_deletion_at: z.string().nullable(),
+    scheduled_deletion_at: z.nullable(z.string()),
   }),
 });
 
@@ -249,13 +263,14 @@ export const AccountPageSchema = z.object({
 });
 
 export const AccountDisabledSchema = z.object({
-  status: z
-    .literal('deleted')
-    .describe('as the legacy answered; the account itself is disabled (account_status)'),
+  status: described(
+    z.literal('deleted'),
+    'as the legacy answered; the account itself is disabled (account_status)',
+  ),
   account_id: z.string(),
   account_status: AccountStatusSchema,
   paused_schedule_ids: z.array(z.string()),
-  secret_deletion_date: z.string().nullable(),
+  secret_deletion_date: z.nullable(z.string()),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -265,22 +280,24 @@ export const ExecutionStatusViewSchema = z.object({
   execution_id: z.string(),
   workflow: z.enum(['onboarding', 'validation']),
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
-  account_id: z.string().nullable(),
+  account_id: z.nullable(z.string()),
   started_at: z.string(),
-  stopped_at: z.string().nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  account: z
-    .object({
+  stopped_at: z.nullable(z.string()),
+  error: z.nullable(z.object({ code: z.string(), message: z.string() })),
+  account: z.nullable(
+    z.object({
       status: AccountStatusSchema,
       onboarding_status: OnboardingStatusSchema,
-      account_number: z.string().nullable(),
+      account_number: z.nullable(z.string()),
       validated_offline: z.boolean(),
-      last_validated_at: z.string().nullable(),
-    })
-    .nullable(),
-  console_url: z.string().optional(),
+      last_validated_at: z.nullable(z.string()),
+    }),
+  ),
+  console_url: z.optional(z.string()),
 });
 
 export const ExecutionIdParamSchema = z
   .string()
-  .regex(/^(onboard|validate)-[A-Za-z0-9_.-]{1,72}$/, 'expected an onboarding or validation execution id');
+  .check(
+    z.regex(/^(onboard|validate)-[A-Za-z0-9_.-]{1,72}$/, 'expected an onboarding or validation execution id'),
+  );

@@ -30,12 +30,21 @@ export interface ApiServices {
   idempotencyStore: IdempotencyStore;
   /** The AWS account customers' scan roles trust ('' when not configured). */
   platformAwsAccountId: string;
+  /**
+   * The role-onboarding template's YAML with its placeholder values (scan-role-template-yaml.ts),
+   * rendered when the API was built (read from SCAN_ROLE_TEMPLATE_YAML_FILE in its asset on AWS)
+   * or started (locally).
+   */
+  scanRoleTemplateYaml(): Promise<string>;
   settings: ApiSettings;
   clock: Clock;
   logger: Logger;
   /** Where an operator sees an execution (the Step Functions console on AWS); absent locally. */
   consoleUrlFor?(executionArn: string): string;
 }
+
+/** The rendered template's file in the API function's asset, beside the bundle (infra/constructs/functions.ts). */
+export const SCAN_ROLE_TEMPLATE_YAML_FILE = 'scan-role-template.yaml';
 
 /** What `createApiServices` needs; the account service is derived from it. */
 export type ApiServicesInput = Omit<ApiServices, 'accountService'>;

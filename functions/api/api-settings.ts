@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '../core/errors';
 
 /**
@@ -10,58 +10,74 @@ import { ConfigurationError } from '../core/errors';
 const positiveInt = (what: string, min: number, max: number) =>
   z.coerce
     .number({ message: `expected ${what}` })
-    .int(`expected a whole number of ${what}`)
-    .min(min, `expected at least ${min}`)
-    .max(max, `expected at most ${max}`);
+    .check(
+      z.int(`expected a whole number of ${what}`),
+      z.gte(min, `expected at least ${min}`),
+      z.lte(max, `expected at most ${max}`),
+    );
 
 const CLAIM_NAME = /^[A-Za-z0-9_:.-]{1,64}$/;
 
 const claimNames = (fallback: string) =>
-  z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .pipe(
+  z._default(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((value) =>
+          value
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean),
+        ),
+      ),
       z
-        .array(z.string().regex(CLAIM_NAME, 'expected claim names of A-Z a-z 0-9 _ : . -'))
-        .min(1, 'expected at least one claim name'),
-    )
-    .default(fallback.split(','));
+        .array(z.string().check(z.regex(CLAIM_NAME, 'expected claim names of A-Z a-z 0-9 _ : . -')))
+        .check(z.minLength(1, 'expected at least one claim name')),
+    ),
+    fallback.split(','),
+  );
 
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 export const ApiSettingsSchema = z.object({
   /** Comma-separated origins allowed by CORS (scheme://host[:port]); empty: no CORS headers at all. */
-  API_CORS_ALLOWED_ORIGINS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((origin) => origin.trim().replace(/\/+$/, ''))
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(ORIGIN, 'expected origins such as https://console.example.com (never *)')))
-    .default([]),
+  API_CORS_ALLOWED_ORIGINS: z._default(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((value) =>
+          value
+            .split(',')
+            .map((origin) => origin.trim().replace(/\/+$/, ''))
+            .filter(Boolean),
+        ),
+      ),
+      z.array(
+        z.string().check(z.regex(ORIGIN, 'expected origins such as https://console.example.com (never *)')),
+      ),
+    ),
+    [],
+  ),
   /** Largest accepted request body; larger ones get 413. */
-  API_MAX_BODY_BYTES: positiveInt('bytes', 1024, 1024 * 1024).default(64 * 1024),
+  API_MAX_BODY_BYTES: z._default(positiveInt('bytes', 1024, 1024 * 1024), 64 * 1024),
   /** Validation calls (validate, validate-json, credentials POST, credentials/validate) per tenant per window. */
-  API_VALIDATION_RATE_LIMIT: positiveInt('requests', 1, 100_000).default(10),
-  API_VALIDATION_RATE_WINDOW_SECONDS: positiveInt('seconds', 1, 86_400).default(60),
+  API_VALIDATION_RATE_LIMIT: z._default(positiveInt('requests', 1, 100_000), 10),
+  API_VALIDATION_RATE_WINDOW_SECONDS: z._default(positiveInt('seconds', 1, 86_400), 60),
   /**
    * How long validate, validate-json and the credentials routes wait for their workflow before
    * answering 202 instead (0: always 202 at once). Below API Gateway's 29 s integration timeout.
    */
-  API_VALIDATION_WAIT_SECONDS: z.coerce
-    .number({ message: 'expected seconds' })
-    .min(0, 'expected at least 0')
-    .max(25, 'expected at most 25 (API Gateway ends a request at 29 s)')
-    .default(20),
+  API_VALIDATION_WAIT_SECONDS: z._default(
+    z.coerce
+      .number({ message: 'expected seconds' })
+      .check(
+        z.gte(0, 'expected at least 0'),
+        z.lte(25, 'expected at most 25 (API Gateway ends a request at 29 s)'),
+      ),
+    20,
+  ),
   /** How long an Idempotency-Key is remembered. */
-  API_IDEMPOTENCY_TTL_SECONDS: positiveInt('seconds', 60, 7 * 86_400).default(24 * 3600),
+  API_IDEMPOTENCY_TTL_SECONDS: z._default(positiveInt('seconds', 60, 7 * 86_400), 24 * 3600),
   /** Token claims holding the tenant id and the role, first present wins (Cognito prefixes custom ones). */
   AUTH_TENANT_CLAIMS: claimNames('tenant_id,custom:tenant_id'),
   AUTH_ROLE_CLAIMS: claimNames('role,custom:role'),
@@ -69,22 +85,23 @@ export const ApiSettingsSchema = z.object({
    * The OIDC issuer and the accepted audiences (comma-separated) of API Gateway's JWT authorizer
    * (set by the CDK app). When set, the API checks `iss` / `aud` again (defence in depth).
    */
-  OIDC_ISSUER: z.string().min(1).optional(),
-  OIDC_AUDIENCE: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((audience) => audience.trim())
-        .filter(Boolean),
-    )
-    .optional(),
+  OIDC_ISSUER: z.optional(z.string().check(z.minLength(1))),
+  OIDC_AUDIENCE: z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((value) =>
+        value
+          .split(',')
+          .map((audience) => audience.trim())
+          .filter(Boolean),
+      ),
+    ),
+  ),
   /** The console's hosted login (authorization code + PKCE at OIDC_ISSUER): its public client id. */
-  CONSOLE_OIDC_CLIENT_ID: z
-    .string()
-    .regex(CLAIM_NAME, 'expected a client id of A-Z a-z 0-9 _ : . -')
-    .optional(),
-  CONSOLE_OIDC_SCOPES: z.string().min(1).default('openid'),
+  CONSOLE_OIDC_CLIENT_ID: z.optional(
+    z.string().check(z.regex(CLAIM_NAME, 'expected a client id of A-Z a-z 0-9 _ : . -')),
+  ),
+  CONSOLE_OIDC_SCOPES: z._default(z.string().check(z.minLength(1)), 'openid'),
 });
 
 export type ApiSettings = z.infer<typeof ApiSettingsSchema>;

@@ -17,7 +17,7 @@ import { type ConsoleOptions, consoleRoutes } from './console-assets';
 import { errorBody, respondWithError } from './error-response';
 import { type HealthCheck, runHealthChecks } from './health';
 import { idempotency } from './idempotency';
-import { buildOpenApiDocument, registerRoute } from './openapi';
+import { registerRoute } from './openapi';
 import { accountRoutes } from './routes/accounts';
 import { callerRoutes } from './routes/caller';
 import { executionRoutes } from './routes/executions';
@@ -36,6 +36,11 @@ export interface ApiDependencies {
   services: ApiServices;
   /** The operator console's built assets and sign-in settings (see console-assets.ts). */
   console?: ConsoleOptions;
+  /**
+   * The OpenAPI document of the app's routes, generated from their registry when the API is built
+   * or started (openapi-document.ts); the app fills in `version`. Without it the document is 404.
+   */
+  openApiDocument?: () => Promise<Record<string, unknown>>;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -185,10 +190,23 @@ export function createApp(dependencies: ApiDependencies): Hono<ApiEnv> {
     return context.json(report.body, report.healthy ? 200 : 503);
   });
 
-  let openApiDocument: Record<string, unknown> | undefined;
-  const openApi = (context: Context<ApiEnv>) => {
-    openApiDocument ??= buildOpenApiDocument({ version: dependencies.version });
-    return context.json(openApiDocument);
+  let openApiDocument: Promise<Record<string, unknown>> | undefined;
+  const openApi = async (context: Context<ApiEnv>) => {
+    const load = dependencies.openApiDocument;
+    if (!load) {
+      return context.json(
+        errorBody(404, 'route_not_found', 'this deployment serves no OpenAPI document'),
+        404,
+      );
+    }
+    openApiDocument ??= load().then((document) => ({
+      ...document,
+      info: { ...(document.info as Record<string, unknown>), version: dependencies.version },
+    }));
+    openApiDocument.catch(() => {
+      openApiDocument = undefined;
+    });
+    return context.json(await openApiDocument);
   };
   app.get(`${API_PREFIX}/openapi.json`, openApi);
   // Where the legacy service served its document and its interactive docs.

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../core/config';
@@ -9,11 +10,13 @@ let lambdaHandler: Promise<ReturnType<typeof handle>> | undefined;
  * SDK clients are imported then, so the function's init (module import) parses but runs none of it.
  */
 async function composeHandler(): Promise<ReturnType<typeof handle>> {
-  const [{ createAwsApiDependencies }, { createApp }, { consoleOidcFrom }] = await Promise.all([
-    import('../adapters/aws/aws-api-dependencies'),
-    import('./app'),
-    import('./console-assets'),
-  ]);
+  const [{ createAwsApiDependencies }, { createApp }, { consoleOidcFrom }, { OPENAPI_DOCUMENT_FILE }] =
+    await Promise.all([
+      import('../adapters/aws/aws-api-dependencies'),
+      import('./app'),
+      import('./console-assets'),
+      import('./openapi'),
+    ]);
   const dependencies = createAwsApiDependencies(loadConfig(process.env));
   // The console's built files travel in the function's asset next to the bundle (infra/constructs/functions.ts).
   const taskRoot = process.env.LAMBDA_TASK_ROOT;
@@ -24,6 +27,16 @@ async function composeHandler(): Promise<ReturnType<typeof handle>> {
         directory: taskRoot ? join(taskRoot, 'console') : undefined,
         oidc: consoleOidcFrom(dependencies.services.settings),
       },
+      // Generated from the routes' registry when the asset was built (infra/constructs/functions.ts).
+      ...(taskRoot
+        ? {
+            openApiDocument: async () =>
+              JSON.parse(await readFile(join(taskRoot, OPENAPI_DOCUMENT_FILE), 'utf8')) as Record<
+                string,
+                unknown
+              >,
+          }
+        : {}),
     }),
   );
 }

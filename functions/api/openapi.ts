@@ -1,12 +1,17 @@
-import * as z from 'zod';
-import { ROLES, type Role } from './api-context';
+import type * as z from 'zod/mini';
+import type { Role } from './api-context';
 
 /**
- * The OpenAPI 3.1 document, generated from the zod schemas the routes parse with (zod 4's
- * `z.toJSONSchema`, JSON Schema 2020-12 as OpenAPI 3.1 expects). Every route module registers
- * each route it mounts with `registerRoute`, next to the route itself; the app serves the
- * document at `GET /api/v1/openapi.json`, and a test checks that every mounted route is listed.
+ * The registry the OpenAPI 3.1 document is generated from (openapi-document.ts). Every route
+ * module registers each route it mounts with `registerRoute`, next to the route itself, with the
+ * zod schemas the route parses with; the app serves the document at `GET /api/v1/openapi.json`,
+ * and a test checks that every mounted route is listed. The generator is not part of the app: the
+ * document is generated when the API is built (the CDK app writes it into the API function's
+ * asset) or started (the local runtime), so the Lambda bundle carries no JSON Schema code.
  */
+
+/** The document's file in the API function's asset, beside the bundle (infra/constructs/functions.ts). */
+export const OPENAPI_DOCUMENT_FILE = 'openapi.json';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -21,17 +26,17 @@ export interface RouteDocumentation {
   /** Roles allowed to call it; `'public'` for the unauthenticated routes. Use `rolesFrom('operator')`. */
   roles: readonly Role[] | 'public';
   /** The JSON body schema (parsed with parseJsonBody). */
-  request?: z.ZodType;
+  request?: z.ZodMiniType;
   /** The query schema (an object schema; parsed with parseQuery). */
-  query?: z.ZodType;
+  query?: z.ZodMiniType;
   /** Path parameter schemas by name; parameters without one are documented as strings. */
-  params?: Readonly<Record<string, z.ZodType>>;
+  params?: Readonly<Record<string, z.ZodMiniType>>;
   /** The success body. */
-  response?: z.ZodType;
+  response?: z.ZodMiniType;
   /** The success status (default 200). */
   status?: 200 | 201 | 202 | 204;
   /** Other answers than the success one, by status (e.g. the 202 of a validation still running). */
-  otherResponses?: Readonly<Record<string, { description: string; schema?: z.ZodType }>>;
+  otherResponses?: Readonly<Record<string, { description: string; schema?: z.ZodMiniType }>>;
   /** Accepts an Idempotency-Key header (every mutating POST does). */
   idempotent?: boolean;
   /** Counted by the per-tenant validation rate limit (429 with Retry-After). */
@@ -60,186 +65,4 @@ export function rolesFrom(minimum: Role): readonly Role[] {
 /** `/a/:b/c` → `/a/{b}/c` */
 export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)(\{[^}]*\})?/g, '{$1}');
-}
-
-type JsonSchema = Record<string, unknown>;
-
-function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  try {
-    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
-      target: 'draft-2020-12',
-      io,
-      unrepresentable: 'any',
-    }) as JsonSchema;
-    return rest;
-  } catch {
-    return { description: 'not representable in JSON Schema' };
-  }
-}
-
-function parametersOf(route: RouteDocumentation): JsonSchema[] {
-  const parameters: JsonSchema[] = [];
-  for (const match of route.path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
-    const name = match[1] as string;
-    const schema = route.params?.[name];
-    parameters.push({
-      name,
-      in: 'path',
-      required: true,
-      schema: schema ? jsonSchemaOf(schema, 'input') : { type: 'string' },
-    });
-  }
-  if (route.query) {
-    const query = jsonSchemaOf(route.query, 'input');
-    const properties = (query.properties ?? {}) as Record<string, JsonSchema>;
-    const required = new Set((query.required ?? []) as string[]);
-    for (const [name, schema] of Object.entries(properties)) {
-      parameters.push({ name, in: 'query', required: required.has(name), schema });
-    }
-  }
-  if (route.idempotent) {
-    parameters.push({
-      name: 'Idempotency-Key',
-      in: 'header',
-      required: false,
-      description:
-        'Makes a retry safe: the same key with the same request returns the first answer and creates nothing twice; with another request it is a 409.',
-      schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
-    });
-  }
-  return parameters;
-}
-
-const errorResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-});
-
-function operationOf(route: RouteDocumentation): JsonSchema {
-  const status = String(route.status ?? 200);
-  const isPublic = route.roles === 'public';
-  const responses: Record<string, unknown> = {
-    [status]: route.response
-      ? {
-          description: 'success',
-          content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output') } },
-        }
-      : { description: 'success' },
-  };
-  for (const [other, answer] of Object.entries(route.otherResponses ?? {})) {
-    responses[other] = answer.schema
-      ? {
-          description: answer.description,
-          content: { 'application/json': { schema: jsonSchemaOf(answer.schema, 'output') } },
-        }
-      : errorResponse(answer.description);
-  }
-  if ((route.request || route.query || route.path.includes(':')) && !responses['400']) {
-    responses['400'] = errorResponse('invalid input: `details` names each field');
-  }
-  if (!isPublic) {
-    responses['401'] = errorResponse('missing or invalid bearer token');
-    responses['403'] = errorResponse("the caller's role may not do this");
-  }
-  if (route.path.includes(':')) responses['404'] = errorResponse("not found (or another tenant's)");
-  if (route.idempotent)
-    responses['409'] = errorResponse('conflict (e.g. an Idempotency-Key reused with another request)');
-  if (route.request) {
-    responses['413'] = errorResponse('the body is too large');
-    responses['415'] = errorResponse('the body is not JSON');
-  }
-  if (route.rateLimited)
-    responses['429'] = errorResponse('too many validation requests for the tenant (see Retry-After)');
-  return {
-    summary: route.summary,
-    ...(route.description ? { description: route.description } : {}),
-    ...(route.tags ? { tags: [...route.tags] } : {}),
-    operationId: `${route.method}${toOpenApiPath(route.path)
-      .replace(/[{}]/g, '')
-      .split(/[/_-]/)
-      .filter(Boolean)
-      .map((part) => part[0]?.toUpperCase() + part.slice(1))
-      .join('')}`,
-    ...(isPublic ? { security: [] } : {}),
-    'x-roles': isPublic ? [] : [...(route.roles as readonly Role[])],
-    parameters: parametersOf(route),
-    ...(route.request
-      ? {
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: jsonSchemaOf(route.request, 'input') } },
-          },
-        }
-      : {}),
-    responses,
-  };
-}
-
-export interface OpenApiInfo {
-  version: string;
-  title?: string;
-}
-
-/** The OpenAPI 3.1 document of every registered route (paths relative to the `/api/v1` server). */
-export function buildOpenApiDocument(info: OpenApiInfo, routes = registeredRoutes()): JsonSchema {
-  const paths: Record<string, Record<string, unknown>> = {};
-  const sorted = [...routes].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
-  for (const route of sorted) {
-    const path = toOpenApiPath(route.path);
-    paths[path] ??= {};
-    paths[path][route.method] = operationOf(route);
-  }
-  return {
-    openapi: '3.1.0',
-    info: {
-      title: info.title ?? 'Threat engine orchestrator API',
-      version: info.version,
-      description:
-        "Onboarding of cloud accounts, credential validation, schedules and scans. Every endpoint but health and this document needs `Authorization: Bearer <JWT>` carrying the caller's tenant and role (platform_admin, tenant_admin, operator, viewer). Ids of other tenants answer 404.",
-    },
-    servers: [{ url: '/api/v1' }],
-    security: [{ bearerAuth: [] }],
-    paths,
-    components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['status', 'code', 'message', 'details', 'detail'],
-          properties: {
-            status: { type: 'integer' },
-            code: {
-              type: 'string',
-              description: 'machine-readable, e.g. validation_failed, not_found, conflict',
-            },
-            message: { type: 'string' },
-            details: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['field', 'message'],
-                properties: { field: { type: 'string' }, message: { type: 'string' } },
-              },
-            },
-            detail: {
-              description:
-                'for legacy clients: on a 400 `{message, errors[]}` (one error per field issue, or the reason a validation failed), otherwise the message as a string',
-              oneOf: [
-                { type: 'string' },
-                {
-                  type: 'object',
-                  required: ['message', 'errors'],
-                  properties: {
-                    message: { type: 'string' },
-                    errors: { type: 'array', items: { type: 'string' } },
-                  },
-                },
-              ],
-            },
-          },
-        },
-      },
-    },
-    'x-roles': [...ROLES],
-  };
 }

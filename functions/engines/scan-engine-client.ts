@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ProviderType } from '../../schemas/common';
 import { DomainError } from '../core/errors';
 import { type Logger, silentLogger } from '../core/logger';
@@ -159,12 +159,18 @@ export type ScanEngineError =
 // ---------------------------------------------------------------------------------------------
 // Response schemas: every engine answer is validated before anything trusts it.
 
-const ScanIdSchema = z
-  .union([z.string().trim().min(1, 'must not be empty'), z.number().int().nonnegative()])
-  .transform(String)
-  .pipe(z.string().max(256, 'must be at most 256 characters'));
+const ScanIdSchema = z.pipe(
+  z.pipe(
+    z.union([
+      z.string().check(z.trim(), z.minLength(1, 'must not be empty')),
+      z.number().check(z.int(), z.nonnegative()),
+    ]),
+    z.transform(String),
+  ),
+  z.string().check(z.maxLength(256, 'must be at most 256 characters')),
+);
 
-const CountSchema = z.number().int('must be a whole number').nonnegative('must not be negative');
+const CountSchema = z.number().check(z.int('must be a whole number'), z.nonnegative('must not be negative'));
 
 const RUNNING_STATUSES = ['running', 'queued', 'pending', 'in_progress', 'started', 'accepted'] as const;
 const COMPLETED_STATUSES = ['completed', 'complete', 'succeeded', 'success', 'done', 'finished'] as const;
@@ -178,46 +184,49 @@ const STATUS_BY_ENGINE_WORD = new Map<string, ScanStatus['status']>([
   ...CANCELLED_STATUSES.map((word) => [word, 'cancelled'] as const),
 ]);
 
-const EngineStatusWordSchema = z
-  .string()
-  .transform((value) =>
-    value
-      .trim()
-      .toLowerCase()
-      .replace(/[\s-]+/g, '_'),
-  )
-  .pipe(z.string().refine((value) => STATUS_BY_ENGINE_WORD.has(value), 'is not a known scan status'))
-  .transform((value) => STATUS_BY_ENGINE_WORD.get(value) as ScanStatus['status']);
+const EngineStatusWordSchema = z.pipe(
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((value) =>
+        value
+          .trim()
+          .toLowerCase()
+          .replace(/[\s-]+/g, '_'),
+      ),
+    ),
+    z.string().check(z.refine((value) => STATUS_BY_ENGINE_WORD.has(value), 'is not a known scan status')),
+  ),
+  z.transform((value) => STATUS_BY_ENGINE_WORD.get(value) as ScanStatus['status']),
+);
 
 const CountsSchema = z.object({
   total_checks: CountSchema,
   passed_checks: CountSchema,
   failed_checks: CountSchema,
   // The legacy engines' answer had no error count.
-  error_checks: CountSchema.optional().default(0),
+  error_checks: z._default(z.optional(CountSchema), 0),
 });
 
-const SummarySchema = CountsSchema.extend({ scan_id: ScanIdSchema });
+const SummarySchema = z.extend(CountsSchema, { scan_id: ScanIdSchema });
 
 const COUNT_KEYS = ['total_checks', 'passed_checks', 'failed_checks'] as const;
 
-const StartResponseSchema = z
-  .object({
-    scan_id: ScanIdSchema,
-    status: EngineStatusWordSchema.optional(),
-    message: z.string().optional(),
-  })
-  .loose();
+const StartResponseSchema = z.looseObject({
+  scan_id: ScanIdSchema,
+  status: z.optional(EngineStatusWordSchema),
+  message: z.optional(z.string()),
+});
 
-const StatusResponseSchema = z
-  .object({
-    scan_id: ScanIdSchema.optional(),
-    status: EngineStatusWordSchema,
-    progress: z.number().min(0, 'must not be negative').max(100, 'must be at most 100').optional().nullable(),
-    message: z.string().optional().nullable(),
-    error: z.string().optional().nullable(),
-  })
-  .loose();
+const StatusResponseSchema = z.looseObject({
+  scan_id: z.optional(ScanIdSchema),
+  status: EngineStatusWordSchema,
+  progress: z.nullable(
+    z.optional(z.number().check(z.gte(0, 'must not be negative'), z.lte(100, 'must be at most 100'))),
+  ),
+  message: z.nullable(z.optional(z.string())),
+  error: z.nullable(z.optional(z.string())),
+});
 
 // ---------------------------------------------------------------------------------------------
 
@@ -450,7 +459,7 @@ export class HttpScanEngine implements ScanEngine {
     );
   }
 
-  #parse<T extends z.ZodType>(
+  #parse<T extends z.ZodMiniType>(
     schema: T,
     answer: EngineAnswer,
     provider: ProviderType,

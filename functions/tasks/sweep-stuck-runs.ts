@@ -1,14 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '../core/errors';
 import { sweepStuckRuns } from '../core/stuck-run-sweep';
 import { lambdaHandler } from './lambda-handler';
 import { parseTaskInput, type TaskFactory } from './task-input';
 
 /** The schedule may pass a minimum age; otherwise STUCK_RUN_MIN_AGE_SECONDS applies. */
-const SweepInputSchema = z
-  .object({ min_age_seconds: z.number().int().min(0).max(86_400).optional() })
-  .loose()
-  .nullish();
+const SweepInputSchema = z.nullish(
+  z.looseObject({ min_age_seconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(86_400))) }),
+);
 
 /** Records runs still marked running whose workflow execution has ended or overrun its bounds. */
 export const createSweepStuckRunsTask: TaskFactory = (dependencies) => async (input) => {

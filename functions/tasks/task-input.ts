@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { ValidationError } from '../core/errors';
 import type { WorkflowDependencies } from '../core/workflow-dependencies';
 
@@ -6,7 +6,10 @@ import type { WorkflowDependencies } from '../core/workflow-dependencies';
 export type TaskFactory = (dependencies: WorkflowDependencies) => (input: unknown) => Promise<unknown>;
 
 /** Parses a state's input; a mismatch can never succeed on retry, so it is a ValidationError. */
-export function parseTaskInput<Schema extends z.ZodType>(schema: Schema, input: unknown): z.infer<Schema> {
+export function parseTaskInput<Schema extends z.ZodMiniType>(
+  schema: Schema,
+  input: unknown,
+): z.infer<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({

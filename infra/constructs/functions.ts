@@ -10,6 +10,10 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildConsoleAssetsSync } from '../../console/build-console';
 import { API_DOCS_ASSETS, SWAGGER_UI_BUNDLE_DIRECTORY } from '../../functions/api/api-docs';
+import { SCAN_ROLE_TEMPLATE_YAML_FILE } from '../../functions/api/api-services';
+import { OPENAPI_DOCUMENT_FILE } from '../../functions/api/openapi';
+import { writeOpenApiDocument } from '../../functions/api/openapi-document';
+import { writeScanRoleTemplateYaml } from '../../functions/api/scan-role-template-yaml';
 import {
   clientFlagsOf,
   EXECUTION_TERMINATED_TASK,
@@ -163,6 +167,15 @@ export class Functions extends Construct {
 
     // Built into the cloud assembly directory, so it goes away with it.
     const consoleAssets = buildConsoleAssetsSync(join(Stage.of(this)?.outdir ?? tmpdir(), 'console-assets'));
+    // Generated here from the routes' registry and schemas, so the API bundle carries no JSON Schema
+    // code; the app fills in its version when it serves the document.
+    const openApiDocument = writeOpenApiDocument(
+      join(Stage.of(this)?.outdir ?? tmpdir(), 'openapi-document'),
+    );
+    // The role-onboarding template's YAML likewise (the yaml library stays out of the bundle).
+    const templateYaml = writeScanRoleTemplateYaml(
+      join(Stage.of(this)?.outdir ?? tmpdir(), 'scan-role-template'),
+    );
     this.api = this.#function({
       name: API_ACCESS.token,
       entry: join(PROJECT_ROOT, API_ACCESS.entry),
@@ -172,14 +185,16 @@ export class Functions extends Construct {
       serviceName: 'threat-engine-api',
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
-      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts), and the
-      // operator console's built files (not inlined into the bundle: lambda.ts serves them).
+      // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts), the OpenAPI
+      // document and the operator console's built files (not inlined into the bundle: lambda.ts serves them).
       afterBundling: (inputDir, outputDir) => [
         `mkdir -p "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}"`,
         ...Object.keys(API_DOCS_ASSETS).map(
           (asset) =>
             `cp "${inputDir}/node_modules/swagger-ui-dist/${asset}" "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}/${asset}"`,
         ),
+        `cp "${openApiDocument}" "${outputDir}/${OPENAPI_DOCUMENT_FILE}"`,
+        `cp "${templateYaml}" "${outputDir}/${SCAN_ROLE_TEMPLATE_YAML_FILE}"`,
         `mkdir -p "${outputDir}/console" && cp -R "${consoleAssets}/." "${outputDir}/console/"`,
       ],
       otherWildcardReason:
@@ -452,10 +467,6 @@ export class Functions extends Construct {
         bundleAwsSDK: false,
         tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
         define: options.define ?? {},
-        // yaml's ES module build (the same release) instead of its CommonJS one: only `stringify`
-        // is used (the API's CloudFormation template), and the ES build lets esbuild drop the
-        // parser, about 60 KB of the API bundle.
-        esbuildArgs: { '--alias:yaml': './node_modules/yaml/browser/index.js' },
         ...(options.afterBundling
           ? {
               commandHooks: {

@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Config } from '../../../schemas/config';
 import { tableNamesFrom } from '../../../schemas/tables';
 import { ApiGatewayTokenVerifier } from '../../api/api-gateway-token-verifier';
-import { createApiServices } from '../../api/api-services';
+import { createApiServices, SCAN_ROLE_TEMPLATE_YAML_FILE } from '../../api/api-services';
 import { loadApiSettings } from '../../api/api-settings';
 import type { ApiDependencies } from '../../api/app';
 import { ClaimsIdempotencyStore } from '../../api/idempotency-store';
@@ -52,6 +54,7 @@ export function createAwsApiDependencies(
   env: Record<string, string | undefined> = process.env,
 ): ApiDependencies {
   const logger = createPowertoolsLogger({ level: config.LOG_LEVEL, service: 'threat-engine-api' });
+  let scanRoleTemplateYaml: Promise<string> | undefined;
   const settings = loadApiSettings(env);
   const clock = systemClock;
   const tables = tableNamesFrom(config);
@@ -105,6 +108,12 @@ export function createAwsApiDependencies(
       logger,
     }),
     platformAwsAccountId: config.PLATFORM_AWS_ACCOUNT_ID,
+    // Rendered when the asset was built (infra/constructs/functions.ts); read on first use.
+    scanRoleTemplateYaml: () =>
+      (scanRoleTemplateYaml ??= readFile(
+        join(env.LAMBDA_TASK_ROOT ?? '.', SCAN_ROLE_TEMPLATE_YAML_FILE),
+        'utf8',
+      )),
     settings,
     clock,
     logger,

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { ValidationError } from '../../core/errors';
 import { executionStatusUrl, submissionAccepted } from '../account-view';
@@ -27,7 +28,7 @@ import { consumeValidationBudget } from '../validation-budget';
 
 const TAGS = ['credentials'];
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = AccountListQuerySchema.pick({ tenant_id: true });
+const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
 
 registerRoute({
   method: 'post',

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type ApiEnv, hasRole, ROLES } from '../api-context';
 import type { ApiServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
@@ -13,7 +13,7 @@ import { registerRoute, rolesFrom } from '../openapi';
 
 const CallerResponseSchema = z.object({
   subject: z.string(),
-  tenant_id: z.string().nullable(),
+  tenant_id: z.nullable(z.string()),
   role: z.enum(ROLES),
   may: z.object({ operate: z.boolean(), administer_tenant: z.boolean(), administer_platform: z.boolean() }),
 });

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Account } from '../../../schemas/account';
 import { IdSchema, IsoUtcTimestampSchema, ProviderTypeSchema, toIsoUtc } from '../../../schemas/common';
 import {
@@ -68,84 +68,91 @@ export const TENANT_SCAN_PAGE_SIZE = 100;
 const ExecutionIdParams = { execution_id: IdSchema } as const;
 
 const HistoryQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-  next_token: z.string().max(2048).optional(),
-  order: z.enum(['oldest_first', 'newest_first']).default('oldest_first'),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), 200),
+  next_token: z.optional(z.string().check(z.maxLength(2048))),
+  order: z._default(z.enum(['oldest_first', 'newest_first']), 'oldest_first'),
 });
 
 const HistoryResponseSchema = z.object({
   execution_id: IdSchema,
-  workflow_execution_name: z.string().nullable(),
+  workflow_execution_name: z.nullable(z.string()),
   events: z.array(
     z.object({
       id: z.number(),
       timestamp: z.string(),
       type: z.string(),
-      stateName: z.string().optional(),
-      input: z.unknown().optional(),
-      output: z.unknown().optional(),
-      error: z.string().optional(),
-      cause: z.string().optional(),
+      stateName: z.optional(z.string()),
+      input: z.optional(z.unknown()),
+      output: z.optional(z.unknown()),
+      error: z.optional(z.string()),
+      cause: z.optional(z.string()),
     }),
   ),
-  next_token: z.string().nullable(),
+  next_token: z.nullable(z.string()),
 });
 
 const WorkflowLinkSchema = z.object({
-  name: z.string().nullable(),
-  arn: z.string().nullable(),
+  name: z.nullable(z.string()),
+  arn: z.nullable(z.string()),
   /** The Step Functions console page of the execution (AWS only). */
-  console_url: z.string().nullable(),
+  console_url: z.nullable(z.string()),
 });
 
-export const ExecutionViewSchema = ExecutionSchema.extend({
+export const ExecutionViewSchema = z.extend(ExecutionSchema, {
   workflow: WorkflowLinkSchema,
   /** The failed execution this one redrives. */
-  redrive_of: z.string().nullable(),
+  redrive_of: z.nullable(z.string()),
   /** The execution that redrove this one. */
-  redriven_by: z.string().nullable(),
+  redriven_by: z.nullable(z.string()),
 });
 
 export const ListExecutionsQuerySchema = z.strictObject({
-  status: ExecutionStatusSchema.optional(),
-  limit: z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be 1 to 100')
-    .max(100, 'must be 1 to 100')
-    .default(25),
-  cursor: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters').optional(),
+  status: z.optional(ExecutionStatusSchema),
+  limit: z._default(
+    z.coerce
+      .number({ message: 'must be a number' })
+      .check(z.int('must be a whole number'), z.gte(1, 'must be 1 to 100'), z.lte(100, 'must be 1 to 100')),
+    25,
+  ),
+  cursor: z.optional(
+    z
+      .string()
+      .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters')),
+  ),
 });
 
-const QueryTimeSchema = IsoUtcTimestampSchema.transform((value) => new Date(value).toISOString());
+const QueryTimeSchema = z.pipe(
+  IsoUtcTimestampSchema,
+  z.transform((value) => new Date(value).toISOString()),
+);
 
-export const SearchExecutionsQuerySchema = ListExecutionsQuerySchema.extend({
+export const SearchExecutionsQuerySchema = z.extend(ListExecutionsQuerySchema, {
   /** A platform administrator's tenant; without it, every tenant. Others see their own tenant. */
-  tenant_id: IdSchema.optional(),
-  account_id: IdSchema.optional(),
-  schedule_id: IdSchema.optional(),
-  started_after: QueryTimeSchema.optional(),
-  started_before: QueryTimeSchema.optional(),
+  tenant_id: z.optional(IdSchema),
+  account_id: z.optional(IdSchema),
+  schedule_id: z.optional(IdSchema),
+  started_after: z.optional(QueryTimeSchema),
+  started_before: z.optional(QueryTimeSchema),
 });
 
 export const SearchExecutionsResponseSchema = z.object({
   executions: z.array(ExecutionViewSchema),
-  count: z.number().int(),
-  next_cursor: z.string().nullable(),
+  count: z.number().check(z.int()),
+  next_cursor: z.nullable(z.string()),
 });
 
 export const AccountExecutionsResponseSchema = z.object({
   account_id: z.string(),
   executions: z.array(ExecutionViewSchema),
-  count: z.number().int(),
-  next_cursor: z.string().nullable(),
+  count: z.number().check(z.int()),
+  next_cursor: z.nullable(z.string()),
 });
 
 export const TenantExecutionsResponseSchema = z.object({
   tenant_id: z.string(),
   executions: z.array(ExecutionViewSchema),
-  count: z.number().int(),
-  next_cursor: z.string().nullable(),
+  count: z.number().check(z.int()),
+  next_cursor: z.nullable(z.string()),
 });
 
 export const CancelResponseSchema = z.object({
@@ -167,9 +174,13 @@ export const RedriveResponseSchema = z.object({
 
 export const TenantScansBodySchema = z.strictObject({
   /** Only the accounts of one provider. */
-  provider_type: ProviderTypeSchema.optional(),
+  provider_type: z.optional(ProviderTypeSchema),
   /** The next_cursor of a previous answer, to start the following accounts. */
-  cursor: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters').optional(),
+  cursor: z.optional(
+    z
+      .string()
+      .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters')),
+  ),
 });
 
 const StartedScanSchema = z.object({
@@ -184,9 +195,9 @@ export const TenantScansResponseSchema = z.object({
   tenant_id: z.string(),
   started: z.array(StartedScanSchema),
   failed: z.array(z.object({ account_id: z.string(), code: z.string(), message: z.string() })),
-  count: z.number().int(),
+  count: z.number().check(z.int()),
   /** Set when the tenant has more active accounts: post again with it as `cursor`. */
-  next_cursor: z.string().nullable(),
+  next_cursor: z.nullable(z.string()),
 });
 
 const claimOfRedrive = (executionId: string) => `redrive#${executionId}`;

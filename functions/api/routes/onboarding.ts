@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { stringify } from 'yaml';
+import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { AUTH_METHODS } from '../../../schemas/credentials';
 import { ConflictError, ValidationError } from '../../core/errors';
-import { scanRoleTemplate } from '../../core/onboarding/cloudformation-template';
+import { scanRoleTemplate, scanRoleTemplateYaml } from '../../core/onboarding/cloudformation-template';
 import { describeFailure } from '../../core/task-failure';
 import { accountView, submissionAccepted } from '../account-view';
 import {
@@ -44,7 +44,7 @@ import { consumeValidationBudget } from '../validation-budget';
 const TAGS = ['onboarding'];
 const PROVIDER_PARAMS = { provider: ProviderParamSchema };
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = AccountListQuerySchema.pick({ tenant_id: true });
+const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
 const VALIDATION_ANSWERS = {
   '202': {
     description: 'still validating at the deadline, or Prefer: respond-async',
@@ -252,7 +252,11 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
     }
     const template = scanRoleTemplate(services.platformAwsAccountId, query.external_id);
     return context.json({
-      template: stringify(template, { lineWidth: 0 }),
+      template: scanRoleTemplateYaml(
+        await services.scanRoleTemplateYaml(),
+        services.platformAwsAccountId,
+        query.external_id,
+      ),
       template_object: template,
       external_id: query.external_id,
       platform_account_id: services.platformAwsAccountId,

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { ScanResultSchema } from '../../../schemas/scan-result';
 import { NotFoundError } from '../../core/errors';
@@ -15,20 +15,24 @@ import { registerRoute, rolesFrom } from '../openapi';
 const TAGS = ['scan-results'] as const;
 
 export const ListScanResultsQuerySchema = z.object({
-  limit: z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be 1 to 100')
-    .max(100, 'must be 1 to 100')
-    .default(25),
-  cursor: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters').optional(),
+  limit: z._default(
+    z.coerce
+      .number({ message: 'must be a number' })
+      .check(z.int('must be a whole number'), z.gte(1, 'must be 1 to 100'), z.lte(100, 'must be 1 to 100')),
+    25,
+  ),
+  cursor: z.optional(
+    z
+      .string()
+      .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters')),
+  ),
 });
 
 export const ScanResultListResponseSchema = z.object({
   account_id: z.string(),
   scan_results: z.array(ScanResultSchema),
-  count: z.number().int(),
-  next_cursor: z.string().nullable(),
+  count: z.number().check(z.int()),
+  next_cursor: z.nullable(z.string()),
 });
 
 function idParam(context: Context<ApiEnv>, name: string): string {

@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
-import * as z from 'zod';
-import { IdSchema } from '../../../schemas/common';
+import * as z from 'zod/mini';
+import { described, IdSchema } from '../../../schemas/common';
 import { type Execution, ExecutionSchema, ExecutionStatusSchema } from '../../../schemas/execution';
 import {
   CreateScheduleInputSchema,
@@ -45,51 +45,57 @@ const ScheduleIdParams = { schedule_id: IdSchema } as const;
 const BodyObjectSchema = z.record(z.string(), z.unknown());
 
 const LimitSchema = (fallback: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be 1 to 100')
-    .max(100, 'must be 1 to 100')
-    .default(fallback);
-const CursorSchema = z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters');
+  z._default(
+    z.coerce
+      .number({ message: 'must be a number' })
+      .check(z.int('must be a whole number'), z.gte(1, 'must be 1 to 100'), z.lte(100, 'must be 1 to 100')),
+    fallback,
+  );
+const CursorSchema = z
+  .string()
+  .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters'));
 const OFFSET_MESSAGE = `must be a whole number from 0 to ${MAX_OFFSET} (pass next_cursor as cursor to go further)`;
 const LegacyOffsetSchema = z.coerce
   .number({ message: OFFSET_MESSAGE })
-  .int(OFFSET_MESSAGE)
-  .min(0, OFFSET_MESSAGE)
-  .max(MAX_OFFSET, OFFSET_MESSAGE);
+  .check(z.int(OFFSET_MESSAGE), z.gte(0, OFFSET_MESSAGE), z.lte(MAX_OFFSET, OFFSET_MESSAGE));
 
 export const ListSchedulesQuerySchema = z.object({
-  tenant_id: IdSchema.optional(),
-  account_id: IdSchema.optional(),
+  tenant_id: z.optional(IdSchema),
+  account_id: z.optional(IdSchema),
   /** A status, or `error` (legacy): the schedules whose latest run failed. */
-  status: z
-    .enum([...ScheduleStatusSchema.options, 'error'], {
+  status: z.optional(
+    z.enum([...ScheduleStatusSchema.options, 'error'], {
       error: `expected one of ${[...ScheduleStatusSchema.options, 'error'].join(', ')}`,
-    })
-    .optional(),
+    }),
+  ),
   limit: LimitSchema(25),
-  cursor: CursorSchema.optional(),
+  cursor: z.optional(CursorSchema),
 });
 
 export const GetScheduleQuerySchema = z.object({
   /** How many upcoming fire times to show (default 5). */
-  fire_times: z.coerce.number().int('must be a whole number').min(0).max(50, 'must be 0 to 50').optional(),
+  fire_times: z.optional(
+    z.coerce.number().check(z.int('must be a whole number'), z.gte(0), z.lte(50, 'must be 0 to 50')),
+  ),
   /** How many recent runs to show (default 10). */
-  recent_runs: z.coerce.number().int('must be a whole number').min(0).max(100, 'must be 0 to 100').optional(),
+  recent_runs: z.optional(
+    z.coerce.number().check(z.int('must be a whole number'), z.gte(0), z.lte(100, 'must be 0 to 100')),
+  ),
 });
 
 export const ListRunsQuerySchema = z
   .object({
-    status: ExecutionStatusSchema.optional(),
+    status: z.optional(ExecutionStatusSchema),
     limit: LimitSchema(50),
-    cursor: CursorSchema.optional(),
-    offset: LegacyOffsetSchema.optional(),
+    cursor: z.optional(CursorSchema),
+    offset: z.optional(LegacyOffsetSchema),
   })
-  .refine((query) => query.cursor === undefined || !query.offset, {
-    path: ['offset'],
-    message: 'cannot be combined with cursor: send one of them',
-  });
+  .check(
+    z.refine((query) => query.cursor === undefined || !query.offset, {
+      path: ['offset'],
+      message: 'cannot be combined with cursor: send one of them',
+    }),
+  );
 
 const CountersSchema = z.object({
   runs: z.number(),
@@ -105,9 +111,9 @@ const CountersSchema = z.object({
  * string, a GSI key), the legacy fields present (null when unset; interval_seconds 0 unless the
  * schedule runs at an interval, as the legacy answered).
  */
-export const ScheduleViewSchema = ScheduleSchema.extend({
+export const ScheduleViewSchema = z.extend(ScheduleSchema, {
   enabled: z.boolean(),
-  interval_seconds: z.number().int(),
+  interval_seconds: z.number().check(z.int()),
 });
 export type ScheduleView = Omit<Schedule, 'enabled' | 'interval_seconds'> & {
   enabled: boolean;
@@ -142,25 +148,28 @@ function executionView(execution: Execution) {
   };
 }
 
-export const ScheduleDetailsResponseSchema = ScheduleViewSchema.extend({
+export const ScheduleDetailsResponseSchema = z.extend(ScheduleViewSchema, {
   next_fire_times: z.array(z.string()),
   recent_runs: z.array(ExecutionSchema),
   counters: CountersSchema,
-  timing_error: z.string().optional(),
+  timing_error: z.optional(z.string()),
 });
 
 export const ScheduleListResponseSchema = z.object({
   schedules: z.array(ScheduleViewSchema),
-  count: z.number().int(),
-  next_cursor: z.string().nullable(),
+  count: z.number().check(z.int()),
+  next_cursor: z.nullable(z.string()),
 });
 
 export const ScheduleRunsResponseSchema = z.object({
   schedule_id: z.string(),
   executions: z.array(ExecutionSchema),
-  count: z.number().int().describe('executions on this page'),
-  total: z.number().int().describe('executions of the schedule (of the status filter, when given)'),
-  next_cursor: z.string().nullable(),
+  count: described(z.number().check(z.int()), 'executions on this page'),
+  total: described(
+    z.number().check(z.int()),
+    'executions of the schedule (of the status filter, when given)',
+  ),
+  next_cursor: z.nullable(z.string()),
 });
 
 export const TriggerResponseSchema = z.object({
@@ -170,17 +179,18 @@ export const TriggerResponseSchema = z.object({
   /** The id the scan result will have once the scan finishes (legacy clients read `scan_id`). */
   scan_id: z.string(),
   workflow_execution_name: z.string(),
-  execution_arn: z.string().nullable(),
+  execution_arn: z.nullable(z.string()),
   scheduled_time: z.string(),
   already_started: z.boolean(),
   message: z.string(),
 });
 
 /** What POST and PUT answer: the schedule, with the legacy outcome word in `status`. */
-export const ScheduleWrittenResponseSchema = ScheduleViewSchema.extend({
-  status: z
-    .enum(['created', 'updated'])
-    .describe("the legacy outcome word; the schedule's own status is schedule_status"),
+export const ScheduleWrittenResponseSchema = z.extend(ScheduleViewSchema, {
+  status: described(
+    z.enum(['created', 'updated']),
+    "the legacy outcome word; the schedule's own status is schedule_status",
+  ),
   schedule_status: ScheduleStatusSchema,
 });
 
@@ -200,24 +210,30 @@ function written(schedule: Schedule, outcome: 'created' | 'updated') {
  * paused), agreeing when both are given. `disabled` is not something a PUT sets.
  */
 const ActivationFieldsSchema = z.object({
-  enabled: z.boolean({ error: 'expected true or false' }).optional(),
-  status: z
-    .enum(['active', 'paused'], { error: 'expected active or paused (DELETE the schedule to remove it)' })
-    .optional(),
+  enabled: z.optional(z.boolean({ error: 'expected true or false' })),
+  status: z.optional(
+    z.enum(['active', 'paused'], { error: 'expected active or paused (DELETE the schedule to remove it)' }),
+  ),
 });
-const ActivationSchema = ActivationFieldsSchema.refine(
-  (value) => !(value.enabled !== undefined && value.status && value.enabled !== (value.status === 'active')),
-  {
-    path: ['status'],
-    message: 'contradicts enabled: send one of them, or make them agree',
-  },
-).transform((value) => ({
-  active: value.status ? value.status === 'active' : value.enabled,
-}));
+const ActivationSchema = z.pipe(
+  ActivationFieldsSchema.check(
+    z.refine(
+      (value) =>
+        !(value.enabled !== undefined && value.status && value.enabled !== (value.status === 'active')),
+      {
+        path: ['status'],
+        message: 'contradicts enabled: send one of them, or make them agree',
+      },
+    ),
+  ),
+  z.transform((value) => ({
+    active: value.status ? value.status === 'active' : value.enabled,
+  })),
+);
 
 /** The PUT body as documented: the definition fields plus the legacy enabled/status. */
 const UpdateScheduleRequestSchema = z.object({
-  ...UpdateScheduleInputSchema.in.shape,
+  ...UpdateScheduleInputSchema.def.in.shape,
   ...ActivationFieldsSchema.shape,
 });
 
@@ -249,12 +265,12 @@ async function tenantOfAccount(services: ApiServices, accountId: string): Promis
   return account.tenant_id;
 }
 
-const ReconcileRequestSchema = z.strictObject({ dry_run: z.boolean().default(false) });
+const ReconcileRequestSchema = z.strictObject({ dry_run: z._default(z.boolean(), false) });
 
 const ReconcileChangeSchema = z.object({
   entry_name: z.string(),
-  schedule_id: z.string().optional(),
-  differences: z.array(z.string()).optional(),
+  schedule_id: z.optional(z.string()),
+  differences: z.optional(z.array(z.string())),
 });
 
 const ReconcileResponseSchema = z.object({

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { WORKFLOW_DEFINITIONS } from '../../../workflows/definitions';
 import { type ApiEnv, parseWith, requireRole } from '../api-context';
 import type { ApiServices } from '../api-services';

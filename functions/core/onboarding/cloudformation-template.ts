@@ -91,3 +91,33 @@ export function scanRoleTemplate(platformAccountId: string, externalId: string):
     },
   };
 }
+
+/**
+ * The values the template's YAML text is rendered with when the API is built or started
+ * (functions/api/scan-role-template-yaml.ts renders it with the yaml library once), so the API
+ * function carries no YAML writer.
+ */
+export const TEMPLATE_PLACEHOLDERS = {
+  platformAccountId: '000000000000',
+  externalId: 'threat-engine-0000000000000000',
+} as const;
+
+const PLACEHOLDER = /threat-engine-0{16}|0{12}/g;
+
+/**
+ * The template of (platform account, external id) as YAML, from `rendered`: the YAML text of the
+ * template with TEMPLATE_PLACEHOLDERS. Both values are checked first to the shapes the placeholders
+ * have (12 digits; threat-engine- and 16 hexadecimal digits), which YAML writes exactly as it
+ * writes the placeholders, so the text is the one the yaml library writes for these values.
+ */
+export function scanRoleTemplateYaml(
+  rendered: string,
+  platformAccountId: string,
+  externalId: string,
+): string {
+  scanRoleTemplate(platformAccountId, externalId);
+  // One pass: a value put in is never scanned again (an external id may hold twelve zeros).
+  return rendered.replace(PLACEHOLDER, (placeholder) =>
+    placeholder === TEMPLATE_PLACEHOLDERS.externalId ? externalId : platformAccountId,
+  );
+}

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { Account } from '../../../schemas/account';
 import { toIsoUtc } from '../../../schemas/common';
 import type {
@@ -20,7 +20,7 @@ import type { WorkflowDependencies } from '../workflow-dependencies';
 import { verifyAccountCredentials } from './credential-verification';
 import { createScheduleForAccount } from './first-schedule';
 
-type Input<Schema extends z.ZodType> = z.infer<Schema>;
+type Input<Schema extends z.ZodMiniType> = z.infer<Schema>;
 
 /**
  * Answers that say the credentials themselves are wrong: the account goes to `error` until new

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TimestampSchema } from '../../../schemas/common';
 import type { Clock } from '../clock';
 import { type FieldIssue, SecretExpiredError, ValidationError } from '../errors';
@@ -15,14 +15,17 @@ import { type FieldIssue, SecretExpiredError, ValidationError } from '../errors'
 
 /** The legacy JSON value of a secret, stored as-is (timestamps normalized to ISO-8601 UTC `Z`). */
 export const SecretPayloadSchema = z.object({
-  credential_type: z.string().min(1, 'must not be empty'),
+  credential_type: z.string().check(z.minLength(1, 'must not be empty')),
   credentials: z
     .record(z.string(), z.unknown(), { error: 'must be an object of credential fields' })
-    .refine((value) => Object.keys(value).length > 0, 'must hold at least one credential field'),
-  account_id: z.string().min(1, 'must not be empty'),
+    .check(z.refine((value) => Object.keys(value).length > 0, 'must hold at least one credential field')),
+  account_id: z.string().check(z.minLength(1, 'must not be empty')),
   created_at: TimestampSchema,
   // Legacy values always wrote the key; tolerate its absence as "never expires".
-  expires_at: TimestampSchema.nullish().transform((value) => value ?? null),
+  expires_at: z.pipe(
+    z.nullish(TimestampSchema),
+    z.transform((value) => value ?? null),
+  ),
 });
 
 export type SecretPayload = z.infer<typeof SecretPayloadSchema>;

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   type Account,
   AccountNameSchema,
@@ -53,37 +53,39 @@ export function onboardingSourcesOf(to: OnboardingStatus): OnboardingStatus[] {
     .map(([from]) => from);
 }
 
-const OptionalText = (max: number) => z.string().trim().min(1).max(max).nullish();
+const OptionalText = (max: number) => z.nullish(z.string().check(z.trim(), z.minLength(1), z.maxLength(max)));
 
 /** What creates an account. Strict: an unknown field (a credential, say) is refused, not stored. */
 export const NewAccountSchema = z.strictObject({
-  account_id: IdSchema.optional(),
+  account_id: z.optional(IdSchema),
   tenant_id: IdSchema,
   provider_id: IdSchema,
   account_name: AccountNameSchema,
-  provider_type: ProviderTypeSchema.optional(),
+  provider_type: z.optional(ProviderTypeSchema),
   account_number: OptionalText(256),
   auth_method: OptionalText(64),
   credential_type: OptionalText(64),
   external_id: OptionalText(1224),
   secret_name: OptionalText(512),
   /** Issued at init (the legacy answered it there); each credential submission replaces it. */
-  onboarding_id: IdSchema.optional(),
+  onboarding_id: z.optional(IdSchema),
 });
 export type NewAccount = z.input<typeof NewAccountSchema>;
 
 /** The plain fields an update may change (statuses move only through the transition methods). */
 export const AccountUpdateSchema = z
   .strictObject({
-    account_name: AccountNameSchema.optional(),
+    account_name: z.optional(AccountNameSchema),
     auth_method: OptionalText(64),
     credential_type: OptionalText(64),
     external_id: OptionalText(1224),
     secret_name: OptionalText(512),
   })
-  .refine((value) => Object.values(value).some((field) => field !== undefined), {
-    message: 'at least one field must be given',
-  });
+  .check(
+    z.refine((value) => Object.values(value).some((field) => field !== undefined), {
+      message: 'at least one field must be given',
+    }),
+  );
 export type AccountUpdate = z.input<typeof AccountUpdateSchema>;
 
 export interface AccountListOptions {
@@ -279,7 +281,7 @@ export class AccountRepository {
       'last_validated_at',
     );
     const accountNumber = parseInput(
-      z.string().trim().min(1).max(256),
+      z.string().check(z.trim(), z.minLength(1), z.maxLength(256)),
       success.account_number,
       'account',
       'account_number',

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import { TABLES } from '../../../schemas/tables';
 import { type Clock, systemClock } from '../clock';
@@ -9,12 +9,12 @@ import { parseStored } from './stored-item';
 
 /** A claim item: one owner holds one claim id (a unique name, an idempotency key, …). */
 export const ClaimSchema = z.looseObject({
-  claim_id: z.string().min(1),
-  owner: z.string().min(1),
-  attributes: z.record(z.string(), z.unknown()).optional(),
+  claim_id: z.string().check(z.minLength(1)),
+  owner: z.string().check(z.minLength(1)),
+  attributes: z.optional(z.record(z.string(), z.unknown())),
   created_at: TimestampSchema,
   /** Epoch seconds after which the claim is void (the table's TTL attribute cleans up later). */
-  expires_at_epoch: z.number().int().optional(),
+  expires_at_epoch: z.optional(z.number().check(z.int())),
 });
 export type Claim = z.infer<typeof ClaimSchema>;
 

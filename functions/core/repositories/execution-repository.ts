@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IdSchema, TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import {
   type Execution,
@@ -33,9 +33,9 @@ const {
 /** What creates an execution record (strict: unknown fields are refused). Defaults: running, now. */
 export const NewExecutionSchema = z.strictObject({
   ...storedFields,
-  execution_id: IdSchema.optional(),
-  started_at: TimestampSchema.optional(),
-  status: ExecutionStatusSchema.default('running'),
+  execution_id: z.optional(IdSchema),
+  started_at: z.optional(TimestampSchema),
+  status: z._default(ExecutionStatusSchema, 'running'),
 });
 export type NewExecution = z.input<typeof NewExecutionSchema>;
 
@@ -46,23 +46,23 @@ const TerminalStatusSchema = z.enum(
 
 /** What a finished execution records besides its status. */
 export const FinishFieldsSchema = z.strictObject({
-  completed_at: TimestampSchema.optional(),
-  scan_id: z.string().max(256).nullish(),
-  engine_scan_id: z.string().max(256).nullish(),
-  total_checks: z.number().int().nonnegative().nullish(),
-  passed_checks: z.number().int().nonnegative().nullish(),
-  failed_checks: z.number().int().nonnegative().nullish(),
-  error_code: z.string().max(128).nullish(),
-  error_message: z.string().nullish(),
-  current_step: z.string().max(128).nullish(),
-  progress_percent: z.number().min(0).max(100).nullish(),
+  completed_at: z.optional(TimestampSchema),
+  scan_id: z.nullish(z.string().check(z.maxLength(256))),
+  engine_scan_id: z.nullish(z.string().check(z.maxLength(256))),
+  total_checks: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  passed_checks: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  failed_checks: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  error_code: z.nullish(z.string().check(z.maxLength(128))),
+  error_message: z.nullish(z.string()),
+  current_step: z.nullish(z.string().check(z.maxLength(128))),
+  progress_percent: z.nullish(z.number().check(z.gte(0), z.lte(100))),
 });
 export type FinishFields = z.input<typeof FinishFieldsSchema>;
 
 export const ProgressSchema = z.strictObject({
-  current_step: z.string().min(1).max(128),
-  progress_percent: z.number().min(0).max(100),
-  engine_scan_id: z.string().max(256).optional(),
+  current_step: z.string().check(z.minLength(1), z.maxLength(128)),
+  progress_percent: z.number().check(z.gte(0), z.lte(100)),
+  engine_scan_id: z.optional(z.string().check(z.maxLength(256))),
 });
 export type Progress = z.input<typeof ProgressSchema>;
 

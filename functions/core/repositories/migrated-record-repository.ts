@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { AccountSchema } from '../../../schemas/account';
 import { ExecutionSchema } from '../../../schemas/execution';
 import { ProviderSchema } from '../../../schemas/provider';
@@ -31,7 +31,7 @@ export const MIGRATED_ENTITIES: readonly MigratedEntity[] = [
   'scanResults',
 ];
 
-const ENTITY: Record<MigratedEntity, { schema: z.ZodType<Item>; idAttribute: string; label: string }> = {
+const ENTITY: Record<MigratedEntity, { schema: z.ZodMiniType<Item>; idAttribute: string; label: string }> = {
   tenants: { schema: TenantSchema, idAttribute: 'tenant_id', label: 'tenant' },
   providers: { schema: ProviderSchema, idAttribute: 'provider_id', label: 'provider' },
   accounts: { schema: AccountSchema, idAttribute: 'account_id', label: 'account' },

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IdSchema, TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import {
   type ScanResult,
@@ -26,25 +26,30 @@ const { scan_id: _scanId, started_at: _startedAt, status: _status, ...storedFiel
 /** What records a scan result (strict: unknown fields are refused). Defaults: running, now. */
 export const NewScanResultSchema = z.strictObject({
   ...storedFields,
-  scan_id: IdSchema.optional(),
-  started_at: TimestampSchema.optional(),
-  status: ScanResultStatusSchema.default('running'),
+  scan_id: z.optional(IdSchema),
+  started_at: z.optional(TimestampSchema),
+  status: z._default(ScanResultStatusSchema, 'running'),
 });
 export type NewScanResult = z.input<typeof NewScanResultSchema>;
 
 type FinalScanStatus = Exclude<ScanResultStatus, 'running'>;
-const FinalStatusSchema = ScanResultStatusSchema.exclude(['running']);
+const FinalStatusSchema = z.enum([
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const satisfies readonly z.infer<typeof ScanResultStatusSchema>[]);
 
 /** What a finished scan records besides its status. */
 export const ScanFinishFieldsSchema = z.strictObject({
-  completed_at: TimestampSchema.optional(),
-  total_checks: z.number().int().nonnegative().optional(),
-  passed_checks: z.number().int().nonnegative().optional(),
-  failed_checks: z.number().int().nonnegative().optional(),
-  error_checks: z.number().int().nonnegative().optional(),
-  result_storage_path: z.string().max(2048).nullish(),
-  engine_scan_id: z.string().max(256).nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
+  completed_at: z.optional(TimestampSchema),
+  total_checks: z.optional(z.number().check(z.int(), z.nonnegative())),
+  passed_checks: z.optional(z.number().check(z.int(), z.nonnegative())),
+  failed_checks: z.optional(z.number().check(z.int(), z.nonnegative())),
+  error_checks: z.optional(z.number().check(z.int(), z.nonnegative())),
+  result_storage_path: z.nullish(z.string().check(z.maxLength(2048))),
+  engine_scan_id: z.nullish(z.string().check(z.maxLength(256))),
+  metadata: z.nullish(z.record(z.string(), z.unknown())),
 });
 export type ScanFinishFields = z.input<typeof ScanFinishFieldsSchema>;
 

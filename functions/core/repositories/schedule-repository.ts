@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IdSchema, ProviderTypeSchema, TimestampSchema, toIsoUtc } from '../../../schemas/common';
 import {
   EnabledFlagSchema,
@@ -41,43 +41,45 @@ const {
  */
 export const NewScheduleSchema = z.strictObject({
   ...storedFields,
-  schedule_id: IdSchema.optional(),
-  status: ScheduleStatusSchema.default('active'),
-  enabled: EnabledFlagSchema.optional(),
-  created_at: TimestampSchema.optional(),
+  schedule_id: z.optional(IdSchema),
+  status: z._default(ScheduleStatusSchema, 'active'),
+  enabled: z.optional(EnabledFlagSchema),
+  created_at: z.optional(TimestampSchema),
 });
 export type NewSchedule = z.input<typeof NewScheduleSchema>;
 
-const StringList = z.array(z.string().max(256)).max(200);
+const StringList = z.array(z.string().check(z.maxLength(256))).check(z.maxLength(200));
 
 /** The plain fields an update may change; `null` removes an optional one (never a null key written). */
 export const ScheduleUpdateSchema = z
   .strictObject({
-    name: z.string().trim().min(1, 'must not be empty').max(256).optional(),
-    description: z.string().max(1024).nullish(),
-    schedule_type: ScheduleTypeSchema.optional(),
-    cron_expression: z.string().max(256).nullish(),
-    interval_seconds: z.number().int().positive().nullish(),
-    schedule_expression: z.string().max(256).nullish(),
-    timezone: z.string().min(1).max(64).optional(),
-    regions: StringList.optional(),
-    services: StringList.optional(),
-    exclude_services: StringList.optional(),
-    notify_on_success: z.boolean().optional(),
-    notify_on_failure: z.boolean().optional(),
-    notification_channels: NotificationChannelsSchema.nullish(),
-    next_run_at: TimestampSchema.nullish(),
-    start_date: TimestampSchema.nullish(),
-    end_date: TimestampSchema.nullish(),
-    flexible_window_minutes: z.number().int().min(0).max(1440).nullish(),
-    overlap_policy: OverlapPolicySchema.nullish(),
-    auto_pause_after_failures: z.number().int().min(0).nullish(),
-    scheduler_entry_name: z.string().max(512).nullish(),
-    provider_type: ProviderTypeSchema.nullish(),
+    name: z.optional(z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256))),
+    description: z.nullish(z.string().check(z.maxLength(1024))),
+    schedule_type: z.optional(ScheduleTypeSchema),
+    cron_expression: z.nullish(z.string().check(z.maxLength(256))),
+    interval_seconds: z.nullish(z.number().check(z.int(), z.positive())),
+    schedule_expression: z.nullish(z.string().check(z.maxLength(256))),
+    timezone: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    regions: z.optional(StringList),
+    services: z.optional(StringList),
+    exclude_services: z.optional(StringList),
+    notify_on_success: z.optional(z.boolean()),
+    notify_on_failure: z.optional(z.boolean()),
+    notification_channels: z.nullish(NotificationChannelsSchema),
+    next_run_at: z.nullish(TimestampSchema),
+    start_date: z.nullish(TimestampSchema),
+    end_date: z.nullish(TimestampSchema),
+    flexible_window_minutes: z.nullish(z.number().check(z.int(), z.gte(0), z.lte(1440))),
+    overlap_policy: z.nullish(OverlapPolicySchema),
+    auto_pause_after_failures: z.nullish(z.number().check(z.int(), z.gte(0))),
+    scheduler_entry_name: z.nullish(z.string().check(z.maxLength(512))),
+    provider_type: z.nullish(ProviderTypeSchema),
   })
-  .refine((value) => Object.values(value).some((field) => field !== undefined), {
-    message: 'at least one field must be given',
-  });
+  .check(
+    z.refine((value) => Object.values(value).some((field) => field !== undefined), {
+      message: 'at least one field must be given',
+    }),
+  );
 export type ScheduleUpdate = z.input<typeof ScheduleUpdateSchema>;
 
 /** A listing's filters: one status; `failing`: only schedules whose latest run failed (the legacy `status=error`). */
@@ -111,8 +113,8 @@ const EXISTS: Condition = { expression: 'attribute_exists(#id)', names: { '#id':
 const PAUSE_FIELDS = ['paused_at', 'paused_by', 'pause_note'] as const;
 const RESUME_FIELDS = ['resumed_at', 'resumed_by', 'resume_note'] as const;
 const NoteSchema = z.object({
-  by: z.string().max(256).optional(),
-  note: z.string().max(1024).optional(),
+  by: z.optional(z.string().check(z.maxLength(256))),
+  note: z.optional(z.string().check(z.maxLength(1024))),
 });
 
 export class ScheduleRepository {

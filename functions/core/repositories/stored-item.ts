@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { fieldName, fieldPath } from '../../../schemas/common';
 import { type FieldIssue, ValidationError } from '../errors';
 
@@ -22,7 +22,7 @@ export class StoredItemError extends Error {
   }
 }
 
-const toIssues = (error: z.ZodError, rootField = '(item)'): FieldIssue[] =>
+const toIssues = (error: z.core.$ZodError, rootField = '(item)'): FieldIssue[] =>
   error.issues.flatMap((issue) => {
     const path = fieldPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
@@ -36,7 +36,7 @@ const toIssues = (error: z.ZodError, rootField = '(item)'): FieldIssue[] =>
   });
 
 /** Parses an item read from a table (legacy naive timestamps come out as ISO-8601 UTC with `Z`). */
-export function parseStored<Schema extends z.ZodType>(
+export function parseStored<Schema extends z.ZodMiniType>(
   schema: Schema,
   item: Record<string, unknown>,
   entity: string,
@@ -52,7 +52,7 @@ export function parseStored<Schema extends z.ZodType>(
  * Parses what a caller asks to write; a violation is a ValidationError naming each field
  * (`rootField` names the value itself when the schema is not an object).
  */
-export function parseInput<Schema extends z.ZodType>(
+export function parseInput<Schema extends z.ZodMiniType>(
   schema: Schema,
   input: unknown,
   entity: string,

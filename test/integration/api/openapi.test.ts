@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PREFIX, createApp } from '../../../functions/api/app';
 import { toOpenApiPath } from '../../../functions/api/openapi';
@@ -101,6 +105,25 @@ describe('GET /api/v1/openapi.json', () => {
     }
 
     expect(publicRoutes.sort()).toEqual(['get /console/config', 'get /health', 'get /openapi.json']);
+  });
+
+  it('is the document the CDK app writes into the API function asset when it builds it, version aside', async () => {
+    // Prepare: written in a fresh process, as the synthesis writes it (nothing mounted the app there).
+    const directory = await mkdtemp(join(tmpdir(), 'te-openapi-'));
+    try {
+      const script = `const { writeOpenApiDocument } = await import('./functions/api/openapi-document.ts');
+        process.stdout.write(writeOpenApiDocument(${JSON.stringify(directory)}));`;
+      const file = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      });
+      const written = JSON.parse(await readFile(file, 'utf8')) as { info: Record<string, unknown> };
+      const served = document as unknown as { info: Record<string, unknown> };
+
+      // Assess
+      expect({ ...written, info: { ...written.info, version: served.info.version } }).toEqual(document);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('leaks no schema internals', () => {

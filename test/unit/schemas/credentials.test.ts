@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ProviderType } from '../../../schemas/common';
 import {
   AUTH_METHODS,
@@ -53,7 +53,7 @@ const PROVIDER_METHODS: [ProviderType, string, CredentialType][] = [
 ];
 
 function parseCredentials(type: CredentialType, credentials: unknown) {
-  return (CREDENTIAL_SCHEMAS[type] as z.ZodType).safeParse(credentials);
+  return (CREDENTIAL_SCHEMAS[type] as z.ZodMiniType).safeParse(credentials);
 }
 
 /** The issues of a parse that must fail. */
