@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AutocannonOptions, AutocannonResult } from 'autocannon';
 import { createJsonLogger } from '../functions/core/json-logger';
-import { ApiHarness } from '../test/support/api-harness';
+import { ApiHarness, startTomorrow } from '../test/support/api-harness';
 
 export interface ApiBenchmarkOptions {
   /** Requests per second, the whole run (default 200). */
@@ -88,7 +88,13 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<Api
     const account = await harness.activeAccount(tenant);
     const created = await harness.request<{ schedule_id: string }>('POST', '/api/v1/schedules', {
       token: tenant.tokens.tenant_admin,
-      json: { account_id: account.accountId, name: 'Bench daily', schedule_expression: 'rate(1 day)' },
+      // Starting tomorrow: a rate fires first at the next whole minute, a scan amid the timed reads.
+      json: {
+        account_id: account.accountId,
+        name: 'Bench daily',
+        schedule_expression: 'rate(1 day)',
+        start_date: startTomorrow(),
+      },
     });
     if (created.status !== 201)
       throw new Error(`schedule creation failed: ${created.status} ${created.text}`);

@@ -12,6 +12,7 @@ import {
 import type { Caller, Role } from '../functions/api/api-context';
 import { ROLES } from '../functions/api/api-context';
 import { JwtTokenVerifier } from '../functions/api/jwt-token-verifier';
+import { VerifiedTokenCache } from '../functions/api/verified-token-cache';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { ConfigurationError, ValidationError } from '../functions/core/errors';
 import { IdSchema } from '../schemas/common';
@@ -26,6 +27,8 @@ import { IdSchema } from '../schemas/common';
  * Revoking every issued token is rotating the key (`npx threat-engine token --rotate-key`): the
  * key file is replaced, and a running runtime notices the new file at its next request (the file
  * is stat'ed on each verification and re-read when it changed), so old tokens are refused at once.
+ * Verifications are remembered briefly (VerifiedTokenCache): a remembered token is served only
+ * while the key file still holds the key that verified it, so a rotation refuses it at once too.
  */
 
 export const LOCAL_ISSUER = 'threat-engine-local';
@@ -161,6 +164,7 @@ export async function openLocalTokenIssuer(options: OpenLocalTokenIssuerOptions)
     algorithms: [LOCAL_ALGORITHM],
     maxLifetimeSeconds: MAX_TOKEN_TTL_SECONDS,
     clock,
+    cache: new VerifiedTokenCache(),
   });
 
   const issue = async (request: TokenRequest): Promise<string> => {
