@@ -14,6 +14,11 @@ export interface ApiBenchmarkOptions {
    * autocannon 9's `overallRate`, which sends each second's requests as one burst at its start.
    */
   generator?: 'paced' | 'autocannon';
+  /**
+   * Seconds at the same rate before each paced run, reported apart (default 2): the runtime has
+   * just started, and V8 optimizes its handlers only once they have run many times.
+   */
+  warmupSeconds?: number;
   /** Called about once a second while a run lasts. */
   onProgress?: (secondsDone: number) => void;
 }
@@ -26,6 +31,8 @@ export interface ApiRunFigures {
   max_ms: number;
   /** Connection errors, timeouts and non-2xx answers. */
   errors: number;
+  /** The paced generator's warm-up before the measured seconds (same rate, same requests). */
+  warmup?: Omit<ApiRunFigures, 'warmup'>;
 }
 
 export interface ApiBenchmarkResult {
@@ -42,6 +49,7 @@ interface PacedLoadOptions {
   url: string;
   rate: number;
   duration: number;
+  warmup: number;
   connections: number;
   timeout: number;
   requests: Array<{ method: string; path: string; headers: Record<string, string>; body?: string }>;
@@ -132,6 +140,7 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<Api
             url: harness.url,
             rate: options.rate,
             duration: options.seconds,
+            warmup: options.warmupSeconds ?? 2,
             connections: 50,
             timeout: 10,
             requests,

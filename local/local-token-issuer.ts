@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type CryptoKey,
@@ -139,8 +140,12 @@ async function importKeys(jwk: JWK, version: string): Promise<LoadedKeys> {
   };
 }
 
-async function keyFileVersion(path: string): Promise<string> {
-  const info = await stat(path);
+/**
+ * Synchronous on purpose: it runs on every verification, and one stat of a small local file takes
+ * microseconds, less than the thread-pool round trip of the asynchronous call.
+ */
+function keyFileVersion(path: string): string {
+  const info = statSync(path);
   return `${info.ino}:${info.mtimeMs}:${info.size}`;
 }
 
@@ -149,11 +154,16 @@ export async function openLocalTokenIssuer(options: OpenLocalTokenIssuerOptions)
   const keyPath = join(options.dataDirectory, SIGNING_KEY_FILE);
   let keys = await importKeys(
     await loadOrCreateKey(options.dataDirectory, options.create ?? true),
-    await keyFileVersion(keyPath),
+    keyFileVersion(keyPath),
   );
   /** The keys of the file as it is now: re-read when it was replaced (a rotation). */
   const currentKeys = async (): Promise<LoadedKeys> => {
-    const version = await keyFileVersion(keyPath).catch(() => keys.version);
+    let version = keys.version;
+    try {
+      version = keyFileVersion(keyPath);
+    } catch {
+      // A missing or unreadable file keeps the key already loaded (as before).
+    }
     if (version !== keys.version) keys = await importKeys(await readKey(keyPath), version);
     return keys;
   };
