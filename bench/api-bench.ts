@@ -31,8 +31,10 @@ export interface ApiRunFigures {
   max_ms: number;
   /** Connection errors, timeouts and non-2xx answers. */
   errors: number;
+  /** CPU time of the runtime's process per request sent (user + system, warm-up included). */
+  runtime_cpu_ms_per_request?: number;
   /** The paced generator's warm-up before the measured seconds (same rate, same requests). */
-  warmup?: Omit<ApiRunFigures, 'warmup'>;
+  warmup?: Omit<ApiRunFigures, 'warmup' | 'runtime_cpu_ms_per_request'>;
 }
 
 export interface ApiBenchmarkResult {
@@ -128,7 +130,7 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<Api
     }
 
     const generator = options.generator ?? 'paced';
-    const run = async (requests: PacedLoadOptions['requests']) => {
+    const load = async (requests: PacedLoadOptions['requests']): Promise<ApiRunFigures> => {
       let done = 0;
       const ticker = setInterval(() => {
         done += 1;
@@ -159,6 +161,18 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions): Promise<Api
       } finally {
         clearInterval(ticker);
       }
+    };
+    // The runtime's CPU per request (this process; the load generator has its own): steadier than
+    // latency on a shared machine, since waiting for a core costs no CPU time. Warm-up included.
+    const run = async (requests: PacedLoadOptions['requests']): Promise<ApiRunFigures> => {
+      const before = process.cpuUsage();
+      const figures = await load(requests);
+      const used = process.cpuUsage(before);
+      const sent = figures.requests + (figures.warmup?.requests ?? 0);
+      return {
+        ...figures,
+        runtime_cpu_ms_per_request: Number(((used.user + used.system) / 1000 / sent).toFixed(2)),
+      };
     };
 
     const viewer = { authorization: `Bearer ${tenant.tokens.viewer}` };

@@ -174,6 +174,10 @@ async function apiSection() {
       `reads ${api.reads.warmup.p50_ms} / ${api.reads.warmup.p99_ms}, init ${api.init.warmup.p50_ms} / ${api.init.warmup.p99_ms}`,
     );
   }
+  line(
+    'runtime CPU per request, reads / init (ms)',
+    `${api.reads.runtime_cpu_ms_per_request} / ${api.init.runtime_cpu_ms_per_request}`,
+  );
   line('requests sent (reads / init)', `${api.reads.requests} / ${api.init.requests}`);
   line('errors (goal 0)', api.reads.errors + api.init.errors);
   return api;
