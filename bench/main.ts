@@ -147,16 +147,18 @@ async function scanSection() {
 
 /** The API at 200 requests/s, printed. */
 async function apiSection() {
-  const apiBar = progress('API load', apiSeconds * 2);
+  const apiWarmup = apiLoad === 'paced' ? 2 : 0;
+  const apiBar = progress('API load', (apiSeconds + apiWarmup) * 2);
   const api = await runApiBenchmark({
     rate: 200,
     seconds: apiSeconds,
+    warmupSeconds: apiWarmup,
     generator: apiLoad,
     onProgress: () => apiBar.increment(),
   });
   apiBar.stop();
   process.stdout.write(
-    `\nAPI, ${api.rate} requests/s for ${api.seconds} s per run (${api.generator === 'paced' ? 'paced: one request every 1/rate s, latency from when it was due' : 'autocannon 9 overallRate: each second as one burst'}, ≤ 50 connections)\n`,
+    `\nAPI, ${api.rate} requests/s for ${api.seconds} s per run${apiWarmup ? ` after ${apiWarmup} s of warm-up` : ''} (${api.generator === 'paced' ? 'paced: one request every 1/rate s, latency from when it was due' : 'autocannon 9 overallRate: each second as one burst'}, ≤ 50 connections)\n`,
   );
   line(
     'reads p50 / p99 (ms, goal p99 ≤ 20)',
@@ -165,6 +167,16 @@ async function apiSection() {
   line(
     'onboarding init p50 / p99 (ms, goal p99 ≤ 50)',
     `${api.init.p50_ms} / ${api.init.p99_ms} (${goal(api.init.p99_ms <= 50)})`,
+  );
+  if (api.reads.warmup && api.init.warmup) {
+    line(
+      `warm-up ${apiWarmup} s before each, p50 / p99 (ms)`,
+      `reads ${api.reads.warmup.p50_ms} / ${api.reads.warmup.p99_ms}, init ${api.init.warmup.p50_ms} / ${api.init.warmup.p99_ms}`,
+    );
+  }
+  line(
+    'runtime CPU per request, reads / init (ms)',
+    `${api.reads.runtime_cpu_ms_per_request} / ${api.init.runtime_cpu_ms_per_request}`,
   );
   line('requests sent (reads / init)', `${api.reads.requests} / ${api.init.requests}`);
   line('errors (goal 0)', api.reads.errors + api.init.errors);

@@ -4,6 +4,8 @@
 // request was due, so a slow answer cannot hide the requests queued behind it.
 // autocannon's `overallRate` sends each connection's share at the start of every second instead
 // (200 requests/s arrive as bursts of 200): the bench runs this one, for an even 200 requests/s.
+// The first `warmup` seconds run at the same rate but are reported apart (`warmup`): a runtime
+// that has just started runs its handlers unoptimized (V8 compiles them as they get hot).
 import { Agent, request } from 'node:http';
 
 function percentile(sorted, fraction) {
@@ -11,9 +13,23 @@ function percentile(sorted, fraction) {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
 }
 
-function run({ url, rate, duration, connections, timeout, requests }) {
+function figures(sorted, count, seconds) {
+  return {
+    requests: count,
+    requests_per_second: seconds > 0 ? Number((count / seconds).toFixed(1)) : 0,
+    p50_ms: Number(percentile(sorted, 0.5).toFixed(1)),
+    p99_ms: Number(percentile(sorted, 0.99).toFixed(1)),
+    max_ms: Number((sorted.at(-1) ?? 0).toFixed(1)),
+  };
+}
+
+function run({ url, rate, duration, warmup = 0, connections, timeout, requests }) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const total = Math.round(rate * duration);
+  const warmupCount = Math.round(rate * warmup);
+  const total = warmupCount + Math.round(rate * duration);
+  const warmupLatencies = [];
+  let warmupErrors = 0;
+  let measuredFrom = Number.POSITIVE_INFINITY;
   const latencies = [];
   let errors = 0;
   let timeouts = 0;
@@ -26,15 +42,19 @@ function run({ url, rate, duration, connections, timeout, requests }) {
       answered += 1;
       if (answered === total) {
         agent.destroy();
-        const seconds = (performance.now() - started) / 1000;
+        const seconds = (performance.now() - measuredFrom) / 1000;
         const sorted = latencies.sort((a, b) => a - b);
         resolve({
-          requests: total,
-          requests_per_second: Number((total / seconds).toFixed(1)),
-          p50_ms: Number(percentile(sorted, 0.5).toFixed(1)),
-          p99_ms: Number(percentile(sorted, 0.99).toFixed(1)),
-          max_ms: Number((sorted.at(-1) ?? 0).toFixed(1)),
+          ...figures(sorted, total - warmupCount, seconds),
           errors: errors + timeouts + non2xx,
+          warmup: {
+            ...figures(
+              warmupLatencies.sort((a, b) => a - b),
+              warmupCount,
+              warmup,
+            ),
+            errors: warmupErrors,
+          },
         });
       }
     };
@@ -48,10 +68,15 @@ function run({ url, rate, duration, connections, timeout, requests }) {
         agent,
         timeout: timeout * 1000,
       });
+      const warming = index < warmupCount;
       outgoing.on('response', (response) => {
         response.resume();
         response.on('end', () => {
-          if (response.statusCode < 200 || response.statusCode >= 300) non2xx += 1;
+          const failed = response.statusCode < 200 || response.statusCode >= 300;
+          if (warming) {
+            if (failed) warmupErrors += 1;
+            else warmupLatencies.push(performance.now() - due);
+          } else if (failed) non2xx += 1;
           else latencies.push(performance.now() - due);
           finishOne();
         });
@@ -59,11 +84,13 @@ function run({ url, rate, duration, connections, timeout, requests }) {
       let timedOut = false;
       outgoing.on('timeout', () => {
         timedOut = true;
-        timeouts += 1;
+        if (warming) warmupErrors += 1;
+        else timeouts += 1;
         outgoing.destroy();
       });
       outgoing.on('error', () => {
-        if (!timedOut) errors += 1;
+        if (!timedOut && warming) warmupErrors += 1;
+        else if (!timedOut) errors += 1;
         finishOne();
       });
       outgoing.end(spec.body);
@@ -71,6 +98,7 @@ function run({ url, rate, duration, connections, timeout, requests }) {
     const tick = () => {
       const now = performance.now();
       while (sent < total && started + (sent * 1000) / rate <= now) {
+        if (sent === warmupCount) measuredFrom = started + (sent * 1000) / rate;
         send(sent, started + (sent * 1000) / rate);
         sent += 1;
       }

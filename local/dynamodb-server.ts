@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
@@ -29,7 +28,7 @@ interface SdkHttpRequest {
 /** The part of a request and a response the table server's listener uses. */
 function inProcessHandler(listener: RequestListener): NonNullable<DynamoDBClientConfig['requestHandler']> {
   const handle = (request: SdkHttpRequest) =>
-    new Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Readable } }>(
+    new Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }>(
       (resolve) => {
         const incoming = new EventEmitter() as EventEmitter & {
           headers: Record<string, string>;
@@ -59,7 +58,8 @@ function inProcessHandler(listener: RequestListener): NonNullable<DynamoDBClient
               response: {
                 statusCode: outgoing.statusCode,
                 headers,
-                body: Readable.from(body === undefined ? [] : [Buffer.from(body, 'utf8')]),
+                // The bytes themselves: the SDK collects a Uint8Array body as is, a stream it reads.
+                body: body === undefined ? new Uint8Array() : Buffer.from(body, 'utf8'),
               },
             });
           },

@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type CryptoKey,
@@ -12,6 +13,7 @@ import {
 import type { Caller, Role } from '../functions/api/api-context';
 import { ROLES } from '../functions/api/api-context';
 import { JwtTokenVerifier } from '../functions/api/jwt-token-verifier';
+import { VerifiedTokenCache } from '../functions/api/verified-token-cache';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { ConfigurationError, ValidationError } from '../functions/core/errors';
 import { IdSchema } from '../schemas/common';
@@ -26,6 +28,8 @@ import { IdSchema } from '../schemas/common';
  * Revoking every issued token is rotating the key (`npx threat-engine token --rotate-key`): the
  * key file is replaced, and a running runtime notices the new file at its next request (the file
  * is stat'ed on each verification and re-read when it changed), so old tokens are refused at once.
+ * Verifications are remembered briefly (VerifiedTokenCache): a remembered token is served only
+ * while the key file still holds the key that verified it, so a rotation refuses it at once too.
  */
 
 export const LOCAL_ISSUER = 'threat-engine-local';
@@ -136,8 +140,12 @@ async function importKeys(jwk: JWK, version: string): Promise<LoadedKeys> {
   };
 }
 
-async function keyFileVersion(path: string): Promise<string> {
-  const info = await stat(path);
+/**
+ * Synchronous on purpose: it runs on every verification, and one stat of a small local file takes
+ * microseconds, less than the thread-pool round trip of the asynchronous call.
+ */
+function keyFileVersion(path: string): string {
+  const info = statSync(path);
   return `${info.ino}:${info.mtimeMs}:${info.size}`;
 }
 
@@ -146,11 +154,16 @@ export async function openLocalTokenIssuer(options: OpenLocalTokenIssuerOptions)
   const keyPath = join(options.dataDirectory, SIGNING_KEY_FILE);
   let keys = await importKeys(
     await loadOrCreateKey(options.dataDirectory, options.create ?? true),
-    await keyFileVersion(keyPath),
+    keyFileVersion(keyPath),
   );
   /** The keys of the file as it is now: re-read when it was replaced (a rotation). */
   const currentKeys = async (): Promise<LoadedKeys> => {
-    const version = await keyFileVersion(keyPath).catch(() => keys.version);
+    let version = keys.version;
+    try {
+      version = keyFileVersion(keyPath);
+    } catch {
+      // A missing or unreadable file keeps the key already loaded (as before).
+    }
     if (version !== keys.version) keys = await importKeys(await readKey(keyPath), version);
     return keys;
   };
@@ -161,6 +174,7 @@ export async function openLocalTokenIssuer(options: OpenLocalTokenIssuerOptions)
     algorithms: [LOCAL_ALGORITHM],
     maxLifetimeSeconds: MAX_TOKEN_TTL_SECONDS,
     clock,
+    cache: new VerifiedTokenCache(),
   });
 
   const issue = async (request: TokenRequest): Promise<string> => {

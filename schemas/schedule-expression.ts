@@ -130,7 +130,7 @@ export const ScheduleExpressionSchema = z.string().check(
 );
 export type ScheduleExpression = z.infer<typeof ScheduleExpressionSchema>;
 
-let knownTimeZones: ReadonlySet<string> | undefined;
+let knownTimeZones: Set<string> | undefined;
 /** Every segment of an IANA name starts with a capital letter: `UTC`, `Etc/GMT+5`, `America/Port-au-Prince`. */
 const IANA_NAME_SHAPE = /^[A-Z][A-Za-z0-9_+-]*(?:\/[A-Z][A-Za-z0-9_+-]*)*$/;
 
@@ -145,10 +145,12 @@ export function isIanaTimeZone(value: string): boolean {
   if (!IANA_NAME_SHAPE.test(value)) return false;
   try {
     new Intl.DateTimeFormat(undefined, { timeZone: value });
-    return true;
   } catch {
     return false;
   }
+  // Aliases such as UTC are not in supportedValuesOf: remember them (a formatter costs ~0.1 ms).
+  knownTimeZones.add(value);
+  return true;
 }
 
 export const TimezoneSchema = z

@@ -112,21 +112,23 @@ export function createApp(dependencies: ApiDependencies): Hono<ApiEnv> {
     );
   }
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: settings.API_MAX_BODY_BYTES,
-      onError: (context) =>
-        context.json(
-          errorBody(
-            413,
-            'payload_too_large',
-            `the request body is larger than ${settings.API_MAX_BODY_BYTES} bytes`,
-            [{ field: '(body)', message: `must be at most ${settings.API_MAX_BODY_BYTES} bytes` }],
-          ),
+  const limitBody = bodyLimit({
+    maxSize: settings.API_MAX_BODY_BYTES,
+    onError: (context) =>
+      context.json(
+        errorBody(
           413,
+          'payload_too_large',
+          `the request body is larger than ${settings.API_MAX_BODY_BYTES} bytes`,
+          [{ field: '(body)', message: `must be at most ${settings.API_MAX_BODY_BYTES} bytes` }],
         ),
-    }),
+        413,
+      ),
+  });
+  // A GET or HEAD request has no body (the Fetch API refuses one), and asking the node server's
+  // request for it builds a whole Fetch Request: ~3% of a read request's CPU for nothing.
+  app.use('*', (context, next) =>
+    context.req.method === 'GET' || context.req.method === 'HEAD' ? next() : limitBody(context, next),
   );
 
   app.use('*', authenticate(services));

@@ -25,7 +25,8 @@ interface LambdaBindings {
 /**
  * Every route but the public ones needs `Authorization: Bearer <JWT>`: the token verifier turns it
  * into the caller (tenant, role), kept as `c.get('caller')`. A tenant-scoped caller whose tenant
- * is disabled or gone is refused here, once for every route.
+ * is disabled or gone is refused here, once for every route (a read at most a second old: see
+ * TenantRepository.getRecent).
  */
 export function authenticate(services: ApiServices): MiddlewareHandler<ApiEnv> {
   return async (context, next) => {
@@ -45,7 +46,7 @@ export function authenticate(services: ApiServices): MiddlewareHandler<ApiEnv> {
       authorizerClaims: bindings?.event?.requestContext?.authorizer?.jwt?.claims,
     });
     if (caller.tenantId !== null) {
-      const tenant = await services.repositories.tenants.get(caller.tenantId);
+      const tenant = await services.repositories.tenants.getRecent(caller.tenantId);
       if (!tenant) throw new ForbiddenError(`the token's tenant ${caller.tenantId} does not exist`);
       if (tenant.status === 'disabled') throw new ForbiddenError(`tenant ${caller.tenantId} is disabled`);
       context.set('callerTenant', tenant);

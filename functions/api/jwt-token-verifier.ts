@@ -9,6 +9,7 @@ import {
   DEFAULT_CLAIM_NAMES,
   type TokenVerifier,
 } from './token-verifier';
+import type { VerifiedTokenCache } from './verified-token-cache';
 
 export interface JwtTokenVerifierOptions {
   /** The issuer's public key, or a key resolver (e.g. jose's createRemoteJWKSet for an OIDC issuer). */
@@ -23,7 +24,14 @@ export interface JwtTokenVerifierOptions {
   /** Tokens must carry `exp` no further than this ahead (a bound on leaked tokens). Default 90 days. */
   maxLifetimeSeconds?: number;
   clock?: Clock;
+  /**
+   * Remembers successful verifications (see verified-token-cache.ts): a repeated token costs a
+   * hash and a key lookup instead of a signature check. None by default.
+   */
+  cache?: VerifiedTokenCache;
 }
+
+type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 
 const MAX_TOKEN_LENGTH = 8192;
 
@@ -50,30 +58,78 @@ export class JwtTokenVerifier implements TokenVerifier {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH)
       throw new UnauthenticatedError('the bearer token is not a JWT');
     const options = this.#options;
+    const cache = options.cache;
+    const digest = cache?.digestOf(token);
+    if (cache && digest !== undefined) {
+      const hit = cache.get(digest, this.#now().getTime());
+      if (hit) {
+        // Served only while the issuer still resolves this token to the key that verified it.
+        if ((await this.#currentKey(hit.header, token)) === hit.key) return { ...hit.caller };
+        cache.forget(digest);
+      }
+    }
+
+    const now = this.#now();
     const verifyOptions = {
       issuer: options.issuer,
       audience: options.audience,
       algorithms: [...options.algorithms],
       clockTolerance: options.clockToleranceSeconds ?? 30,
       requiredClaims: ['exp', 'sub'],
-      ...(options.clock ? { currentDate: options.clock() } : {}),
+      ...(options.clock ? { currentDate: now } : {}),
     };
     let payload: Record<string, unknown>;
+    let header: Record<string, unknown>;
+    let usedKey: VerificationKey | undefined;
     try {
+      const { key } = options;
       const result =
-        typeof options.key === 'function'
-          ? await jwtVerify(token, options.key, verifyOptions)
-          : await jwtVerify(token, options.key, verifyOptions);
+        typeof key === 'function'
+          ? await jwtVerify(
+              token,
+              async (...args: Parameters<JWTVerifyGetKey>) => {
+                usedKey = await key(...args);
+                return usedKey;
+              },
+              verifyOptions,
+            )
+          : await jwtVerify(token, key, verifyOptions);
+      if (typeof key !== 'function') usedKey = key;
       payload = result.payload;
+      header = result.protectedHeader as Record<string, unknown>;
     } catch (error) {
       throw new UnauthenticatedError(reasonOf(error));
     }
-    const now = (options.clock ? options.clock() : new Date()).getTime() / 1000;
+    const nowSeconds = now.getTime() / 1000;
     const exp = payload.exp as number;
-    if (exp - now > (options.maxLifetimeSeconds ?? 90 * 86_400)) {
+    if (exp - nowSeconds > (options.maxLifetimeSeconds ?? 90 * 86_400)) {
       throw new UnauthenticatedError('the token expires too far in the future');
     }
-    return callerFromClaims(payload, options.claimNames ?? DEFAULT_CLAIM_NAMES);
+    const caller = callerFromClaims(payload, options.claimNames ?? DEFAULT_CLAIM_NAMES);
+    if (cache && digest !== undefined && usedKey !== undefined) {
+      cache.remember(digest, { caller, key: usedKey, header }, exp, now.getTime());
+    }
+    return caller;
+  }
+
+  #now(): Date {
+    return this.#options.clock ? this.#options.clock() : new Date();
+  }
+
+  /** What the configured key (or resolver) gives for this token now; undefined when it refuses. */
+  async #currentKey(header: Record<string, unknown>, token: string): Promise<unknown> {
+    const { key } = this.#options;
+    if (typeof key !== 'function') return key;
+    const [protectedPart = '', payload = '', signature = ''] = token.split('.');
+    try {
+      return await key(header as Parameters<JWTVerifyGetKey>[0], {
+        protected: protectedPart,
+        payload,
+        signature,
+      });
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -34,6 +34,10 @@ export function tenantNameClaimId(name: string): string {
   return `tenant-name#${normalizeTenantName(name)}`;
 }
 
+/** How old a tenant read for a request's authentication may be (see `getRecent`). */
+export const RECENT_TENANT_MAX_AGE_MS = 1000;
+const RECENT_TENANTS_MAX_ENTRIES = 1000;
+
 const EXISTS = { expression: 'attribute_exists(#id)', names: { '#id': 'tenant_id' } };
 
 const nameTaken = (name: string) =>
@@ -43,6 +47,10 @@ export class TenantRepository {
   private readonly table: DynamoDbTable;
   private readonly claims: ClaimRepository;
   private readonly clock: Clock;
+  /** Tenants `getRecent` read, with when (monotonic ms); every write through this repository drops one. */
+  readonly #recent = new Map<string, { tenant: Tenant; readAtMs: number }>();
+  /** Bumped when a write starts and when it ends: a read that overlapped one is not remembered. */
+  #writeGeneration = 0;
 
   constructor(options: TenantRepositoryOptions) {
     this.table = new DynamoDbTable(options.client, options.tableName, TABLES.tenants);
@@ -101,6 +109,43 @@ export class TenantRepository {
     return item ? this.parse(item) : undefined;
   }
 
+  /**
+   * The tenant as every authenticated request checks it (exists, not disabled): a strongly
+   * consistent read at most RECENT_TENANT_MAX_AGE_MS old, so a client's burst of requests costs
+   * one read a second instead of one each. A write through this repository (update, disable,
+   * delete) forgets the tenant at once, so within this process (the whole local runtime) a disable
+   * is refused from the next request; another process (another API Lambda instance, the migration)
+   * sees a disable within RECENT_TENANT_MAX_AGE_MS. A missing tenant is never remembered.
+   */
+  async getRecent(tenantId: string): Promise<Tenant | undefined> {
+    const nowMs = performance.now();
+    const recent = this.#recent.get(tenantId);
+    if (recent && nowMs - recent.readAtMs < RECENT_TENANT_MAX_AGE_MS) return recent.tenant;
+    const generation = this.#writeGeneration;
+    const tenant = await this.get(tenantId);
+    this.#recent.delete(tenantId);
+    if (tenant && generation === this.#writeGeneration) {
+      if (this.#recent.size >= RECENT_TENANTS_MAX_ENTRIES) {
+        const oldest = this.#recent.keys().next().value;
+        if (oldest !== undefined) this.#recent.delete(oldest);
+      }
+      this.#recent.set(tenantId, { tenant, readAtMs: nowMs });
+    }
+    return tenant;
+  }
+
+  /** Runs a write of one tenant so that no `getRecent` answer read before it outlives it. */
+  async #writing<Result>(tenantId: string, write: () => Promise<Result>): Promise<Result> {
+    this.#writeGeneration += 1;
+    this.#recent.delete(tenantId);
+    try {
+      return await write();
+    } finally {
+      this.#writeGeneration += 1;
+      this.#recent.delete(tenantId);
+    }
+  }
+
   /** Looks a tenant up by name: case-insensitively, legacy tenants (without a name claim) included. */
   async getByName(name: string): Promise<Tenant | undefined> {
     const claim = await this.claims.get(tenantNameClaimId(name));
@@ -130,6 +175,10 @@ export class TenantRepository {
    * the tenant on condition that its name is still the one read, then releases the old claim.
    */
   async update(tenantId: string, input: UpdateTenantInput): Promise<Tenant> {
+    return this.#writing(tenantId, () => this.#update(tenantId, input));
+  }
+
+  async #update(tenantId: string, input: UpdateTenantInput): Promise<Tenant> {
     const data = parseInput(UpdateTenantInputSchema, input, 'tenant');
     const current = await this.get(tenantId);
     if (!current) throw new NotFoundError('tenant', tenantId);
@@ -181,6 +230,10 @@ export class TenantRepository {
 
   /** Status → disabled (idempotent). The name stays taken. */
   async disable(tenantId: string): Promise<Tenant> {
+    return this.#writing(tenantId, () => this.#disable(tenantId));
+  }
+
+  async #disable(tenantId: string): Promise<Tenant> {
     const now = toIsoUtc(this.clock());
     const current = await this.get(tenantId);
     if (!current) throw new NotFoundError('tenant', tenantId);
@@ -196,6 +249,10 @@ export class TenantRepository {
 
   /** Deletes the tenant and frees its name. NotFoundError when there is no such tenant. */
   async delete(tenantId: string): Promise<Tenant> {
+    return this.#writing(tenantId, () => this.#delete(tenantId));
+  }
+
+  async #delete(tenantId: string): Promise<Tenant> {
     const deleted = await this.table.delete({ tenant_id: tenantId }, EXISTS);
     if (!deleted) throw new NotFoundError('tenant', tenantId);
     const tenant = this.parse(deleted);

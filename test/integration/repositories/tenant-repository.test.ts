@@ -1,9 +1,10 @@
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../../functions/core/errors';
 import { ClaimRepository } from '../../../functions/core/repositories/claim-repository';
 import {
   normalizeTenantName,
+  RECENT_TENANT_MAX_AGE_MS,
   TenantRepository,
   tenantNameClaimId,
 } from '../../../functions/core/repositories/tenant-repository';
@@ -374,6 +375,86 @@ describe('Class: TenantRepository', () => {
       await expect(tenants.list({ cursor: tampered })).rejects.toMatchObject({
         issues: [{ field: 'cursor' }],
       });
+    });
+  });
+
+  describe('Method: getRecent', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('refuses a disable made through the repository from the very next call, remembered or not', async () => {
+      // Prepare: the tenant is remembered
+      const tenant = await tenants.create({ tenant_name: uniqueName('Recent') });
+      expect((await tenants.getRecent(tenant.tenant_id))?.status).toBe('active');
+
+      // Act
+      await tenants.disable(tenant.tenant_id);
+
+      // Assess
+      expect((await tenants.getRecent(tenant.tenant_id))?.status).toBe('disabled');
+    });
+
+    it('sees a rename and a delete made through the repository at once', async () => {
+      // Prepare
+      const tenant = await tenants.create({ tenant_name: uniqueName('Recent') });
+      await tenants.getRecent(tenant.tenant_id);
+      const renamed = uniqueName('Renamed');
+
+      // Act
+      await tenants.update(tenant.tenant_id, { tenant_name: renamed });
+      const afterRename = await tenants.getRecent(tenant.tenant_id);
+      await tenants.delete(tenant.tenant_id);
+
+      // Assess
+      expect(afterRename?.tenant_name).toBe(renamed);
+      expect(await tenants.getRecent(tenant.tenant_id)).toBeUndefined();
+    });
+
+    it('sees a disable written by another process within RECENT_TENANT_MAX_AGE_MS', async () => {
+      // Prepare: another repository over the same table stands for another API instance
+      vi.useFakeTimers({ toFake: ['performance'] });
+      const elsewhere = new TenantRepository({
+        client: env.client,
+        tableName: env.tables.tenants,
+        claimsTableName: env.tables.claims,
+        clock,
+      });
+      const tenant = await tenants.create({ tenant_name: uniqueName('Recent') });
+      await tenants.getRecent(tenant.tenant_id);
+
+      // Act
+      await elsewhere.disable(tenant.tenant_id);
+      const soon = await tenants.getRecent(tenant.tenant_id);
+      vi.advanceTimersByTime(RECENT_TENANT_MAX_AGE_MS);
+      const later = await tenants.getRecent(tenant.tenant_id);
+
+      // Assess: remembered for at most the bound, then read again
+      expect(soon?.status).toBe('active');
+      expect(later?.status).toBe('disabled');
+    });
+
+    it('never remembers a missing tenant', async () => {
+      // Prepare: asked for before it exists
+      const tenantId = '7a0c0d7e-2f6b-4d0e-9c55-0d5f3c7a1b01';
+      expect(await tenants.getRecent(tenantId)).toBeUndefined();
+
+      // Act
+      await env.client.send(
+        new PutCommand({
+          TableName: env.tables.tenants,
+          Item: {
+            tenant_id: tenantId,
+            tenant_name: uniqueName('Late'),
+            status: 'active',
+            created_at: '2031-03-01T09:00:00.000Z',
+            updated_at: '2031-03-01T09:00:00.000Z',
+          },
+        }),
+      );
+
+      // Assess
+      expect((await tenants.getRecent(tenantId))?.tenant_id).toBe(tenantId);
     });
   });
 });

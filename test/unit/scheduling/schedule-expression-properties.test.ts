@@ -134,6 +134,15 @@ describe('Schedule expression parsers (property-based)', () => {
     );
   });
 
+  it('isIanaTimeZone answers the same when asked again (aliases it resolved are remembered, refusals never)', () => {
+    const names = ['UTC', 'Etc/GMT+5', 'Asia/Kolkata', 'utc', '+05:30', 'Mars/Olympus', 'UTC/Extra'];
+    const first = names.map((name) => isIanaTimeZone(name));
+    const second = names.map((name) => isIanaTimeZone(name));
+
+    expect(first).toEqual([true, true, true, false, false, false, false]);
+    expect(second).toEqual(first);
+  });
+
   it('quoted() bounds and escapes any value', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 500 }), (input) => {
