@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ExecutionAbortedError,
@@ -33,6 +33,7 @@ import {
 } from '../functions/core/ports/orchestrator';
 import { toIsoUtc } from '../schemas/common';
 import { HistoryFile } from './execution-history-file';
+import { type ExecutionRecord, ExecutionRecordStore, RECORD_VERSION } from './execution-record-store';
 
 /** A Lambda task as the local runtime calls it: the state's input in, a JSON-serializable result out. */
 export type LocalTaskHandler = (input: unknown) => Promise<unknown>;
@@ -83,11 +84,11 @@ const MAX_PAGE_SIZE = 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const DEFAULT_MAX_CONCURRENT = 100;
 const DEFAULT_GRACE_MS = 2000;
-const RECORD_VERSION = 1;
 /** The timeout given to the Task that replaces a scaled Wait: beyond any scaled wait, below setTimeout's limit. */
 const SCALED_WAIT_TIMEOUT_SECONDS = 2_000_000;
 const SCALED_WAIT_FUNCTION = 'LocalRuntimeScaledWait';
-const LOAD_CONCURRENCY = 32;
+/** How often the events of running executions are written to their history files. */
+const HISTORY_FLUSH_INTERVAL_MS = 500;
 /**
  * Definitions (after substitution) already validated in this process: validation costs about
  * 300 ms a definition, and tests open a runtime over the same definitions again and again.
@@ -136,24 +137,6 @@ interface PreparedWorkflow {
   waitTimeOverrides: Record<string, number>;
   retryIntervalOverrides: Record<string, number | number[]>;
   timeoutSeconds?: number;
-}
-
-/** What is kept on disk for one execution (`executions/<workflow>/<file>.json`). */
-interface ExecutionRecord {
-  version: number;
-  workflow: WorkflowName;
-  name: string;
-  executionArn: string;
-  stateMachineArn: string;
-  status: WorkflowExecutionStatus;
-  startedAt: string;
-  stoppedAt?: string;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  /** Events written so far (the next event's id is this + 1). */
-  eventCount: number;
 }
 
 interface Outcome {
@@ -292,15 +275,15 @@ export class LocalStepFunctions implements Orchestrator {
   readonly #timeScale: number;
   readonly #maxConcurrent: number;
   /** Every known execution, by ARN. */
-  readonly #records = new Map<string, ExecutionRecord>();
+  #records = new Map<string, ExecutionRecord>();
   readonly #live = new Map<string, LiveExecution>();
-  /** Record writes in flight, one chain per execution so an older write never lands last. */
-  readonly #writes = new Map<string, Promise<void>>();
+  readonly #store: ExecutionRecordStore;
+  /** One timer for the runtime: writes the events of running executions to their histories. */
+  #historyFlusher: NodeJS.Timeout | undefined;
   #running = 0;
   readonly #slotWaiters: Array<() => void> = [];
   #closed = false;
   #closing: Promise<void> | undefined;
-  #tmpCounter = 0;
 
   private constructor(options: LocalStepFunctionsOptions) {
     this.#directory = options.directory;
@@ -312,6 +295,7 @@ export class LocalStepFunctions implements Orchestrator {
     this.#clock = options.clock ?? systemClock;
     this.#timeScale = options.timeScale ?? 1;
     this.#maxConcurrent = options.maxConcurrentExecutions ?? DEFAULT_MAX_CONCURRENT;
+    this.#store = new ExecutionRecordStore(this.#directory, this.#logger);
     if (!Number.isFinite(this.#timeScale) || this.#timeScale < 0) {
       throw new ConfigurationError('timeScale must be a finite number of at least 0', [
         { field: 'timeScale', message: 'expected a number >= 0' },
@@ -379,7 +363,7 @@ export class LocalStepFunctions implements Orchestrator {
           'name',
         );
       }
-      await this.#writes.get(executionArn);
+      await this.#store.written(executionArn);
       return this.#handleOf(existing, true);
     }
 
@@ -411,9 +395,11 @@ export class LocalStepFunctions implements Orchestrator {
       markDone,
     };
     this.#live.set(executionArn, live);
+    // The history is written later (the record on disk is what makes the start durable: a crash
+    // before the first flush leaves an ExecutionStarted to write from it on the next open).
     this.#appendEvent(live, { type: 'ExecutionStarted', input, timestamp: record.startedAt });
     try {
-      await Promise.all([live.history.flush(), this.#persist(record)]);
+      await this.#persist(record);
     } catch (error) {
       // Not on disk, so not started: a later start of the same name may try again.
       this.#records.delete(executionArn);
@@ -530,7 +516,8 @@ export class LocalStepFunctions implements Orchestrator {
       this.#abort(live, { error: RUNTIME_STOPPED_ERROR, cause: RUNTIME_CLOSED_CAUSE });
     }
     await Promise.all(running.map((live) => live.done));
-    await Promise.all([...this.#writes.values()]);
+    clearInterval(this.#historyFlusher);
+    await this.#store.close();
   }
 
   // ---- definitions --------------------------------------------------------------------------
@@ -1036,63 +1023,24 @@ export class LocalStepFunctions implements Orchestrator {
     return description;
   }
 
-  #recordPath(record: Pick<ExecutionRecord, 'workflow' | 'name'>): string {
-    return join(this.#directory, 'executions', record.workflow, `${fileStem(record.name)}.json`);
-  }
-
   #historyPath(record: Pick<ExecutionRecord, 'workflow' | 'name'>): string {
     return join(this.#directory, 'history', record.workflow, `${fileStem(record.name)}.jsonl`);
   }
 
-  /**
-   * Writes a record atomically (temporary file, then rename), after any earlier write of it.
-   * Rejects when the write fails; later writes of the record still go ahead.
-   */
+  /** Writes a snapshot of the record after every earlier one; rejects (logged) when the write fails. */
   #persist(record: ExecutionRecord): Promise<void> {
-    const path = this.#recordPath(record);
-    const snapshot = `${JSON.stringify(record)}\n`;
-    const previous = this.#writes.get(record.executionArn) ?? Promise.resolve();
-    const write = previous.then(async () => {
-      this.#tmpCounter += 1;
-      const temporary = `${path}.${process.pid}.${this.#tmpCounter}.tmp`;
-      try {
-        await writeFile(temporary, snapshot, { encoding: 'utf8', mode: 0o600 });
-        await rename(temporary, path);
-      } catch (error) {
-        this.#logger.error('could not write an execution record', { path, error });
-        await rm(temporary, { force: true }).catch(() => {});
-        throw new DependencyUnavailableError(
-          'local_step_functions',
-          `could not write the record of execution ${record.executionArn}`,
-          { cause: error },
-        );
-      }
-    });
-    const settled = write.catch(() => {});
-    this.#writes.set(record.executionArn, settled);
-    void settled.then(() => {
-      if (this.#writes.get(record.executionArn) === settled) this.#writes.delete(record.executionArn);
-    });
-    return write;
+    return this.#store.persist(record);
   }
 
   async #load(): Promise<void> {
-    const files: string[] = [];
     for (const workflow of WORKFLOW_NAMES) {
-      const recordDirectory = join(this.#directory, 'executions', workflow);
-      await mkdir(recordDirectory, { recursive: true, mode: 0o700 });
       await mkdir(join(this.#directory, 'history', workflow), { recursive: true, mode: 0o700 });
-      for (const entry of await readdir(recordDirectory)) {
-        const path = join(recordDirectory, entry);
-        if (entry.endsWith('.tmp')) await rm(path, { force: true });
-        else if (entry.endsWith('.json')) files.push(path);
-      }
     }
-    for (let index = 0; index < files.length; index += LOAD_CONCURRENCY) {
-      await Promise.all(files.slice(index, index + LOAD_CONCURRENCY).map((path) => this.#loadRecord(path)));
-    }
+    this.#records = await this.#store.load();
     const interrupted = [...this.#records.values()].filter((record) => record.status === 'RUNNING');
     for (const record of interrupted) await this.#endInterrupted(record);
+    this.#historyFlusher = setInterval(() => this.#flushHistories(), HISTORY_FLUSH_INTERVAL_MS);
+    this.#historyFlusher.unref();
     this.#logger.info('local Step Functions runtime opened', {
       directory: this.#directory,
       executions: this.#records.size,
@@ -1101,20 +1049,10 @@ export class LocalStepFunctions implements Orchestrator {
     });
   }
 
-  async #loadRecord(path: string): Promise<void> {
-    try {
-      const record = JSON.parse(await readFile(path, 'utf8')) as ExecutionRecord;
-      if (
-        record.version !== RECORD_VERSION ||
-        typeof record.executionArn !== 'string' ||
-        !WORKFLOW_NAMES.includes(record.workflow)
-      ) {
-        this.#logger.warn('ignored an execution record of an unknown shape', { path });
-        return;
-      }
-      this.#records.set(record.executionArn, record);
-    } catch (error) {
-      this.#logger.warn('ignored an unreadable execution record', { path, error });
+  #flushHistories(): void {
+    for (const live of this.#live.values()) {
+      // Failures are logged by the history file; the events stay in memory for the next flush.
+      if (live.history.hasPending) void live.history.flush();
     }
   }
 
@@ -1123,12 +1061,16 @@ export class LocalStepFunctions implements Orchestrator {
     const history = await HistoryFile.repair(this.#historyPath(record));
     const lastId = history.reduce((max, event) => Math.max(max, event.id), 0);
     const stoppedAt = toIsoUtc(this.#clock());
+    const file = new HistoryFile(this.#historyPath(record), this.#logger);
+    // The process died before the history's first flush: its start is known from the record.
+    if (history.length === 0) {
+      file.append({ id: 1, timestamp: record.startedAt, type: 'ExecutionStarted', input: record.input });
+    }
     record.status = 'ABORTED';
     record.stoppedAt = stoppedAt;
     record.error = RUNTIME_STOPPED_ERROR;
     record.cause = RUNTIME_STOPPED_CAUSE;
-    record.eventCount = lastId + 1;
-    const file = new HistoryFile(this.#historyPath(record), this.#logger);
+    record.eventCount = Math.max(lastId, 1) + 1;
     file.append({
       id: record.eventCount,
       timestamp: stoppedAt,
