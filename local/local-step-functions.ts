@@ -34,9 +34,17 @@ import {
 import { toIsoUtc } from '../schemas/common';
 import { HistoryFile } from './execution-history-file';
 import { type ExecutionRecord, ExecutionRecordStore, RECORD_VERSION } from './execution-record-store';
+import {
+  isReferenceTemplate,
+  type Json,
+  type LocalTaskHandler,
+  MAX_PAYLOAD_BYTES,
+  scaledWaiter,
+  taskInvoker,
+  type WaitSpec,
+} from './task-invoker';
 
-/** A Lambda task as the local runtime calls it: the state's input in, a JSON-serializable result out. */
-export type LocalTaskHandler = (input: unknown) => Promise<unknown>;
+export type { LocalTaskHandler };
 
 export interface LocalStepFunctionsOptions {
   /** Where execution records and histories are kept (a folder inside the data directory). */
@@ -78,8 +86,6 @@ export { RUNTIME_STOPPED_ERROR };
 export const RUNTIME_STOPPED_CAUSE = 'the local runtime stopped while the execution was running';
 export const RUNTIME_CLOSED_CAUSE = 'the local runtime was closed while the execution was running';
 
-/** Step Functions' limit on an execution input and on every state's payload. */
-const MAX_PAYLOAD_BYTES = 262_144;
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const DEFAULT_MAX_CONCURRENT = 100;
@@ -96,8 +102,6 @@ const HISTORY_FLUSH_INTERVAL_MS = 500;
 const VALID_DEFINITIONS = new Set<string>();
 
 type StateType = 'Task' | 'Parallel' | 'Map' | 'Pass' | 'Wait' | 'Choice' | 'Succeed' | 'Fail';
-/** JSON as the interpreter types it. */
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type AslDefinition = ConstructorParameters<typeof StateMachine>[0];
 type RunHandle = ReturnType<StateMachine['run']>;
 type LibraryEvent = RunHandle['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -116,13 +120,6 @@ interface AslState {
   [field: string]: unknown;
 }
 
-interface WaitSpec {
-  Seconds?: number;
-  Timestamp?: string;
-  SecondsPath?: string;
-  TimestampPath?: string;
-}
-
 interface PreparedWorkflow {
   workflow: WorkflowName;
   stateMachineArn: string;
@@ -130,6 +127,8 @@ interface PreparedWorkflow {
   machine: StateMachine;
   /** Task state name → resource token. */
   taskTokens: Map<string, string>;
+  /** Task state name → its `Parameters`, filled in by the runtime instead of the interpreter. */
+  taskParameters: Map<string, unknown>;
   /** Every state name → its type in the definition as written. */
   stateTypes: Map<string, StateType>;
   /** Wait states run by the runtime (scaled), by name. */
@@ -160,64 +159,6 @@ interface LiveExecution {
   caught: Set<string>;
   done: Promise<void>;
   markDone: () => void;
-}
-
-/** A task failure as a Lambda reports it: error type and message only, nothing else crosses. */
-class TaskError extends Error {
-  constructor(
-    name: string,
-    message: string,
-    private readonly terminal = false,
-  ) {
-    super(message);
-    this.name = name;
-  }
-  /** Read by the interpreter: States.Runtime-like errors match no Retry or Catch. */
-  get isRetryable(): boolean {
-    return !this.terminal;
-  }
-  get isCatchable(): boolean {
-    return !this.terminal;
-  }
-}
-
-function toTaskError(error: unknown): TaskError {
-  if (error instanceof TaskError) return error;
-  if (error instanceof Error) return new TaskError(error.name || 'Error', error.message);
-  return new TaskError('Error', String(error));
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-/** Reads a JSONPath reference path (`$.a.b[0]`, `$['a']`, `$$.Execution.Input.x`); undefined when absent. */
-function readReferencePath(path: string, input: unknown, context: unknown): unknown {
-  const root = path.startsWith('$$') ? context : input;
-  let rest = path.startsWith('$$') ? path.slice(2) : path.startsWith('$') ? path.slice(1) : undefined;
-  if (rest === undefined) throw new TaskError('States.Runtime', `'${path}' is not a reference path`, true);
-  let current: unknown = root;
-  const step = /^(?:\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
-  while (rest.length > 0) {
-    const match = step.exec(rest);
-    if (!match) throw new TaskError('States.Runtime', `'${path}' is not a reference path`, true);
-    const key = match[1] ?? match[3] ?? match[4];
-    if (current === null || typeof current !== 'object') return undefined;
-    current =
-      key !== undefined
-        ? (current as Record<string, unknown>)[key]
-        : (current as unknown[])[Number(match[2])];
-    rest = rest.slice(match[0].length);
-  }
-  return current;
 }
 
 function fileStem(name: string): string {
@@ -534,6 +475,7 @@ export class LocalStepFunctions implements Orchestrator {
     const stateTypes = new Map<string, StateType>();
     const retries = new Map<string, NonNullable<AslState['Retry']>>();
     const waits = new Map<string, AslState>();
+    const taskStates = new Map<string, AslState>();
 
     const visit = (states: Record<string, AslState> | undefined) => {
       for (const [name, state] of Object.entries(states ?? {})) {
@@ -560,6 +502,7 @@ export class LocalStepFunctions implements Orchestrator {
             );
           } else {
             taskTokens.set(name, token);
+            taskStates.set(name, state);
             state.Resource = this.#lambdaArn(token);
           }
         }
@@ -585,6 +528,17 @@ export class LocalStepFunctions implements Orchestrator {
       }
     })();
 
+    // Parameters made of reference paths only are filled in by the task invoker (the same values,
+    // the same States.Runtime failure for a path to nothing), so the interpreter passes the state
+    // input through (InputPath still applies first, ResultPath and OutputPath after).
+    const taskParameters = new Map<string, unknown>();
+    for (const name of taskTokens.keys()) {
+      const state = taskStates.get(name);
+      if (state?.Parameters === undefined || !isReferenceTemplate(state.Parameters)) continue;
+      taskParameters.set(name, state.Parameters);
+      delete state.Parameters;
+    }
+
     // Under a time scale, each Wait becomes a Task run by the runtime (the interpreter only
     // shortens waits by a fixed amount per state name, which cannot scale a SecondsPath).
     const scaledWaits = new Map<string, WaitSpec>();
@@ -598,6 +552,8 @@ export class LocalStepFunctions implements Orchestrator {
         state.Resource = this.#lambdaArn(SCALED_WAIT_FUNCTION);
         state.TimeoutSeconds = SCALED_WAIT_TIMEOUT_SECONDS;
       }
+    }
+    if (scaledWaits.size > 0 || taskParameters.size > 0) {
       machine = new StateMachine(definition as unknown as AslDefinition, {
         validationOptions: { noValidate: true },
       });
@@ -624,6 +580,7 @@ export class LocalStepFunctions implements Orchestrator {
       stateMachineName,
       machine,
       taskTokens,
+      taskParameters,
       stateTypes,
       scaledWaits,
       waitTimeOverrides: { ...(options.waitTimeOverrides?.[workflow] ?? {}) },
@@ -668,10 +625,26 @@ export class LocalStepFunctions implements Orchestrator {
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [stateName, token] of prepared.taskTokens) {
       const handler = this.#handlers[token];
-      if (handler) handlers[stateName] = this.#taskCall(live, stateName, handler);
+      if (!handler) continue;
+      handlers[stateName] = taskInvoker({
+        stateName,
+        handler,
+        parameters: prepared.taskParameters.get(stateName),
+        context,
+        signal: live.controller.signal,
+        onResult: (output) => live.taskResults.set(stateName, output),
+      });
     }
     for (const [stateName, spec] of prepared.scaledWaits) {
-      handlers[stateName] = this.#scaledWait(live, stateName, spec, context);
+      handlers[stateName] = scaledWaiter({
+        stateName,
+        spec,
+        overrideMs: prepared.waitTimeOverrides[stateName],
+        timeScale: this.#timeScale,
+        clock: this.#clock,
+        context,
+        signal: live.controller.signal,
+      });
     }
 
     const execution = prepared.machine.run(record.input as Json, {
@@ -718,84 +691,6 @@ export class LocalStepFunctions implements Orchestrator {
     if (live.stopRequest?.error !== undefined) outcome.error = live.stopRequest.error;
     if (live.stopRequest?.cause !== undefined) outcome.cause = live.stopRequest.cause;
     return outcome;
-  }
-
-  #taskCall(
-    live: LiveExecution,
-    stateName: string,
-    handler: LocalTaskHandler,
-  ): (input: Json) => Promise<Json> {
-    return async (input) => {
-      if (live.controller.signal.aborted) {
-        throw new TaskError('States.Runtime', 'the execution is no longer running', true);
-      }
-      let result: unknown;
-      try {
-        // A copy, as Lambda would receive it: a handler cannot change the interpreter's data.
-        result = await handler(JSON.parse(JSON.stringify(input)));
-      } catch (error) {
-        throw toTaskError(error);
-      }
-      let json: string;
-      try {
-        json = JSON.stringify(result ?? null);
-      } catch (error) {
-        throw new TaskError(
-          'Runtime.MarshalError',
-          `the result of task state '${stateName}' is not JSON: ${(error as Error).message}`,
-        );
-      }
-      if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) {
-        throw new TaskError(
-          'States.DataLimitExceeded',
-          `the result of task state '${stateName}' is larger than ${MAX_PAYLOAD_BYTES} bytes`,
-          true,
-        );
-      }
-      const output = JSON.parse(json) as Json;
-      live.taskResults.set(stateName, output);
-      return output;
-    };
-  }
-
-  #scaledWait(
-    live: LiveExecution,
-    stateName: string,
-    spec: WaitSpec,
-    context: unknown,
-  ): (input: Json) => Promise<Json> {
-    return async (input) => {
-      const override = live.prepared.waitTimeOverrides[stateName];
-      let ms: number;
-      if (override !== undefined) {
-        ms = override;
-      } else if (spec.Seconds !== undefined) {
-        ms = spec.Seconds * 1000 * this.#timeScale;
-      } else if (spec.SecondsPath !== undefined) {
-        const seconds = readReferencePath(spec.SecondsPath, input, context);
-        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
-          throw new TaskError(
-            'States.Runtime',
-            `Wait state '${stateName}': ${spec.SecondsPath} must be an integer of at least 0`,
-            true,
-          );
-        }
-        ms = seconds * 1000 * this.#timeScale;
-      } else {
-        const timestamp = spec.Timestamp ?? readReferencePath(spec.TimestampPath ?? '$', input, context);
-        const time = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
-        if (Number.isNaN(time)) {
-          throw new TaskError(
-            'States.Runtime',
-            `Wait state '${stateName}': the timestamp is not valid`,
-            true,
-          );
-        }
-        ms = Math.max(0, time - this.#clock().getTime()) * this.#timeScale;
-      }
-      await sleep(ms, live.controller.signal);
-      return input;
-    };
   }
 
   /** Maps one interpreter event to Step Functions-like history events. */
