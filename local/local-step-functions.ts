@@ -33,7 +33,9 @@ import {
 } from '../functions/core/ports/orchestrator';
 import { toIsoUtc } from '../schemas/common';
 import { HistoryFile } from './execution-history-file';
+import { clampPageSize, decodeToken, encodeToken, MAX_PAGE_SIZE, newerFirst } from './execution-pages';
 import { type ExecutionRecord, ExecutionRecordStore, RECORD_VERSION } from './execution-record-store';
+import { describeCause, type StateType, toHistoryEvents } from './history-events';
 import {
   isReferenceTemplate,
   type Json,
@@ -86,7 +88,6 @@ export { RUNTIME_STOPPED_ERROR };
 export const RUNTIME_STOPPED_CAUSE = 'the local runtime stopped while the execution was running';
 export const RUNTIME_CLOSED_CAUSE = 'the local runtime was closed while the execution was running';
 
-const MAX_PAGE_SIZE = 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const DEFAULT_MAX_CONCURRENT = 100;
 const DEFAULT_GRACE_MS = 2000;
@@ -101,10 +102,7 @@ const HISTORY_FLUSH_INTERVAL_MS = 500;
  */
 const VALID_DEFINITIONS = new Set<string>();
 
-type StateType = 'Task' | 'Parallel' | 'Map' | 'Pass' | 'Wait' | 'Choice' | 'Succeed' | 'Fail';
 type AslDefinition = ConstructorParameters<typeof StateMachine>[0];
-type RunHandle = ReturnType<StateMachine['run']>;
-type LibraryEvent = RunHandle['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 interface AslState {
   Type: StateType;
@@ -163,39 +161,6 @@ interface LiveExecution {
 
 function fileStem(name: string): string {
   return `${name}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-}
-
-function encodeToken(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeToken<T>(token: string, isValid: (value: unknown) => value is T): T {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isValid(value)) return value;
-  } catch {
-    // Falls through to the error below.
-  }
-  throw new ValidationError('the page token is not valid', [
-    { field: 'nextToken', message: 'expired or not from this listing' },
-  ]);
-}
-
-/** Newest first; ties broken by name, so the order (and a page token) is total. */
-function newerFirst(a: { startedAt: string; name: string }, b: { startedAt: string; name: string }): number {
-  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
-  if (a.name === b.name) return 0;
-  return a.name < b.name ? 1 : -1;
-}
-
-const clampPageSize = (limit: number | undefined, fallback: number) =>
-  Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit ?? fallback)));
-
-function describeCause(cause: unknown): string | undefined {
-  if (cause === undefined || cause === null) return undefined;
-  if (typeof cause === 'string') return cause;
-  if (cause instanceof Error) return cause.message;
-  return JSON.stringify(cause);
 }
 
 /**
@@ -661,7 +626,9 @@ export class LocalStepFunctions implements Orchestrator {
 
     const consume = (async () => {
       for await (const event of execution.eventLogs) {
-        for (const converted of this.#convert(live, event)) this.#appendEvent(live, converted);
+        for (const converted of toHistoryEvents(event, live.prepared.stateTypes, live)) {
+          this.#appendEvent(live, converted);
+        }
       }
     })();
     const [result] = await Promise.allSettled([execution.result, consume]);
@@ -691,92 +658,6 @@ export class LocalStepFunctions implements Orchestrator {
     if (live.stopRequest?.error !== undefined) outcome.error = live.stopRequest.error;
     if (live.stopRequest?.cause !== undefined) outcome.cause = live.stopRequest.cause;
     return outcome;
-  }
-
-  /** Maps one interpreter event to Step Functions-like history events. */
-  #convert(live: LiveExecution, event: LibraryEvent): Array<Omit<WorkflowHistoryEvent, 'id' | 'timestamp'>> {
-    switch (event.type) {
-      case 'ExecutionStarted':
-      case 'ExecutionSucceeded':
-      case 'ExecutionFailed':
-      case 'ExecutionAborted':
-      case 'ExecutionTimeout':
-        // Written by the runtime itself, from the execution's outcome.
-        return [];
-      case 'MapIterationStarted':
-      case 'ParallelBranchStarted':
-        // The interpreter copies the iteration's own ExecutionStarted event (with its input) into these.
-        return [
-          {
-            type: event.type,
-            stateName: event.parentState.name,
-            input: (event as { input?: unknown }).input,
-          },
-        ];
-      case 'MapIterationSucceeded':
-      case 'ParallelBranchSucceeded':
-        return [
-          {
-            type: event.type,
-            stateName: event.parentState.name,
-            output: (event as { output?: unknown }).output,
-          },
-        ];
-      case 'MapIterationFailed':
-      case 'ParallelBranchFailed':
-        return [
-          {
-            type: event.type,
-            stateName: event.parentState.name,
-            error: event.Error,
-            ...(describeCause(event.Cause) !== undefined ? { cause: describeCause(event.Cause) } : {}),
-          },
-        ];
-      default:
-        break;
-    }
-    const stateName = event.state.name;
-    const type = live.prepared.stateTypes.get(stateName) ?? event.state.type;
-    switch (event.type) {
-      case 'StateEntered': {
-        const entered = { type: `${type}StateEntered`, stateName, input: event.state.input };
-        return type === 'Map' || type === 'Parallel'
-          ? [entered, { type: `${type}StateStarted`, stateName }]
-          : [entered];
-      }
-      case 'StateExited': {
-        const exited = { type: `${type}StateExited`, stateName, output: event.state.output };
-        if (live.caught.delete(stateName)) return [exited];
-        if (type === 'Task') {
-          const result = live.taskResults.get(stateName);
-          return [
-            { type: 'TaskSucceeded', stateName, ...(result !== undefined ? { output: result } : {}) },
-            exited,
-          ];
-        }
-        return type === 'Map' || type === 'Parallel'
-          ? [{ type: `${type}StateSucceeded`, stateName }, exited]
-          : [exited];
-      }
-      case 'StateFailed': {
-        if (type === 'Fail') return [];
-        const failed =
-          type === 'Task'
-            ? event.Error === 'States.Timeout'
-              ? 'TaskTimedOut'
-              : 'TaskFailed'
-            : `${type}StateFailed`;
-        const cause = describeCause(event.Cause);
-        return [{ type: failed, stateName, error: event.Error, ...(cause !== undefined ? { cause } : {}) }];
-      }
-      case 'StateRetried':
-        return [{ type: 'StateRetried', stateName }];
-      case 'StateCaught':
-        live.caught.add(stateName);
-        return [{ type: 'StateCaught', stateName }];
-      default:
-        return [];
-    }
   }
 
   #appendEvent(
