@@ -25,6 +25,7 @@ import { runScanBenchmark, type ScanBenchmarkResult } from './scan-bench';
  * of the paced one (a request every 1/200 s).
  * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
  * `npm run bench -- --only lambda [--json file]`: only the Lambda bundles (same `lambda.*` keys).
+ * `npm run bench -- --only scan [--scans N] [--json file]`: only the scan workflow and its floor (same `scan.*` keys).
  */
 const { values } = parseArgs({
   options: {
@@ -204,6 +205,16 @@ function apiJson(api: ApiBenchmarkResult) {
     reads: api.reads,
     init: api.init,
   };
+}
+
+if (values.only === 'scan') {
+  const { scan, operationCount, scheduledCount } = await scanSection();
+  if (values.json) {
+    const figures = { mode: quick ? 'quick' : 'full', scan: scanJson(scan, operationCount, scheduledCount) };
+    await writeFile(values.json, `${JSON.stringify(figures, null, 2)}\n`);
+    process.stdout.write(`\nfigures written to ${values.json}\n`);
+  }
+  process.exit(0);
 }
 
 if (values['scan-api']) {

@@ -4,13 +4,17 @@ import type { WorkflowHistoryEvent } from '../functions/core/ports/orchestrator'
 
 /**
  * The append-only event history of one execution (`history/<workflow>/<file>.jsonl`): one JSON
- * event per line, appended in batches, so a crash can only lose or cut the last line (a cut line
- * is ignored on read).
+ * event per line. Events are kept in memory until `flush()` (the runtime flushes every live
+ * history periodically, before a history is read, and when the execution ends), so a short
+ * execution costs one write instead of one per state; a crash can only lose the events since the
+ * last flush or cut the last line (a cut line is ignored on read).
  */
 export class HistoryFile {
   #pending: string[] = [];
   #handle: Promise<FileHandle> | undefined;
   #flushing: Promise<void> | undefined;
+  /** After a failed write the file may end in a cut line: the next batch starts on a new line. */
+  #mayEndCut = false;
 
   constructor(
     readonly path: string,
@@ -19,11 +23,19 @@ export class HistoryFile {
 
   append(event: WorkflowHistoryEvent): void {
     this.#pending.push(`${JSON.stringify(event)}\n`);
-    this.#flushing ??= this.#drain();
   }
 
+  /** True while events wait for a flush. */
+  get hasPending(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /** Writes the pending events (and waits for a write already in flight). */
   async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+    while (this.#flushing || this.#pending.length > 0) {
+      this.#flushing ??= this.#drain();
+      await this.#flushing;
+    }
   }
 
   /** Ends the file's use by a live execution: waits for pending events, then closes the handle. */
@@ -42,9 +54,11 @@ export class HistoryFile {
         try {
           // One handle per live execution: opening the file for every batch cost more than the write.
           this.#handle ??= open(this.path, 'a', 0o600);
-          await (await this.#handle).write(batch, null, 'utf8');
+          await (await this.#handle).write(this.#mayEndCut ? `\n${batch}` : batch, null, 'utf8');
+          this.#mayEndCut = false;
         } catch (error) {
           this.#handle = undefined;
+          this.#mayEndCut = true;
           this.logger.error('could not append to an execution history', { path: this.path, error });
         }
       }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ExecutionAbortedError,
@@ -33,9 +33,20 @@ import {
 } from '../functions/core/ports/orchestrator';
 import { toIsoUtc } from '../schemas/common';
 import { HistoryFile } from './execution-history-file';
+import { clampPageSize, decodeToken, encodeToken, MAX_PAGE_SIZE, newerFirst } from './execution-pages';
+import { type ExecutionRecord, ExecutionRecordStore, RECORD_VERSION } from './execution-record-store';
+import { describeCause, type StateType, toHistoryEvents } from './history-events';
+import {
+  isReferenceTemplate,
+  type Json,
+  type LocalTaskHandler,
+  MAX_PAYLOAD_BYTES,
+  scaledWaiter,
+  taskInvoker,
+  type WaitSpec,
+} from './task-invoker';
 
-/** A Lambda task as the local runtime calls it: the state's input in, a JSON-serializable result out. */
-export type LocalTaskHandler = (input: unknown) => Promise<unknown>;
+export type { LocalTaskHandler };
 
 export interface LocalStepFunctionsOptions {
   /** Where execution records and histories are kept (a folder inside the data directory). */
@@ -77,29 +88,21 @@ export { RUNTIME_STOPPED_ERROR };
 export const RUNTIME_STOPPED_CAUSE = 'the local runtime stopped while the execution was running';
 export const RUNTIME_CLOSED_CAUSE = 'the local runtime was closed while the execution was running';
 
-/** Step Functions' limit on an execution input and on every state's payload. */
-const MAX_PAYLOAD_BYTES = 262_144;
-const MAX_PAGE_SIZE = 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const DEFAULT_MAX_CONCURRENT = 100;
 const DEFAULT_GRACE_MS = 2000;
-const RECORD_VERSION = 1;
 /** The timeout given to the Task that replaces a scaled Wait: beyond any scaled wait, below setTimeout's limit. */
 const SCALED_WAIT_TIMEOUT_SECONDS = 2_000_000;
 const SCALED_WAIT_FUNCTION = 'LocalRuntimeScaledWait';
-const LOAD_CONCURRENCY = 32;
+/** How often the events of running executions are written to their history files. */
+const HISTORY_FLUSH_INTERVAL_MS = 500;
 /**
  * Definitions (after substitution) already validated in this process: validation costs about
  * 300 ms a definition, and tests open a runtime over the same definitions again and again.
  */
 const VALID_DEFINITIONS = new Set<string>();
 
-type StateType = 'Task' | 'Parallel' | 'Map' | 'Pass' | 'Wait' | 'Choice' | 'Succeed' | 'Fail';
-/** JSON as the interpreter types it. */
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type AslDefinition = ConstructorParameters<typeof StateMachine>[0];
-type RunHandle = ReturnType<StateMachine['run']>;
-type LibraryEvent = RunHandle['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 interface AslState {
   Type: StateType;
@@ -115,13 +118,6 @@ interface AslState {
   [field: string]: unknown;
 }
 
-interface WaitSpec {
-  Seconds?: number;
-  Timestamp?: string;
-  SecondsPath?: string;
-  TimestampPath?: string;
-}
-
 interface PreparedWorkflow {
   workflow: WorkflowName;
   stateMachineArn: string;
@@ -129,6 +125,8 @@ interface PreparedWorkflow {
   machine: StateMachine;
   /** Task state name → resource token. */
   taskTokens: Map<string, string>;
+  /** Task state name → its `Parameters`, filled in by the runtime instead of the interpreter. */
+  taskParameters: Map<string, unknown>;
   /** Every state name → its type in the definition as written. */
   stateTypes: Map<string, StateType>;
   /** Wait states run by the runtime (scaled), by name. */
@@ -136,24 +134,6 @@ interface PreparedWorkflow {
   waitTimeOverrides: Record<string, number>;
   retryIntervalOverrides: Record<string, number | number[]>;
   timeoutSeconds?: number;
-}
-
-/** What is kept on disk for one execution (`executions/<workflow>/<file>.json`). */
-interface ExecutionRecord {
-  version: number;
-  workflow: WorkflowName;
-  name: string;
-  executionArn: string;
-  stateMachineArn: string;
-  status: WorkflowExecutionStatus;
-  startedAt: string;
-  stoppedAt?: string;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  /** Events written so far (the next event's id is this + 1). */
-  eventCount: number;
 }
 
 interface Outcome {
@@ -179,99 +159,8 @@ interface LiveExecution {
   markDone: () => void;
 }
 
-/** A task failure as a Lambda reports it: error type and message only, nothing else crosses. */
-class TaskError extends Error {
-  constructor(
-    name: string,
-    message: string,
-    private readonly terminal = false,
-  ) {
-    super(message);
-    this.name = name;
-  }
-  /** Read by the interpreter: States.Runtime-like errors match no Retry or Catch. */
-  get isRetryable(): boolean {
-    return !this.terminal;
-  }
-  get isCatchable(): boolean {
-    return !this.terminal;
-  }
-}
-
-function toTaskError(error: unknown): TaskError {
-  if (error instanceof TaskError) return error;
-  if (error instanceof Error) return new TaskError(error.name || 'Error', error.message);
-  return new TaskError('Error', String(error));
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-/** Reads a JSONPath reference path (`$.a.b[0]`, `$['a']`, `$$.Execution.Input.x`); undefined when absent. */
-function readReferencePath(path: string, input: unknown, context: unknown): unknown {
-  const root = path.startsWith('$$') ? context : input;
-  let rest = path.startsWith('$$') ? path.slice(2) : path.startsWith('$') ? path.slice(1) : undefined;
-  if (rest === undefined) throw new TaskError('States.Runtime', `'${path}' is not a reference path`, true);
-  let current: unknown = root;
-  const step = /^(?:\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
-  while (rest.length > 0) {
-    const match = step.exec(rest);
-    if (!match) throw new TaskError('States.Runtime', `'${path}' is not a reference path`, true);
-    const key = match[1] ?? match[3] ?? match[4];
-    if (current === null || typeof current !== 'object') return undefined;
-    current =
-      key !== undefined
-        ? (current as Record<string, unknown>)[key]
-        : (current as unknown[])[Number(match[2])];
-    rest = rest.slice(match[0].length);
-  }
-  return current;
-}
-
 function fileStem(name: string): string {
   return `${name}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-}
-
-function encodeToken(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeToken<T>(token: string, isValid: (value: unknown) => value is T): T {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isValid(value)) return value;
-  } catch {
-    // Falls through to the error below.
-  }
-  throw new ValidationError('the page token is not valid', [
-    { field: 'nextToken', message: 'expired or not from this listing' },
-  ]);
-}
-
-/** Newest first; ties broken by name, so the order (and a page token) is total. */
-function newerFirst(a: { startedAt: string; name: string }, b: { startedAt: string; name: string }): number {
-  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
-  if (a.name === b.name) return 0;
-  return a.name < b.name ? 1 : -1;
-}
-
-const clampPageSize = (limit: number | undefined, fallback: number) =>
-  Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit ?? fallback)));
-
-function describeCause(cause: unknown): string | undefined {
-  if (cause === undefined || cause === null) return undefined;
-  if (typeof cause === 'string') return cause;
-  if (cause instanceof Error) return cause.message;
-  return JSON.stringify(cause);
 }
 
 /**
@@ -292,15 +181,15 @@ export class LocalStepFunctions implements Orchestrator {
   readonly #timeScale: number;
   readonly #maxConcurrent: number;
   /** Every known execution, by ARN. */
-  readonly #records = new Map<string, ExecutionRecord>();
+  #records = new Map<string, ExecutionRecord>();
   readonly #live = new Map<string, LiveExecution>();
-  /** Record writes in flight, one chain per execution so an older write never lands last. */
-  readonly #writes = new Map<string, Promise<void>>();
+  readonly #store: ExecutionRecordStore;
+  /** One timer for the runtime: writes the events of running executions to their histories. */
+  #historyFlusher: NodeJS.Timeout | undefined;
   #running = 0;
   readonly #slotWaiters: Array<() => void> = [];
   #closed = false;
   #closing: Promise<void> | undefined;
-  #tmpCounter = 0;
 
   private constructor(options: LocalStepFunctionsOptions) {
     this.#directory = options.directory;
@@ -312,6 +201,7 @@ export class LocalStepFunctions implements Orchestrator {
     this.#clock = options.clock ?? systemClock;
     this.#timeScale = options.timeScale ?? 1;
     this.#maxConcurrent = options.maxConcurrentExecutions ?? DEFAULT_MAX_CONCURRENT;
+    this.#store = new ExecutionRecordStore(this.#directory, this.#logger);
     if (!Number.isFinite(this.#timeScale) || this.#timeScale < 0) {
       throw new ConfigurationError('timeScale must be a finite number of at least 0', [
         { field: 'timeScale', message: 'expected a number >= 0' },
@@ -379,7 +269,7 @@ export class LocalStepFunctions implements Orchestrator {
           'name',
         );
       }
-      await this.#writes.get(executionArn);
+      await this.#store.written(executionArn);
       return this.#handleOf(existing, true);
     }
 
@@ -411,9 +301,11 @@ export class LocalStepFunctions implements Orchestrator {
       markDone,
     };
     this.#live.set(executionArn, live);
+    // The history is written later (the record on disk is what makes the start durable: a crash
+    // before the first flush leaves an ExecutionStarted to write from it on the next open).
     this.#appendEvent(live, { type: 'ExecutionStarted', input, timestamp: record.startedAt });
     try {
-      await Promise.all([live.history.flush(), this.#persist(record)]);
+      await this.#persist(record);
     } catch (error) {
       // Not on disk, so not started: a later start of the same name may try again.
       this.#records.delete(executionArn);
@@ -530,7 +422,8 @@ export class LocalStepFunctions implements Orchestrator {
       this.#abort(live, { error: RUNTIME_STOPPED_ERROR, cause: RUNTIME_CLOSED_CAUSE });
     }
     await Promise.all(running.map((live) => live.done));
-    await Promise.all([...this.#writes.values()]);
+    clearInterval(this.#historyFlusher);
+    await this.#store.close();
   }
 
   // ---- definitions --------------------------------------------------------------------------
@@ -547,6 +440,7 @@ export class LocalStepFunctions implements Orchestrator {
     const stateTypes = new Map<string, StateType>();
     const retries = new Map<string, NonNullable<AslState['Retry']>>();
     const waits = new Map<string, AslState>();
+    const taskStates = new Map<string, AslState>();
 
     const visit = (states: Record<string, AslState> | undefined) => {
       for (const [name, state] of Object.entries(states ?? {})) {
@@ -573,6 +467,7 @@ export class LocalStepFunctions implements Orchestrator {
             );
           } else {
             taskTokens.set(name, token);
+            taskStates.set(name, state);
             state.Resource = this.#lambdaArn(token);
           }
         }
@@ -598,6 +493,17 @@ export class LocalStepFunctions implements Orchestrator {
       }
     })();
 
+    // Parameters made of reference paths only are filled in by the task invoker (the same values,
+    // the same States.Runtime failure for a path to nothing), so the interpreter passes the state
+    // input through (InputPath still applies first, ResultPath and OutputPath after).
+    const taskParameters = new Map<string, unknown>();
+    for (const name of taskTokens.keys()) {
+      const state = taskStates.get(name);
+      if (state?.Parameters === undefined || !isReferenceTemplate(state.Parameters)) continue;
+      taskParameters.set(name, state.Parameters);
+      delete state.Parameters;
+    }
+
     // Under a time scale, each Wait becomes a Task run by the runtime (the interpreter only
     // shortens waits by a fixed amount per state name, which cannot scale a SecondsPath).
     const scaledWaits = new Map<string, WaitSpec>();
@@ -611,6 +517,8 @@ export class LocalStepFunctions implements Orchestrator {
         state.Resource = this.#lambdaArn(SCALED_WAIT_FUNCTION);
         state.TimeoutSeconds = SCALED_WAIT_TIMEOUT_SECONDS;
       }
+    }
+    if (scaledWaits.size > 0 || taskParameters.size > 0) {
       machine = new StateMachine(definition as unknown as AslDefinition, {
         validationOptions: { noValidate: true },
       });
@@ -637,6 +545,7 @@ export class LocalStepFunctions implements Orchestrator {
       stateMachineName,
       machine,
       taskTokens,
+      taskParameters,
       stateTypes,
       scaledWaits,
       waitTimeOverrides: { ...(options.waitTimeOverrides?.[workflow] ?? {}) },
@@ -681,10 +590,26 @@ export class LocalStepFunctions implements Orchestrator {
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [stateName, token] of prepared.taskTokens) {
       const handler = this.#handlers[token];
-      if (handler) handlers[stateName] = this.#taskCall(live, stateName, handler);
+      if (!handler) continue;
+      handlers[stateName] = taskInvoker({
+        stateName,
+        handler,
+        parameters: prepared.taskParameters.get(stateName),
+        context,
+        signal: live.controller.signal,
+        onResult: (output) => live.taskResults.set(stateName, output),
+      });
     }
     for (const [stateName, spec] of prepared.scaledWaits) {
-      handlers[stateName] = this.#scaledWait(live, stateName, spec, context);
+      handlers[stateName] = scaledWaiter({
+        stateName,
+        spec,
+        overrideMs: prepared.waitTimeOverrides[stateName],
+        timeScale: this.#timeScale,
+        clock: this.#clock,
+        context,
+        signal: live.controller.signal,
+      });
     }
 
     const execution = prepared.machine.run(record.input as Json, {
@@ -701,7 +626,9 @@ export class LocalStepFunctions implements Orchestrator {
 
     const consume = (async () => {
       for await (const event of execution.eventLogs) {
-        for (const converted of this.#convert(live, event)) this.#appendEvent(live, converted);
+        for (const converted of toHistoryEvents(event, live.prepared.stateTypes, live)) {
+          this.#appendEvent(live, converted);
+        }
       }
     })();
     const [result] = await Promise.allSettled([execution.result, consume]);
@@ -731,170 +658,6 @@ export class LocalStepFunctions implements Orchestrator {
     if (live.stopRequest?.error !== undefined) outcome.error = live.stopRequest.error;
     if (live.stopRequest?.cause !== undefined) outcome.cause = live.stopRequest.cause;
     return outcome;
-  }
-
-  #taskCall(
-    live: LiveExecution,
-    stateName: string,
-    handler: LocalTaskHandler,
-  ): (input: Json) => Promise<Json> {
-    return async (input) => {
-      if (live.controller.signal.aborted) {
-        throw new TaskError('States.Runtime', 'the execution is no longer running', true);
-      }
-      let result: unknown;
-      try {
-        // A copy, as Lambda would receive it: a handler cannot change the interpreter's data.
-        result = await handler(JSON.parse(JSON.stringify(input)));
-      } catch (error) {
-        throw toTaskError(error);
-      }
-      let json: string;
-      try {
-        json = JSON.stringify(result ?? null);
-      } catch (error) {
-        throw new TaskError(
-          'Runtime.MarshalError',
-          `the result of task state '${stateName}' is not JSON: ${(error as Error).message}`,
-        );
-      }
-      if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) {
-        throw new TaskError(
-          'States.DataLimitExceeded',
-          `the result of task state '${stateName}' is larger than ${MAX_PAYLOAD_BYTES} bytes`,
-          true,
-        );
-      }
-      const output = JSON.parse(json) as Json;
-      live.taskResults.set(stateName, output);
-      return output;
-    };
-  }
-
-  #scaledWait(
-    live: LiveExecution,
-    stateName: string,
-    spec: WaitSpec,
-    context: unknown,
-  ): (input: Json) => Promise<Json> {
-    return async (input) => {
-      const override = live.prepared.waitTimeOverrides[stateName];
-      let ms: number;
-      if (override !== undefined) {
-        ms = override;
-      } else if (spec.Seconds !== undefined) {
-        ms = spec.Seconds * 1000 * this.#timeScale;
-      } else if (spec.SecondsPath !== undefined) {
-        const seconds = readReferencePath(spec.SecondsPath, input, context);
-        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
-          throw new TaskError(
-            'States.Runtime',
-            `Wait state '${stateName}': ${spec.SecondsPath} must be an integer of at least 0`,
-            true,
-          );
-        }
-        ms = seconds * 1000 * this.#timeScale;
-      } else {
-        const timestamp = spec.Timestamp ?? readReferencePath(spec.TimestampPath ?? '$', input, context);
-        const time = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
-        if (Number.isNaN(time)) {
-          throw new TaskError(
-            'States.Runtime',
-            `Wait state '${stateName}': the timestamp is not valid`,
-            true,
-          );
-        }
-        ms = Math.max(0, time - this.#clock().getTime()) * this.#timeScale;
-      }
-      await sleep(ms, live.controller.signal);
-      return input;
-    };
-  }
-
-  /** Maps one interpreter event to Step Functions-like history events. */
-  #convert(live: LiveExecution, event: LibraryEvent): Array<Omit<WorkflowHistoryEvent, 'id' | 'timestamp'>> {
-    switch (event.type) {
-      case 'ExecutionStarted':
-      case 'ExecutionSucceeded':
-      case 'ExecutionFailed':
-      case 'ExecutionAborted':
-      case 'ExecutionTimeout':
-        // Written by the runtime itself, from the execution's outcome.
-        return [];
-      case 'MapIterationStarted':
-      case 'ParallelBranchStarted':
-        // The interpreter copies the iteration's own ExecutionStarted event (with its input) into these.
-        return [
-          {
-            type: event.type,
-            stateName: event.parentState.name,
-            input: (event as { input?: unknown }).input,
-          },
-        ];
-      case 'MapIterationSucceeded':
-      case 'ParallelBranchSucceeded':
-        return [
-          {
-            type: event.type,
-            stateName: event.parentState.name,
-            output: (event as { output?: unknown }).output,
-          },
-        ];
-      case 'MapIterationFailed':
-      case 'ParallelBranchFailed':
-        return [
-          {
-            type: event.type,
-            stateName: event.parentState.name,
-            error: event.Error,
-            ...(describeCause(event.Cause) !== undefined ? { cause: describeCause(event.Cause) } : {}),
-          },
-        ];
-      default:
-        break;
-    }
-    const stateName = event.state.name;
-    const type = live.prepared.stateTypes.get(stateName) ?? event.state.type;
-    switch (event.type) {
-      case 'StateEntered': {
-        const entered = { type: `${type}StateEntered`, stateName, input: event.state.input };
-        return type === 'Map' || type === 'Parallel'
-          ? [entered, { type: `${type}StateStarted`, stateName }]
-          : [entered];
-      }
-      case 'StateExited': {
-        const exited = { type: `${type}StateExited`, stateName, output: event.state.output };
-        if (live.caught.delete(stateName)) return [exited];
-        if (type === 'Task') {
-          const result = live.taskResults.get(stateName);
-          return [
-            { type: 'TaskSucceeded', stateName, ...(result !== undefined ? { output: result } : {}) },
-            exited,
-          ];
-        }
-        return type === 'Map' || type === 'Parallel'
-          ? [{ type: `${type}StateSucceeded`, stateName }, exited]
-          : [exited];
-      }
-      case 'StateFailed': {
-        if (type === 'Fail') return [];
-        const failed =
-          type === 'Task'
-            ? event.Error === 'States.Timeout'
-              ? 'TaskTimedOut'
-              : 'TaskFailed'
-            : `${type}StateFailed`;
-        const cause = describeCause(event.Cause);
-        return [{ type: failed, stateName, error: event.Error, ...(cause !== undefined ? { cause } : {}) }];
-      }
-      case 'StateRetried':
-        return [{ type: 'StateRetried', stateName }];
-      case 'StateCaught':
-        live.caught.add(stateName);
-        return [{ type: 'StateCaught', stateName }];
-      default:
-        return [];
-    }
   }
 
   #appendEvent(
@@ -1036,63 +799,24 @@ export class LocalStepFunctions implements Orchestrator {
     return description;
   }
 
-  #recordPath(record: Pick<ExecutionRecord, 'workflow' | 'name'>): string {
-    return join(this.#directory, 'executions', record.workflow, `${fileStem(record.name)}.json`);
-  }
-
   #historyPath(record: Pick<ExecutionRecord, 'workflow' | 'name'>): string {
     return join(this.#directory, 'history', record.workflow, `${fileStem(record.name)}.jsonl`);
   }
 
-  /**
-   * Writes a record atomically (temporary file, then rename), after any earlier write of it.
-   * Rejects when the write fails; later writes of the record still go ahead.
-   */
+  /** Writes a snapshot of the record after every earlier one; rejects (logged) when the write fails. */
   #persist(record: ExecutionRecord): Promise<void> {
-    const path = this.#recordPath(record);
-    const snapshot = `${JSON.stringify(record)}\n`;
-    const previous = this.#writes.get(record.executionArn) ?? Promise.resolve();
-    const write = previous.then(async () => {
-      this.#tmpCounter += 1;
-      const temporary = `${path}.${process.pid}.${this.#tmpCounter}.tmp`;
-      try {
-        await writeFile(temporary, snapshot, { encoding: 'utf8', mode: 0o600 });
-        await rename(temporary, path);
-      } catch (error) {
-        this.#logger.error('could not write an execution record', { path, error });
-        await rm(temporary, { force: true }).catch(() => {});
-        throw new DependencyUnavailableError(
-          'local_step_functions',
-          `could not write the record of execution ${record.executionArn}`,
-          { cause: error },
-        );
-      }
-    });
-    const settled = write.catch(() => {});
-    this.#writes.set(record.executionArn, settled);
-    void settled.then(() => {
-      if (this.#writes.get(record.executionArn) === settled) this.#writes.delete(record.executionArn);
-    });
-    return write;
+    return this.#store.persist(record);
   }
 
   async #load(): Promise<void> {
-    const files: string[] = [];
     for (const workflow of WORKFLOW_NAMES) {
-      const recordDirectory = join(this.#directory, 'executions', workflow);
-      await mkdir(recordDirectory, { recursive: true, mode: 0o700 });
       await mkdir(join(this.#directory, 'history', workflow), { recursive: true, mode: 0o700 });
-      for (const entry of await readdir(recordDirectory)) {
-        const path = join(recordDirectory, entry);
-        if (entry.endsWith('.tmp')) await rm(path, { force: true });
-        else if (entry.endsWith('.json')) files.push(path);
-      }
     }
-    for (let index = 0; index < files.length; index += LOAD_CONCURRENCY) {
-      await Promise.all(files.slice(index, index + LOAD_CONCURRENCY).map((path) => this.#loadRecord(path)));
-    }
+    this.#records = await this.#store.load();
     const interrupted = [...this.#records.values()].filter((record) => record.status === 'RUNNING');
     for (const record of interrupted) await this.#endInterrupted(record);
+    this.#historyFlusher = setInterval(() => this.#flushHistories(), HISTORY_FLUSH_INTERVAL_MS);
+    this.#historyFlusher.unref();
     this.#logger.info('local Step Functions runtime opened', {
       directory: this.#directory,
       executions: this.#records.size,
@@ -1101,20 +825,10 @@ export class LocalStepFunctions implements Orchestrator {
     });
   }
 
-  async #loadRecord(path: string): Promise<void> {
-    try {
-      const record = JSON.parse(await readFile(path, 'utf8')) as ExecutionRecord;
-      if (
-        record.version !== RECORD_VERSION ||
-        typeof record.executionArn !== 'string' ||
-        !WORKFLOW_NAMES.includes(record.workflow)
-      ) {
-        this.#logger.warn('ignored an execution record of an unknown shape', { path });
-        return;
-      }
-      this.#records.set(record.executionArn, record);
-    } catch (error) {
-      this.#logger.warn('ignored an unreadable execution record', { path, error });
+  #flushHistories(): void {
+    for (const live of this.#live.values()) {
+      // Failures are logged by the history file; the events stay in memory for the next flush.
+      if (live.history.hasPending) void live.history.flush();
     }
   }
 
@@ -1123,12 +837,16 @@ export class LocalStepFunctions implements Orchestrator {
     const history = await HistoryFile.repair(this.#historyPath(record));
     const lastId = history.reduce((max, event) => Math.max(max, event.id), 0);
     const stoppedAt = toIsoUtc(this.#clock());
+    const file = new HistoryFile(this.#historyPath(record), this.#logger);
+    // The process died before the history's first flush: its start is known from the record.
+    if (history.length === 0) {
+      file.append({ id: 1, timestamp: record.startedAt, type: 'ExecutionStarted', input: record.input });
+    }
     record.status = 'ABORTED';
     record.stoppedAt = stoppedAt;
     record.error = RUNTIME_STOPPED_ERROR;
     record.cause = RUNTIME_STOPPED_CAUSE;
-    record.eventCount = lastId + 1;
-    const file = new HistoryFile(this.#historyPath(record), this.#logger);
+    record.eventCount = Math.max(lastId, 1) + 1;
     file.append({
       id: record.eventCount,
       timestamp: stoppedAt,

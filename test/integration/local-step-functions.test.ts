@@ -1,4 +1,5 @@
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -590,6 +591,39 @@ describe('Class: LocalStepFunctions', () => {
       expect(files).not.toContain(FAKE_SECRET);
     });
 
+    it('ends FAILED with States.Runtime when a Parameters path points to nothing, without calling the task', async () => {
+      // Prepare
+      const calls: unknown[] = [];
+      const runtime = await open(
+        {
+          StartAt: 'Call the engine',
+          States: {
+            'Call the engine': TASK('EngineFunctionArn', {
+              Parameters: { 'account_id.$': '$.account_id', 'scan.$': '$.claim.scan' },
+              Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+              End: true,
+            }),
+            Caught: { Type: 'Succeed' },
+          },
+        },
+        {
+          EngineFunctionArn: async (input) => {
+            calls.push(input);
+            return {};
+          },
+        },
+      );
+
+      // Act
+      const { description, events } = await runToEnd(runtime, 'no-claim', { account_id: 'acc-1' });
+
+      // Assess: not retried, not caught, as Step Functions treats States.Runtime.
+      expect(description).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+      expect(description.cause).toContain('$.claim.scan');
+      expect(calls).toEqual([]);
+      expect(trail(events)).not.toContain('StateCaught:Call the engine');
+    });
+
     it('ends FAILED at a Fail state with its Error and Cause', async () => {
       // Prepare
       const runtime = await open(
@@ -892,6 +926,79 @@ describe('Class: LocalStepFunctions', () => {
       // The "dead" process is cleaned up only after the assertions.
       hold.open({});
       await crashed.close({ gracePeriodMs: 0 });
+    });
+
+    it('writes the start of an execution that dies before its history was first written into that history on open', async () => {
+      // Prepare: a first process starts an execution and "dies" without reading or ending it.
+      const hold = gate();
+      const definition = { StartAt: 'Work', States: { Work: TASK('SlowFunctionArn', { End: true }) } };
+      const crashed = await LocalStepFunctions.open({
+        directory,
+        region: REGION,
+        definitions: { scan: definition },
+        taskHandlers: { SlowFunctionArn: () => hold.promise },
+      });
+      const handle = await crashed.start({
+        workflow: 'scan',
+        name: 'unflushed',
+        input: { account_id: 'acc-2' },
+      });
+
+      // Act
+      const restarted = await open(definition, { SlowFunctionArn: async () => ({}) });
+
+      // Assess: whatever the first process wrote, the history starts with the start and ends aborted.
+      const { events } = await restarted.history(handle.executionArn);
+      expect(events[0]).toMatchObject({ id: 1, type: 'ExecutionStarted', input: { account_id: 'acc-2' } });
+      expect(events.at(-1)).toMatchObject({ type: 'ExecutionAborted', cause: RUNTIME_STOPPED_CAUSE });
+      expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
+      expect((await restarted.describe(handle.executionArn)).status).toBe('ABORTED');
+
+      hold.open({});
+      await crashed.close({ gracePeriodMs: 0 });
+    });
+
+    it('reads the records an earlier version kept one file each, and keeps them after the next open', async () => {
+      // Prepare: a finished execution as earlier versions wrote it.
+      const name = 'from-earlier-version';
+      const stem = `${name}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+      const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:threat-engine-scan:${name}`;
+      const record = {
+        version: 1,
+        workflow: 'scan',
+        name,
+        executionArn,
+        stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:threat-engine-scan`,
+        status: 'SUCCEEDED',
+        startedAt: '2026-02-01T10:00:00.000Z',
+        stoppedAt: '2026-02-01T10:00:01.000Z',
+        input: { account_id: 'acc-3' },
+        output: { account_id: 'acc-3' },
+        eventCount: 2,
+      };
+      const history = [
+        { id: 1, timestamp: record.startedAt, type: 'ExecutionStarted', input: record.input },
+        { id: 2, timestamp: record.stoppedAt, type: 'ExecutionSucceeded', output: record.output },
+      ];
+      await mkdir(join(directory, 'executions', 'scan'), { recursive: true });
+      await mkdir(join(directory, 'history', 'scan'), { recursive: true });
+      await writeFile(join(directory, 'executions', 'scan', `${stem}.json`), JSON.stringify(record));
+      await writeFile(
+        join(directory, 'history', 'scan', `${stem}.jsonl`),
+        history.map((event) => `${JSON.stringify(event)}\n`).join(''),
+      );
+      const definition = { StartAt: 'Work', States: { Work: TASK('WorkFunctionArn', { End: true }) } };
+
+      // Act
+      const first = await open(definition, { WorkFunctionArn: async () => ({}) });
+      const seenFirst = await first.describe(executionArn);
+      await first.close();
+      const second = await open(definition, { WorkFunctionArn: async () => ({}) });
+
+      // Assess
+      expect(seenFirst).toMatchObject({ status: 'SUCCEEDED', input: { account_id: 'acc-3' } });
+      expect(await second.describe(executionArn)).toEqual(seenFirst);
+      expect((await second.history(executionArn)).events).toEqual(history);
     });
 
     it('close() aborts running executions, calls onTerminated, and refuses new starts', async () => {
