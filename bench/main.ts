@@ -127,7 +127,7 @@ async function scanSection() {
     'account.recordValidation': 'record the validation on the account (conditional on the status read)',
     'execution.recordProgress': 'progress on the execution (validated; engine answered)',
     'scanResult.create': 'write the scan result (idempotent id)',
-    'execution.finish': 'finish the execution (conditional on running)',
+    'execution.finishOnce': 'finish the execution (conditional on running; a retry counts nothing twice)',
     'schedule.recordRunOutcome': 'add to the counters, atomically (auto-pause decides on the item written)',
     'account.releaseScanLock': 'release the lock (conditional on its owner)',
   };

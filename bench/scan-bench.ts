@@ -201,7 +201,7 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
     error_checks: 0,
     execution_id: executionId,
   });
-  await repositories.executions.finish(
+  await repositories.executions.finishOnce(
     executionId,
     'completed',
     { scan_id: 'floor', total_checks: 10, passed_checks: 8, failed_checks: 2 },
