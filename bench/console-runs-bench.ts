@@ -11,7 +11,7 @@ import type { ExecutionStatus } from '../schemas/execution';
  * The console's first Runs screen with `executions` runs stored (target ≤ 300 ms locally): the
  * local runtime with that many execution records over `accounts` accounts of one tenant, Debian's
  * Chromium opening the sign-in URL `npm start` prints; measured in the page from navigation start
- * to the first rows of the Runs table. Also the API alone (GET /api/v1/executions, first page).
+ * to the frame that first shows rows of the Runs table. Also the API alone (GET /api/v1/executions, first page).
  */
 
 export interface ConsoleRunsBenchmarkOptions {
@@ -24,7 +24,7 @@ export interface ConsoleRunsBenchmarkOptions {
 export interface ConsoleRunsBenchmarkResult {
   executions: number;
   accounts: number;
-  first_screen_ms: { cold: number; p50: number; max: number };
+  first_screen_ms: { cold: number; p50: number; p90: number; max: number };
   api_first_page_ms: { p50: number; max: number };
   seed_seconds: number;
 }
@@ -40,14 +40,27 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** What the page functions use of the browser's globals (this project type-checks without the DOM lib). */
-interface PageGlobals {
-  document: { querySelectorAll(selector: string): { length: number } };
-}
 const RUN_ROWS = 'table.runs tbody tr';
+const FIRST_ROWS_AT = '__firstRunsRowsAt';
+/**
+ * Installed before the page's own scripts: notes the time of the frame that first shows rows of
+ * the Runs table (a mutation observer sees them inserted; the next animation frame is the one
+ * painted), so the figure is the page's own, without the round trips of the driver asking for it.
+ */
+const NOTE_FIRST_ROWS = `(() => {
+  const observer = new MutationObserver(() => {
+    if (document.querySelector(${JSON.stringify(RUN_ROWS)}) === null) return;
+    observer.disconnect();
+    requestAnimationFrame(() => { globalThis.${FIRST_ROWS_AT} = performance.now(); });
+  });
+  observer.observe(document, { childList: true, subtree: true });
+})();`;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const round = (value: number) => Math.round(value * 10) / 10;
+/** The nearest-rank percentile (0 < share ≤ 1). */
+const percentile = (values: number[], share: number) =>
+  [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(share * values.length) - 1)] ?? 0;
 
 /** Runs `work` over 0..count-1, `limit` at a time. */
 async function inParallel(count: number, limit: number, work: (index: number) => Promise<void>) {
@@ -118,16 +131,15 @@ export async function runConsoleRunsBenchmark(
     const loads: number[] = [];
     for (let attempt = 0; attempt <= options.loads; attempt += 1) {
       const context = await browser.newContext();
+      await context.addInitScript(NOTE_FIRST_ROWS);
       const page = await context.newPage();
       await page.goto(runtime.consoleSignInUrl);
-      await page.waitForFunction(
-        (selector) => (globalThis as unknown as PageGlobals).document.querySelectorAll(selector).length > 0,
-        RUN_ROWS,
-        {
-          polling: 'raf',
-        },
+      const shown = await page.waitForFunction(
+        (key) => (globalThis as unknown as Record<string, number | undefined>)[key],
+        FIRST_ROWS_AT,
+        { polling: 100 },
       );
-      loads.push(await page.evaluate(() => performance.now()));
+      loads.push(Number(await shown.jsonValue()));
       if (process.env.BENCH_TRACE)
         process.stdout.write(
           `${JSON.stringify(await page.evaluate('(([page]) => [Math.round(page.requestStart), Math.round(page.responseStart), Math.round(page.domInteractive)])(performance.getEntriesByType("navigation"))'))} ${JSON.stringify(await page.evaluate('performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/\\/[^/]+/, "").slice(0, 60), Math.round(e.startTime), Math.round(e.responseEnd)])'))}\n`,
@@ -138,7 +150,12 @@ export async function runConsoleRunsBenchmark(
     return {
       executions: options.executions,
       accounts: options.accounts,
-      first_screen_ms: { cold: round(cold), p50: round(median(warm)), max: round(Math.max(...warm)) },
+      first_screen_ms: {
+        cold: round(cold),
+        p50: round(median(warm)),
+        p90: round(percentile(warm, 0.9)),
+        max: round(Math.max(...warm)),
+      },
       api_first_page_ms: { p50: round(median(apiTimes)), max: round(Math.max(...apiTimes)) },
       seed_seconds: round(seedSeconds),
     };
