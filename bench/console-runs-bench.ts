@@ -6,6 +6,7 @@ import { newId } from '../functions/core/ids';
 import { silentLogger } from '../functions/core/logger';
 import { startLocalRuntime } from '../local/runtime';
 import type { ExecutionStatus } from '../schemas/execution';
+import { median, percentile } from './statistics';
 
 /**
  * The console's first Runs screen with `executions` runs stored (target ≤ 300 ms locally): the
@@ -56,11 +57,7 @@ const NOTE_FIRST_ROWS = `(() => {
   observer.observe(document, { childList: true, subtree: true });
 })();`;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const round = (value: number) => Math.round(value * 10) / 10;
-/** The nearest-rank percentile (0 < share ≤ 1). */
-const percentile = (values: number[], share: number) =>
-  [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(share * values.length) - 1)] ?? 0;
 
 /** Runs `work` over 0..count-1, `limit` at a time. */
 async function inParallel(count: number, limit: number, work: (index: number) => Promise<void>) {
@@ -153,7 +150,12 @@ export async function runConsoleRunsBenchmark(
       first_screen_ms: {
         cold: round(cold),
         p50: round(median(warm)),
-        p90: round(percentile(warm, 0.9)),
+        p90: round(
+          percentile(
+            [...warm].sort((a, b) => a - b),
+            0.9,
+          ),
+        ),
         max: round(Math.max(...warm)),
       },
       api_first_page_ms: { p50: round(median(apiTimes)), max: round(Math.max(...apiTimes)) },

@@ -55,15 +55,17 @@ export function toHistoryEvents(
         },
       ];
     case 'MapIterationFailed':
-    case 'ParallelBranchFailed':
+    case 'ParallelBranchFailed': {
+      const cause = describeCause(event.Cause);
       return [
         {
           type: event.type,
           stateName: event.parentState.name,
           error: event.Error,
-          ...(describeCause(event.Cause) !== undefined ? { cause: describeCause(event.Cause) } : {}),
+          ...(cause !== undefined ? { cause } : {}),
         },
       ];
+    }
     default:
       break;
   }

@@ -880,9 +880,8 @@ describe('Class: LocalStepFunctions', () => {
       expect(again.alreadyStarted).toBe(true);
     });
 
-    it('marks an execution left RUNNING by a crashed process as ABORTED on open and calls onTerminated', async () => {
-      // Prepare: a first process starts an execution and "dies" (is never closed) mid-task,
-      // leaving a history line cut in the middle.
+    /** A first process that starts an execution whose one task never returns, and is never closed. */
+    async function startInAProcessThatDies(name: string, accountId: string) {
       const hold = gate();
       const definition = { StartAt: 'Work', States: { Work: TASK('SlowFunctionArn', { End: true }) } };
       const crashed = await LocalStepFunctions.open({
@@ -891,11 +890,14 @@ describe('Class: LocalStepFunctions', () => {
         definitions: { scan: definition },
         taskHandlers: { SlowFunctionArn: () => hold.promise },
       });
-      const handle = await crashed.start({
-        workflow: 'scan',
-        name: 'interrupted',
-        input: { account_id: 'acc-1' },
-      });
+      const handle = await crashed.start({ workflow: 'scan', name, input: { account_id: accountId } });
+      return { hold, definition, crashed, handle };
+    }
+
+    it('marks an execution left RUNNING by a crashed process as ABORTED on open and calls onTerminated', async () => {
+      // Prepare: a first process starts an execution and "dies" (is never closed) mid-task,
+      // leaving a history line cut in the middle.
+      const { hold, definition, crashed, handle } = await startInAProcessThatDies('interrupted', 'acc-1');
       await waitUntil(async () => (await crashed.history(handle.executionArn)).events.length === 2);
       const historyDirectory = join(directory, 'history', 'scan');
       const [historyFile] = await readdir(historyDirectory);
@@ -930,19 +932,7 @@ describe('Class: LocalStepFunctions', () => {
 
     it('writes the start of an execution that dies before its history was first written into that history on open', async () => {
       // Prepare: a first process starts an execution and "dies" without reading or ending it.
-      const hold = gate();
-      const definition = { StartAt: 'Work', States: { Work: TASK('SlowFunctionArn', { End: true }) } };
-      const crashed = await LocalStepFunctions.open({
-        directory,
-        region: REGION,
-        definitions: { scan: definition },
-        taskHandlers: { SlowFunctionArn: () => hold.promise },
-      });
-      const handle = await crashed.start({
-        workflow: 'scan',
-        name: 'unflushed',
-        input: { account_id: 'acc-2' },
-      });
+      const { hold, definition, crashed, handle } = await startInAProcessThatDies('unflushed', 'acc-2');
 
       // Act
       const restarted = await open(definition, { SlowFunctionArn: async () => ({}) });
