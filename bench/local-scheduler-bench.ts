@@ -1,8 +1,6 @@
-import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   createDynamoDbClient,
@@ -21,6 +19,7 @@ import { toIsoUtc } from '../schemas/common';
 import { ConfigSchema } from '../schemas/config';
 import { ScheduleSchema } from '../schemas/schedule';
 import { tableNamesFrom } from '../schemas/tables';
+import { startTableServerProcess } from './service-process';
 
 export interface SchedulerBenchmarkOptions {
   /** Schedules due in the same minute (default 10,000). */
@@ -69,25 +68,6 @@ const READ_COMMANDS = new Set([
 function percentile(sorted: readonly number[], fraction: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
-}
-
-async function startTableServerProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const child = fork(fileURLToPath(new URL('./table-server-process.ts', import.meta.url)), [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const { endpoint } = await new Promise<{ endpoint: string }>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as { endpoint: string }));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the table server exited with ${code}`)));
-  });
-  return {
-    endpoint,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.send('stop');
-      }),
-  };
 }
 
 /** Counts the reads sent through a document client (a middleware on its stack). */

@@ -109,12 +109,17 @@ async function scanSection() {
     0,
   );
   process.stdout.write(
-    `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n`,
+    `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n` +
+      '(the table server and the engine simulator serve from processes of their own, as DynamoDB and the engines are remote on AWS)\n',
   );
   line('workflow throughput (scans/s)', scan.workflow.throughput_per_second);
   line('workflow latency p50 / p99 (ms)', `${scan.workflow.p50_ms} / ${scan.workflow.p99_ms}`);
   line('floor throughput (scans/s)', scan.floor.throughput_per_second);
   line('floor latency p50 / p99 (ms)', `${scan.floor.p50_ms} / ${scan.floor.p99_ms}`);
+  line(
+    'CPU per scan, workflow / floor (ms)',
+    `${scan.workflow.cpu_ms_per_scan} / ${scan.floor.cpu_ms_per_scan}`,
+  );
   line('ratio to floor, p50 (goal ≤ 1.25)', `${scan.ratio_p50} (${goal(scan.ratio_p50 <= 1.25)})`);
   line(
     'ratio to floor, throughput (goal ≤ 1.25)',

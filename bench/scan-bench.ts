@@ -15,11 +15,10 @@ import { createProviderValidator } from '../functions/providers/provider-validat
 import { LocalEventBus } from '../local/local-event-bus';
 import { LocalVaultSecretStore } from '../local/local-vault-secret-store';
 import { openLocalWorkflows } from '../local/local-workflows';
-import { ScanEngineSimulator } from '../local/scan-engine-simulator';
 import { PROVIDER_TYPES, toIsoUtc } from '../schemas/common';
-import { startTestTables } from '../test/support/dynalite';
 import { RecordingScheduler } from '../test/support/recording-scheduler';
 import scanDefinition from '../workflows/scan.asl.json' with { type: 'json' };
+import { startServiceProcess, startTablesInOwnProcess } from './service-process';
 import { median } from './statistics';
 
 export interface ScanBenchmarkOptions {
@@ -33,6 +32,8 @@ export interface LatencySummary {
   throughput_per_second: number;
   p50_ms: number;
   p99_ms: number;
+  /** CPU time of the bench's process (every thread) per scan: the tables and the engine serve from their own. */
+  cpu_ms_per_scan: number;
 }
 
 export interface ScanBenchmarkResult {
@@ -75,9 +76,15 @@ function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
 }
 
-function summarize(latencies: number[], seconds: number): LatencySummary {
+function cpuMicrosSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+}
+
+function summarize(latencies: number[], seconds: number, cpuMicros: number): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
+    cpu_ms_per_scan: Number((cpuMicros / 1000 / latencies.length).toFixed(2)),
     count: latencies.length,
     seconds: Number(seconds.toFixed(3)),
     throughput_per_second: Number((latencies.length / seconds).toFixed(1)),
@@ -212,16 +219,16 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
 
 export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<ScanBenchmarkResult> {
   const directory = await mkdtemp(join(tmpdir(), 'te-bench-'));
-  // The same in-memory table server and tables the integration tests use.
-  const { client, tables, close: closeTables } = await startTestTables('bench');
+  // The same in-memory table server and tables the integration tests use, in a process of their own.
+  const { client, tables, close: closeTables } = await startTablesInOwnProcess();
   const operations = countOperations(client);
   const repositories = createRepositories(client, tables);
   const secretStore = await LocalVaultSecretStore.open({
     directory: join(directory, 'vault'),
     prefix: 'threat-engine',
   });
-  const simulator = new ScanEngineSimulator();
-  await simulator.start();
+  // The engines are remote on AWS: the simulator serves from its own process too.
+  const simulator = await startServiceProcess<{ url: string }>('./engine-simulator-process.ts');
   let logBytes = 0;
   let secretReads = 0;
   const countingSecretStore = new Proxy(secretStore, {
@@ -238,7 +245,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
     ...repositories,
     secretStore: countingSecretStore,
     engine: new HttpScanEngine({
-      urls: Object.fromEntries(PROVIDER_TYPES.map((p) => [p, simulator.urlFor(p, 'sync')])),
+      urls: Object.fromEntries(PROVIDER_TYPES.map((p) => [p, `${simulator.url}/sync/${p}`])),
     }),
     validator: createProviderValidator({ offline: true }),
     scheduler: new RecordingScheduler(),
@@ -379,12 +386,15 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
     const floorLatencies: number[] = [];
     let workflowSeconds = 0;
     let floorSeconds = 0;
+    let workflowCpuMicros = 0;
+    let floorCpuMicros = 0;
     operations.reset();
     await floorScan(repositories, tenant.tenant_id, accounts[0] as string);
     const floorOperationsPerScan = Object.fromEntries(operations.counts);
     operations.stop();
     for (let round = 0; round < rounds; round += 1) {
       const workflowStart = performance.now();
+      const workflowCpuStart = process.cpuUsage();
       const roundRuns = await Promise.all(
         accounts.map(async (_, lane) => {
           const laneRuns = [];
@@ -393,9 +403,11 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
         }),
       );
       workflowSeconds += (performance.now() - workflowStart) / 1000;
+      workflowCpuMicros += cpuMicrosSince(workflowCpuStart);
       runs.push(...roundRuns.flat());
 
       const floorStart = performance.now();
+      const floorCpuStart = process.cpuUsage();
       const roundFloor = await Promise.all(
         accounts.map(async (accountId) => {
           const latencies: number[] = [];
@@ -408,14 +420,16 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
         }),
       );
       floorSeconds += (performance.now() - floorStart) / 1000;
+      floorCpuMicros += cpuMicrosSince(floorCpuStart);
       floorLatencies.push(...roundFloor.flat());
     }
 
     const workflow = summarize(
       runs.map((run) => run.latency),
       workflowSeconds,
+      workflowCpuMicros,
     );
-    const floor = summarize(floorLatencies, floorSeconds);
+    const floor = summarize(floorLatencies, floorSeconds, floorCpuMicros);
     return {
       scans: runs.length,
       concurrency: options.concurrency,
@@ -437,7 +451,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
     };
   } finally {
     await workflows.close({ gracePeriodMs: 500 });
-    await simulator.stop();
+    await simulator.close();
     await closeTables();
     await rm(directory, { recursive: true, force: true });
   }

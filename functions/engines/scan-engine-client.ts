@@ -3,6 +3,12 @@ import type { ProviderType } from '../../schemas/common';
 import { DomainError } from '../core/errors';
 import { type Logger, silentLogger } from '../core/logger';
 import { boundedTimeoutMs, type RemainingTime, timeoutSignal } from '../core/time-budget';
+import {
+  ENGINE_ANSWER_LIMIT_BYTES,
+  EngineAnswerTooLargeError,
+  type EngineHttpTransport,
+  nodeHttpTransport,
+} from './engine-http-transport';
 
 /**
  * The legacy scan-engine HTTP contract (one engine per provider, `*_ENGINE_URL`):
@@ -233,7 +239,8 @@ const StatusResponseSchema = z.looseObject({
 export interface HttpScanEngineOptions {
   /** The engine base URL per provider (`*_ENGINE_URL`); `/api/v1/scan` is appended. */
   urls: Partial<Record<ProviderType, string>>;
-  fetch?: typeof fetch;
+  /** How a request reaches the engine (default: node:http(s) with keep-alive). */
+  transport?: EngineHttpTransport;
   /** Per request, including reading the answer. Default 30 s. */
   timeoutMs?: number;
   /** What the calling function has left (Lambda): each request ends within it, whatever `timeoutMs`. */
@@ -261,7 +268,7 @@ interface EngineAnswer {
 /** The scan-engine port over the legacy HTTP contract. */
 export class HttpScanEngine implements ScanEngine {
   readonly #urls: Partial<Record<ProviderType, string>>;
-  readonly #fetch: typeof fetch;
+  readonly #transport: EngineHttpTransport;
   readonly #timeoutMs: number;
   readonly #remainingTime: RemainingTime | undefined;
   readonly #logger: Logger;
@@ -272,7 +279,7 @@ export class HttpScanEngine implements ScanEngine {
         .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].trim() !== '')
         .map(([provider, url]) => [provider, url.trim().replace(/\/+$/, '')]),
     );
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#transport = options.transport ?? nodeHttpTransport;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_ENGINE_TIMEOUT_MS;
     if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
       throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
@@ -380,10 +387,11 @@ export class HttpScanEngine implements ScanEngine {
       );
     }
     const timeout = timeoutSignal(timeoutMs);
-    let response: Response;
+    let status: number;
     let text: string;
     try {
-      response = await this.#fetch(`${base}${call.path}`, {
+      ({ status, body: text } = await this.#transport({
+        url: `${base}${call.path}`,
         method: call.method,
         headers: {
           accept: 'application/json',
@@ -391,13 +399,16 @@ export class HttpScanEngine implements ScanEngine {
           ...call.headers,
         },
         ...(call.body !== undefined ? { body: call.body } : {}),
-        // A redirect would resend the credentials to wherever it points: refuse it.
-        redirect: 'manual',
+        // The timeout covers reading the answer too.
         signal: timeout.signal,
-      });
-      // The timeout covers reading the answer too (the same signal aborts the body stream).
-      text = await response.text();
+      }));
     } catch (error) {
+      if (error instanceof EngineAnswerTooLargeError) {
+        throw new EngineProtocolError(
+          `the ${provider} scan engine answered ${where} with more than ${ENGINE_ANSWER_LIMIT_BYTES} bytes`,
+          { provider, operation },
+        );
+      }
       const reason = describeTransportFailure(error, timeoutMs);
       this.#logger.warn('scan engine unreachable', {
         provider,
@@ -414,7 +425,6 @@ export class HttpScanEngine implements ScanEngine {
     } finally {
       timeout.clear();
     }
-    const status = response.status;
     this.#logger.debug('scan engine answered', {
       provider,
       operation,
@@ -563,15 +573,20 @@ function safeEngineText(
   return scrub(text, secretValuesOf(request.credentials));
 }
 
+/** The system error code of a transport failure (ECONNREFUSED …), on the error or its cause. */
+function transportErrorCode(error: Error): string | undefined {
+  for (const candidate of [error, (error as { cause?: unknown }).cause]) {
+    const code = (candidate as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
 function describeTransportFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return `did not answer within ${timeoutMs} ms`;
     if (error.name === 'AbortError') return 'was aborted';
-    const cause = (error as { cause?: unknown }).cause;
-    const code =
-      cause && typeof cause === 'object' && typeof (cause as { code?: unknown }).code === 'string'
-        ? (cause as { code: string }).code
-        : undefined;
+    const code = transportErrorCode(error);
     if (code) return `failed (${code})`;
   }
   return 'failed (network error)';
@@ -579,12 +594,10 @@ function describeTransportFailure(error: unknown, timeoutMs: number): string {
 
 function transportCause(error: unknown): Error {
   if (!(error instanceof Error)) return new Error('network error');
-  const cause = (error as { cause?: unknown }).cause;
-  const code =
-    cause && typeof cause === 'object' && typeof (cause as { code?: unknown }).code === 'string'
-      ? ` (${(cause as { code: string }).code})`
-      : '';
-  const safe = new Error(`${error.message}${code}`);
+  const code = transportErrorCode(error);
+  const safe = new Error(
+    code && !error.message.includes(code) ? `${error.message} (${code})` : error.message,
+  );
   safe.name = error.name;
   return safe;
 }

@@ -6,6 +6,11 @@ import {
   invocationRemainingMs,
   runWithDeadline,
 } from '../../../functions/core/time-budget';
+import type {
+  EngineHttpRequest,
+  EngineHttpResponse,
+  EngineHttpTransport,
+} from '../../../functions/engines/engine-http-transport';
 import { EngineUnavailableError, HttpScanEngine } from '../../../functions/engines/scan-engine-client';
 import { ProviderHttp } from '../../../functions/providers/provider-http';
 
@@ -21,6 +26,19 @@ function hangingFetch(): typeof fetch & { calls: number } {
     { calls: 0 },
   );
   return fake as typeof fetch & { calls: number };
+}
+
+function hangingTransport(): EngineHttpTransport & { calls: number } {
+  const fake = Object.assign(
+    (request: EngineHttpRequest) => {
+      fake.calls += 1;
+      return new Promise<EngineHttpResponse>((_resolve, reject) => {
+        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+      });
+    },
+    { calls: 0 },
+  );
+  return fake;
 }
 
 /** What a Lambda function of `timeoutSeconds` has left at the start of its invocation. */
@@ -56,10 +74,10 @@ describe('Time budgets', () => {
   describe('Class: HttpScanEngine', () => {
     it('gives up on a hanging engine before the calling function would be killed, whatever its configured timeout', async () => {
       // Prepare
-      const fetch = hangingFetch();
+      const transport = hangingTransport();
       const engine = new HttpScanEngine({
         urls: { aws: 'https://aws-engine.example.test' },
-        fetch,
+        transport,
         timeoutMs: CONFIGURED_ENGINE_TIMEOUT_MS,
         remainingTime: invocationRemainingMs,
       });
@@ -83,15 +101,15 @@ describe('Time budgets', () => {
         `did not answer within ${FUNCTION_TIMEOUT_MS - INVOCATION_MARGIN_MS} ms`,
       );
       expect(Date.now()).toBeLessThan(invocationEnds);
-      expect(fetch.calls).toBe(1);
+      expect(transport.calls).toBe(1);
     });
 
     it('does not call the engine at all when the invocation has no time left for it', async () => {
       // Prepare
-      const fetch = hangingFetch();
+      const transport = hangingTransport();
       const engine = new HttpScanEngine({
         urls: { aws: 'https://aws-engine.example.test' },
-        fetch,
+        transport,
         timeoutMs: CONFIGURED_ENGINE_TIMEOUT_MS,
         remainingTime: invocationRemainingMs,
       });
@@ -102,15 +120,15 @@ describe('Time budgets', () => {
       // Assess
       await expect(call).rejects.toBeInstanceOf(EngineUnavailableError);
       await expect(call).rejects.toThrow(/no longer has/);
-      expect(fetch.calls).toBe(0);
+      expect(transport.calls).toBe(0);
     });
 
     it('keeps the configured timeout when nothing bounds the call (the local runtime)', async () => {
       // Prepare
-      const fetch = hangingFetch();
+      const transport = hangingTransport();
       const engine = new HttpScanEngine({
         urls: { aws: 'https://aws-engine.example.test' },
-        fetch,
+        transport,
         timeoutMs: 2_000,
         remainingTime: invocationRemainingMs,
       });

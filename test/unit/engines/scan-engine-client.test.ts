@@ -5,6 +5,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DomainError } from '../../../functions/core/errors';
 import type { Logger } from '../../../functions/core/logger';
 import {
+  ENGINE_ANSWER_LIMIT_BYTES,
+  type EngineHttpTransport,
+  nodeHttpTransport,
+} from '../../../functions/engines/engine-http-transport';
+import {
   EngineNotConfiguredError,
   EngineProtocolError,
   EngineRejectedError,
@@ -134,15 +139,11 @@ describe('Class: HttpScanEngine', () => {
     it('sends the legacy body and the request id headers, credentials only in the body', async () => {
       // Prepare
       const sent: { url: string; headers: Record<string, string>; body: unknown }[] = [];
-      const spyingFetch: typeof fetch = async (input, init) => {
-        sent.push({
-          url: String(input),
-          headers: init?.headers as Record<string, string>,
-          body: JSON.parse(String(init?.body)),
-        });
-        return fetch(input, init);
+      const spyingTransport: EngineHttpTransport = async (call) => {
+        sent.push({ url: call.url, headers: call.headers, body: JSON.parse(String(call.body)) });
+        return nodeHttpTransport(call);
       };
-      const engine = new HttpScanEngine({ urls: syncUrls(), fetch: spyingFetch });
+      const engine = new HttpScanEngine({ urls: syncUrls(), transport: spyingTransport });
       const request = fakeRequest({ requestId: 'exec-42' });
 
       // Act
@@ -179,11 +180,11 @@ describe('Class: HttpScanEngine', () => {
     it.each(IDENTIFIER_KEYS)('sends the %s account identifier under "%s"', async (provider, key) => {
       // Prepare
       const bodies: Record<string, unknown>[] = [];
-      const spyingFetch: typeof fetch = async (input, init) => {
-        bodies.push(JSON.parse(String(init?.body)));
-        return fetch(input, init);
+      const spyingTransport: EngineHttpTransport = async (call) => {
+        bodies.push(JSON.parse(String(call.body)));
+        return nodeHttpTransport(call);
       };
-      const engine = new HttpScanEngine({ urls: syncUrls(), fetch: spyingFetch });
+      const engine = new HttpScanEngine({ urls: syncUrls(), transport: spyingTransport });
 
       // Act
       const outcome = await engine.startScan(
@@ -474,6 +475,11 @@ describe('Class: HttpScanEngine', () => {
         'a redirect (never followed)',
         (r) => r.writeHead(307, { location: '/elsewhere' }).end(),
         /unexpected HTTP 307 \(redirects are not followed\)/,
+      ],
+      [
+        'an answer larger than the limit',
+        (r) => json(r, 200, { scan_id: 's-1', padding: 'x'.repeat(ENGINE_ANSWER_LIMIT_BYTES) }),
+        /with more than 1048576 bytes/,
       ],
     ];
     it.each(MALFORMED)('throws EngineProtocolError, permanent, for %s', async (_label, answer, message) => {

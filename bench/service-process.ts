@@ -1,0 +1,67 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createDynamoDbClient,
+  LOCAL_ENDPOINT_CREDENTIALS,
+  toDocumentClient,
+} from '../functions/adapters/aws/dynamodb-client';
+import { createMissingTables } from '../local/create-tables';
+import { ConfigSchema } from '../schemas/config';
+import { type TableNames, tableNamesFrom } from '../schemas/tables';
+
+/**
+ * A bench's stand-in for a service that is remote on AWS (the table server, the scan engine), in a
+ * process of its own: what the bench measures in its own process is then the orchestration's work,
+ * not the service's. The script sends one message when it serves (its address) and exits when told.
+ */
+export async function startServiceProcess<Ready>(
+  script: string,
+): Promise<Ready & { close(): Promise<void> }> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Ready));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    ...ready,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
+}
+
+/** The in-memory table server in its own process, as DynamoDB is on AWS. */
+export function startTableServerProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  return startServiceProcess<{ endpoint: string }>('./table-server-process.ts');
+}
+
+/** Every table, created from the shared definitions, on a table server in its own process. */
+export async function startTablesInOwnProcess(): Promise<{
+  client: DynamoDBDocumentClient;
+  tables: TableNames;
+  close(): Promise<void>;
+}> {
+  const server = await startTableServerProcess();
+  const rawClient = createDynamoDbClient({
+    region: 'ap-south-1',
+    endpoint: server.endpoint,
+    credentials: LOCAL_ENDPOINT_CREDENTIALS,
+    loopback: true,
+  });
+  const tables = tableNamesFrom(ConfigSchema.parse({}));
+  await createMissingTables(rawClient, tables);
+  return {
+    client: toDocumentClient(rawClient),
+    tables,
+    close: async () => {
+      rawClient.destroy();
+      await server.close();
+    },
+  };
+}
