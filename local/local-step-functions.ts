@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ExecutionAbortedError,
@@ -32,7 +32,7 @@ import {
   type WorkflowName,
 } from '../functions/core/ports/orchestrator';
 import { toIsoUtc } from '../schemas/common';
-import { HistoryFile } from './execution-history-file';
+import { HistoryJournal, readHistoryFileOfEarlierVersion } from './execution-history-journal';
 import { clampPageSize, decodeToken, encodeToken, MAX_PAGE_SIZE, newerFirst } from './execution-pages';
 import { type ExecutionRecord, ExecutionRecordStore, RECORD_VERSION } from './execution-record-store';
 import { describeCause, type StateType, toHistoryEvents } from './history-events';
@@ -146,7 +146,6 @@ interface Outcome {
 interface LiveExecution {
   record: ExecutionRecord;
   prepared: PreparedWorkflow;
-  history: HistoryFile;
   /** Aborted on stop, timeout and close: refuses further task calls, ends scaled waits. */
   controller: AbortController;
   stopRequest?: { error?: string; cause?: string };
@@ -184,6 +183,7 @@ export class LocalStepFunctions implements Orchestrator {
   #records = new Map<string, ExecutionRecord>();
   readonly #live = new Map<string, LiveExecution>();
   readonly #store: ExecutionRecordStore;
+  readonly #journal: HistoryJournal;
   /** One timer for the runtime: writes the events of running executions to their histories. */
   #historyFlusher: NodeJS.Timeout | undefined;
   #running = 0;
@@ -191,7 +191,8 @@ export class LocalStepFunctions implements Orchestrator {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: LocalStepFunctionsOptions) {
+  private constructor(options: LocalStepFunctionsOptions, journal: HistoryJournal) {
+    this.#journal = journal;
     this.#directory = options.directory;
     this.#region = options.region;
     this.#accountId = options.accountId ?? DEFAULT_LOCAL_ACCOUNT_ID;
@@ -225,7 +226,8 @@ export class LocalStepFunctions implements Orchestrator {
    * `directory`, and ends as ABORTED every execution a previous process left RUNNING.
    */
   static async open(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
-    const runtime = new LocalStepFunctions(options);
+    const journal = await HistoryJournal.open(options.directory, options.logger ?? silentLogger);
+    const runtime = new LocalStepFunctions(options, journal);
     await runtime.#load();
     return runtime;
   }
@@ -293,7 +295,6 @@ export class LocalStepFunctions implements Orchestrator {
     const live: LiveExecution = {
       record,
       prepared,
-      history: new HistoryFile(this.#historyPath(record), this.#logger),
       controller: new AbortController(),
       taskResults: new Map(),
       caught: new Set(),
@@ -310,7 +311,7 @@ export class LocalStepFunctions implements Orchestrator {
       // Not on disk, so not started: a later start of the same name may try again.
       this.#records.delete(executionArn);
       this.#live.delete(executionArn);
-      await live.history.close();
+      this.#journal.discard(executionArn);
       live.markDone();
       throw error;
     }
@@ -352,9 +353,8 @@ export class LocalStepFunctions implements Orchestrator {
     executionArn: string,
     options: { limit?: number; nextToken?: string; reverseOrder?: boolean } = {},
   ): Promise<{ events: WorkflowHistoryEvent[]; nextToken?: string }> {
-    const record = this.#recordOf(executionArn);
-    await this.#live.get(executionArn)?.history.flush();
-    const all = await HistoryFile.read(this.#historyPath(record));
+    this.#recordOf(executionArn);
+    const all = await this.#journal.read(executionArn);
     if (options.reverseOrder) all.reverse();
     const offset = options.nextToken
       ? decodeToken(options.nextToken, (value): value is { o: number } => {
@@ -423,7 +423,7 @@ export class LocalStepFunctions implements Orchestrator {
     }
     await Promise.all(running.map((live) => live.done));
     clearInterval(this.#historyFlusher);
-    await this.#store.close();
+    await Promise.all([this.#journal.close(), this.#store.close()]);
   }
 
   // ---- definitions --------------------------------------------------------------------------
@@ -675,7 +675,7 @@ export class LocalStepFunctions implements Orchestrator {
     if (event.output !== undefined) complete.output = event.output;
     if (event.error !== undefined) complete.error = event.error;
     if (event.cause !== undefined) complete.cause = event.cause;
-    live.history.append(complete);
+    this.#journal.append(live.record.executionArn, complete);
   }
 
   #abort(live: LiveExecution, request: { error?: string; cause?: string }): void {
@@ -701,7 +701,7 @@ export class LocalStepFunctions implements Orchestrator {
       }[outcome.status];
       this.#appendEvent(live, { type, output: outcome.output, error: outcome.error, cause: outcome.cause });
       // A failed write is logged by #persist; the outcome stands in memory and onTerminated still runs.
-      await Promise.all([live.history.close(), this.#persist(record).catch(() => {})]);
+      await Promise.all([this.#journal.flush(), this.#persist(record).catch(() => {})]);
       this.#logger.info('execution ended', {
         workflow: record.workflow,
         executionArn: record.executionArn,
@@ -799,20 +799,14 @@ export class LocalStepFunctions implements Orchestrator {
     return description;
   }
 
-  #historyPath(record: Pick<ExecutionRecord, 'workflow' | 'name'>): string {
-    return join(this.#directory, 'history', record.workflow, `${fileStem(record.name)}.jsonl`);
-  }
-
   /** Writes a snapshot of the record after every earlier one; rejects (logged) when the write fails. */
   #persist(record: ExecutionRecord): Promise<void> {
     return this.#store.persist(record);
   }
 
   async #load(): Promise<void> {
-    for (const workflow of WORKFLOW_NAMES) {
-      await mkdir(join(this.#directory, 'history', workflow), { recursive: true, mode: 0o700 });
-    }
     this.#records = await this.#store.load();
+    await this.#foldHistoriesOfEarlierVersions();
     const interrupted = [...this.#records.values()].filter((record) => record.status === 'RUNNING');
     for (const record of interrupted) await this.#endInterrupted(record);
     this.#historyFlusher = setInterval(() => this.#flushHistories(), HISTORY_FLUSH_INTERVAL_MS);
@@ -826,35 +820,66 @@ export class LocalStepFunctions implements Orchestrator {
   }
 
   #flushHistories(): void {
-    for (const live of this.#live.values()) {
-      // Failures are logged by the history file; the events stay in memory for the next flush.
-      if (live.history.hasPending) void live.history.flush();
+    // Failures are logged by the journal; the events stay in memory for the next flush.
+    if (this.#journal.hasPending) void this.#journal.flush();
+  }
+
+  /** Earlier versions kept each history in a file of its own (`history/<workflow>/<file>.jsonl`). */
+  async #foldHistoriesOfEarlierVersions(): Promise<void> {
+    const folded: string[] = [];
+    for (const workflow of WORKFLOW_NAMES) {
+      const directory = join(this.#directory, 'history', workflow);
+      let files: Set<string>;
+      try {
+        files = new Set(await readdir(directory));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      for (const record of this.#records.values()) {
+        const file = `${fileStem(record.name)}.jsonl`;
+        if (record.workflow !== workflow || !files.has(file)) continue;
+        const path = join(directory, file);
+        for (const event of await readHistoryFileOfEarlierVersion(path)) {
+          this.#journal.append(record.executionArn, event);
+        }
+        folded.push(path);
+      }
+    }
+    if (folded.length === 0 || !(await this.#journal.flush())) return;
+    await Promise.all(folded.map((path) => rm(path, { force: true })));
+    for (const workflow of WORKFLOW_NAMES) {
+      await rmdir(join(this.#directory, 'history', workflow)).catch(() => {});
     }
   }
 
   /** An execution a previous process left RUNNING: it can never finish, so it ends ABORTED. */
   async #endInterrupted(record: ExecutionRecord): Promise<void> {
-    const history = await HistoryFile.repair(this.#historyPath(record));
+    const history = await this.#journal.read(record.executionArn);
     const lastId = history.reduce((max, event) => Math.max(max, event.id), 0);
     const stoppedAt = toIsoUtc(this.#clock());
-    const file = new HistoryFile(this.#historyPath(record), this.#logger);
     // The process died before the history's first flush: its start is known from the record.
     if (history.length === 0) {
-      file.append({ id: 1, timestamp: record.startedAt, type: 'ExecutionStarted', input: record.input });
+      this.#journal.append(record.executionArn, {
+        id: 1,
+        timestamp: record.startedAt,
+        type: 'ExecutionStarted',
+        input: record.input,
+      });
     }
     record.status = 'ABORTED';
     record.stoppedAt = stoppedAt;
     record.error = RUNTIME_STOPPED_ERROR;
     record.cause = RUNTIME_STOPPED_CAUSE;
     record.eventCount = Math.max(lastId, 1) + 1;
-    file.append({
+    this.#journal.append(record.executionArn, {
       id: record.eventCount,
       timestamp: stoppedAt,
       type: 'ExecutionAborted',
       error: RUNTIME_STOPPED_ERROR,
       cause: RUNTIME_STOPPED_CAUSE,
     });
-    await Promise.all([file.close(), this.#persist(record).catch(() => {})]);
+    await Promise.all([this.#journal.flush(), this.#persist(record).catch(() => {})]);
     this.#logger.warn('marked an interrupted execution as aborted', {
       workflow: record.workflow,
       executionArn: record.executionArn,

@@ -899,9 +899,10 @@ describe('Class: LocalStepFunctions', () => {
       // leaving a history line cut in the middle.
       const { hold, definition, crashed, handle } = await startInAProcessThatDies('interrupted', 'acc-1');
       await waitUntil(async () => (await crashed.history(handle.executionArn)).events.length === 2);
-      const historyDirectory = join(directory, 'history', 'scan');
-      const [historyFile] = await readdir(historyDirectory);
-      await appendFile(join(historyDirectory, historyFile ?? ''), '{"id":3,"type":"TaskSuc');
+      await appendFile(
+        join(directory, 'history', 'journal.jsonl'),
+        `{"executionArn":"${handle.executionArn}","events":[{"id":3,"type":"TaskSuc`,
+      );
 
       // Act
       const restarted = await open(definition, { SlowFunctionArn: async () => ({}) });
@@ -989,6 +990,8 @@ describe('Class: LocalStepFunctions', () => {
       expect(seenFirst).toMatchObject({ status: 'SUCCEEDED', input: { account_id: 'acc-3' } });
       expect(await second.describe(executionArn)).toEqual(seenFirst);
       expect((await second.history(executionArn)).events).toEqual(history);
+      // Folded into the journal the first time: the file of its own is gone.
+      await expect(readdir(join(directory, 'history'))).resolves.toEqual(['journal.jsonl']);
     });
 
     it('close() aborts running executions, calls onTerminated, and refuses new starts', async () => {
