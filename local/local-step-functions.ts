@@ -158,6 +158,9 @@ interface LiveExecution {
   markDone: () => void;
 }
 
+/** Why the signal of a run that ended is aborted (nothing reads it; it only ends waits and refuses calls). */
+const RUN_ENDED = new Error('the execution has ended');
+
 function fileStem(name: string): string {
   return `${name}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
@@ -632,7 +635,8 @@ export class LocalStepFunctions implements Orchestrator {
       }
     })();
     const [result] = await Promise.allSettled([execution.result, consume]);
-    live.controller.abort();
+    // One reason for every ended run: abort() without one builds a DOMException (and its stack) each time.
+    live.controller.abort(RUN_ENDED);
     if (result.status === 'fulfilled') return { status: 'SUCCEEDED', output: result.value };
     const error: unknown = result.reason;
     if (error instanceof ExecutionAbortedError) return this.#abortedOutcome(live);
