@@ -7,7 +7,7 @@ import {
   LOCAL_ENDPOINT_CREDENTIALS,
   toDocumentClient,
 } from '../functions/adapters/aws/dynamodb-client';
-import { type ApiServices, createApiServices } from '../functions/api/api-services';
+import { type ApiServices, createApiServices, type SchedulingServices } from '../functions/api/api-services';
 import { type ApiSettings, loadApiSettings } from '../functions/api/api-settings';
 import { createApp } from '../functions/api/app';
 import { consoleOidcFrom } from '../functions/api/console-assets';
@@ -16,6 +16,7 @@ import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
 import { appOpenApiDocument } from '../functions/api/openapi-document';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
 import { renderScanRoleTemplateYaml } from '../functions/api/scan-role-template-yaml';
+import { schedulingRoutes } from '../functions/api/scheduling-app';
 import { tablesHealthCheck } from '../functions/api/tables-health-check';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { loadConfig } from '../functions/core/config';
@@ -80,7 +81,8 @@ export interface LocalRuntime {
   readonly scheduler: LocalScheduler;
   /** Null when every provider has a configured *_ENGINE_URL. */
   readonly simulator: ScanEngineSimulator | null;
-  readonly services: ApiServices;
+  /** The services of both API apps (the API function's and the scheduling function's). */
+  readonly services: ApiServices & SchedulingServices;
   /** Signs tokens with the runtime's own key (`npm run token` does the same). */
   readonly tokens: LocalTokenIssuer;
   /** Where the platform-admin token was written. */
@@ -332,6 +334,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       // Generated from the routes' registry on the first request (the Lambda's is built with its asset).
       openApiDocument: async () => appOpenApiDocument({ version: VERSION }),
+      // One app with every route: the scheduling function's too.
+      otherRoutes: [schedulingRoutes(services)],
     });
     const http = await startHttpServer(app, port);
     closers.push(() => http.close());

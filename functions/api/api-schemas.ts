@@ -223,6 +223,9 @@ export const AccountListQuerySchema = z.extend(PageQuerySchema, {
   status: z.optional(AccountStatusSchema),
 });
 
+/** `?tenant_id=` of the routes on one account (a platform admin names the tenant). */
+export const AccountTenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
+
 export const AccountViewSchema = z.object({
   account_id: z.string(),
   tenant_id: z.string(),

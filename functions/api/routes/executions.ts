@@ -19,7 +19,7 @@ import {
 } from '../../core/executions/executions-of-accounts';
 import { deterministicId, newId } from '../../core/ids';
 import { recordStartedScan, scanIdFor } from '../../core/scans/scan-service';
-import { isScheduleActive } from '../../core/scheduling/schedule-service';
+import { isScheduleActive } from '../../core/scheduling/schedule-status';
 import {
   type ApiEnv,
   type Caller,

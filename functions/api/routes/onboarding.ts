@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { AUTH_METHODS } from '../../../schemas/credentials';
 import { ConflictError, ValidationError } from '../../core/errors';
@@ -18,9 +17,9 @@ import {
 } from '../api-context';
 import {
   AccountDetailSchema,
-  AccountDisabledSchema,
   AccountListQuerySchema,
   AccountPageSchema,
+  AccountTenantQuerySchema,
   AuthMethodsViewSchema,
   CloudFormationTemplateQuerySchema,
   CloudFormationTemplateResponseSchema,
@@ -44,7 +43,7 @@ import { consumeValidationBudget } from '../validation-budget';
 const TAGS = ['onboarding'];
 const PROVIDER_PARAMS = { provider: ProviderParamSchema };
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
+const TenantQuerySchema = AccountTenantQuerySchema;
 const VALIDATION_ANSWERS = {
   '202': {
     description: 'still validating at the deadline, or Prefer: respond-async',
@@ -74,17 +73,6 @@ registerRoute({
   params: ACCOUNT_PARAMS,
   query: TenantQuerySchema,
   response: AccountDetailSchema,
-});
-registerRoute({
-  method: 'delete',
-  path: '/onboarding/accounts/:account_id',
-  summary:
-    "Disable an account: pauses its schedules and schedules its credentials' deletion (onboard it again to restore)",
-  tags: TAGS,
-  roles: rolesFrom('tenant_admin'),
-  params: ACCOUNT_PARAMS,
-  query: TenantQuerySchema,
-  response: AccountDisabledSchema,
 });
 registerRoute({
   method: 'get',
@@ -186,21 +174,6 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
         pending: Boolean(secret?.pendingVersionId),
         scheduled_deletion_at: secret?.scheduledDeletionAt ?? null,
       },
-    });
-  });
-
-  app.delete('/onboarding/accounts/:account_id', async (context) => {
-    const caller = context.get('caller');
-    requireRole(caller, 'tenant_admin');
-    const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
-    const query = parseQuery(context, TenantQuerySchema);
-    const result = await accounts.disable(lookupScope(caller, query.tenant_id), accountId, caller.subject);
-    return context.json({
-      status: 'deleted' as const,
-      account_id: result.account.account_id,
-      account_status: result.account.status,
-      paused_schedule_ids: result.paused_schedule_ids,
-      secret_deletion_date: result.secret_deletion_date,
     });
   });
 

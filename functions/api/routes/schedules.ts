@@ -25,7 +25,7 @@ import {
   requireRole,
   tenantScope,
 } from '../api-context';
-import type { ApiServices } from '../api-services';
+import type { SchedulingServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
 
 /**
@@ -246,7 +246,7 @@ function scheduleIdOf(context: Context<ApiEnv>): string {
  * `tenant_id` it names, else the schedule's own tenant (so an admin can open any schedule by id).
  */
 async function tenantOfSchedule(
-  services: ApiServices,
+  services: SchedulingServices,
   caller: Caller,
   scheduleId: string,
   requested?: string,
@@ -259,7 +259,7 @@ async function tenantOfSchedule(
 }
 
 /** The tenant of an account (for a platform admin listing one account's schedules). */
-async function tenantOfAccount(services: ApiServices, accountId: string): Promise<string> {
+async function tenantOfAccount(services: SchedulingServices, accountId: string): Promise<string> {
   const account = await services.repositories.accounts.get(accountId);
   if (!account) throw new NotFoundError('account', accountId);
   return account.tenant_id;
@@ -283,7 +283,7 @@ const ReconcileResponseSchema = z.object({
   dry_run: z.boolean(),
 });
 
-export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
+export function scheduleRoutes(services: SchedulingServices): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const schedules = services.scheduleService;
 
