@@ -38,6 +38,7 @@ import {
 import { PROVIDER_TYPES } from '../schemas/common';
 import type { Config } from '../schemas/config';
 import { type TableNames, tableNamesFrom } from '../schemas/tables';
+import { WORKFLOW_DEFINITIONS } from '../workflows/definitions';
 import { createMissingTables } from './create-tables';
 import { acquireDataDirLock } from './data-dir-lock';
 import { startLocalDynamoDbServer } from './dynamodb-server';
@@ -311,6 +312,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }),
       platformAwsAccountId: config.PLATFORM_AWS_ACCOUNT_ID,
       scanRoleTemplateYaml: async () => (scanRoleTemplateYaml ??= renderScanRoleTemplateYaml()),
+      workflowDefinition: async (workflow) => WORKFLOW_DEFINITIONS[workflow],
       settings: apiSettings,
       clock,
       logger,

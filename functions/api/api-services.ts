@@ -42,6 +42,11 @@ export interface ApiServices extends RequestServices {
    * or started (locally).
    */
   scanRoleTemplateYaml(): Promise<string>;
+  /**
+   * A state machine definition as its workflows/*.asl.json file holds it (the API function's asset
+   * carries copies of the files; locally, workflows/definitions.ts).
+   */
+  workflowDefinition(workflow: WorkflowName): Promise<Record<string, unknown>>;
   /** Where an operator sees an execution (the Step Functions console on AWS); absent locally. */
   consoleUrlFor?(executionArn: string): string;
 }

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../../schemas/config';
+import { WORKFLOW_FILES } from '../../../workflows/definitions';
 import { createApiServices, SCAN_ROLE_TEMPLATE_YAML_FILE } from '../../api/api-services';
 import type { ApiDependencies } from '../../api/app';
 import { WindowRateLimiter } from '../../api/rate-limiter';
 import { tablesHealthCheck } from '../../api/tables-health-check';
+import type { WorkflowName } from '../../core/ports/orchestrator';
 import { createAwsRequestServices } from './aws-request-services';
 
 /**
@@ -18,6 +20,7 @@ export function createAwsApiDependencies(
   const { tables, documentClient, ...request } = createAwsRequestServices(config, env, 'threat-engine-api');
   const { repositories, secretStore, settings, clock, logger } = request;
   let scanRoleTemplateYaml: Promise<string> | undefined;
+  const workflowDefinitions: Partial<Record<WorkflowName, Promise<Record<string, unknown>>>> = {};
   const region = config.AWS_REGION;
   const services = createApiServices({
     ...request,
@@ -34,6 +37,12 @@ export function createAwsApiDependencies(
         join(env.LAMBDA_TASK_ROOT ?? '.', SCAN_ROLE_TEMPLATE_YAML_FILE),
         'utf8',
       )),
+    // Copied into the asset from workflows/ when it was built (infra/constructs/functions.ts).
+    workflowDefinition: (workflow) =>
+      (workflowDefinitions[workflow] ??= readFile(
+        join(env.LAMBDA_TASK_ROOT ?? '.', WORKFLOW_FILES[workflow]),
+        'utf8',
+      ).then((text) => JSON.parse(text) as Record<string, unknown>)),
     consoleUrlFor: (executionArn) =>
       `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`,
   });
