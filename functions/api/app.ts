@@ -56,14 +56,14 @@ const ROUTE_MODULES = [
   callerRoutes,
 ] as const;
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/health',
   summary: 'Health of the table server and the secret store (no authentication)',
   tags: ['health'],
   roles: 'public',
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/openapi.json',
   summary: 'This document (no authentication)',

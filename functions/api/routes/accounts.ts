@@ -30,7 +30,7 @@ const TAGS = ['credentials'];
 const ACCOUNT_PARAMS = { account_id: IdSchema };
 const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/accounts/:account_id/credentials',
   summary: 'Replace the credentials of an account (validated by the onboarding workflow before use)',
@@ -54,7 +54,7 @@ registerRoute({
   idempotent: true,
   rateLimited: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/accounts/:account_id/credentials/validate',
   summary: "Validate the account's current credentials again (the validation workflow)",
@@ -76,7 +76,7 @@ registerRoute({
   },
   rateLimited: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'delete',
   path: '/accounts/:account_id/credentials',
   summary:

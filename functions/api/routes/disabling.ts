@@ -12,7 +12,7 @@ import { tenantView } from '../tenant-view';
  * (table and scheduler entry), so they are served with the schedule routes (scheduling-app.ts).
  */
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'delete',
   path: '/tenants/:tenant_id',
   summary: 'Disable a tenant (its users are refused from then on; the name stays taken)',
@@ -21,7 +21,7 @@ registerRoute({
   params: { tenant_id: IdSchema },
   response: TenantViewSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'delete',
   path: '/onboarding/accounts/:account_id',
   summary:

@@ -55,7 +55,7 @@ const VALIDATION_ANSWERS = {
   },
 };
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/accounts',
   summary: "List the tenant's accounts (filters, cursor pagination)",
@@ -64,7 +64,7 @@ registerRoute({
   query: AccountListQuerySchema,
   response: AccountPageSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/accounts/:account_id',
   summary: 'Read an account, with the state of its credentials (never their values)',
@@ -74,7 +74,7 @@ registerRoute({
   query: TenantQuerySchema,
   response: AccountDetailSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/executions/:execution_id',
   summary: 'Status of an onboarding or validation execution (the status_url of a 202)',
@@ -83,7 +83,7 @@ registerRoute({
   params: { execution_id: ExecutionIdParamSchema },
   response: ExecutionStatusViewSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/aws/cloudformation-template',
   summary: 'The least-privilege CloudFormation template of an AWS account initialised for role onboarding',
@@ -92,7 +92,7 @@ registerRoute({
   query: CloudFormationTemplateQuerySchema,
   response: CloudFormationTemplateResponseSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/:provider/methods',
   summary: "A provider's auth methods and their credential fields",
@@ -101,7 +101,7 @@ registerRoute({
   params: PROVIDER_PARAMS,
   response: AuthMethodsViewSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/onboarding/:provider/init',
   summary: 'Create a pending account (and, for AWS roles, issue and store its external id)',
@@ -115,7 +115,7 @@ registerRoute({
   status: 201,
   idempotent: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/onboarding/:provider/validate',
   summary: 'Submit credentials: staged, then validated and promoted by the onboarding workflow',
@@ -129,7 +129,7 @@ registerRoute({
   idempotent: true,
   rateLimited: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/onboarding/:provider/validate-json',
   summary: "Submit the CloudFormation stack's output (AWS role onboarding)",

@@ -11,7 +11,7 @@ import { tenantView } from '../tenant-view';
 const TAGS = ['tenants'];
 const TENANT_PARAMS = { tenant_id: IdSchema };
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/tenants',
   summary: 'Create a tenant (unique name)',
@@ -22,7 +22,7 @@ registerRoute({
   status: 201,
   idempotent: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/tenants',
   summary: 'List tenants',
@@ -31,7 +31,7 @@ registerRoute({
   query: PageQuerySchema,
   response: TenantPageSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/tenants/:tenant_id',
   summary: 'Read a tenant (tenant users: their own only)',
@@ -40,7 +40,7 @@ registerRoute({
   params: TENANT_PARAMS,
   response: TenantViewSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'patch',
   path: '/tenants/:tenant_id',
   summary: 'Rename a tenant or change its description',

@@ -22,7 +22,7 @@ const DefinitionResponseSchema = z.object({
   definition: z.looseObject({ StartAt: z.string(), States: z.record(z.string(), z.unknown()) }),
 });
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/workflows/:workflow/definition',
   summary: 'The Amazon States Language definition of a workflow (onboarding, validation, scan)',
