@@ -154,7 +154,8 @@ export interface ServiceFunction {
 }
 
 /**
- * One NodejsFunction per task of the catalog, the terminated-execution recorder and the API,
+ * One NodejsFunction per task of the catalog, the terminated-execution recorder and the two API
+ * functions (the scheduling routes in their own, the only API function granted the scheduler),
  * each with its own role holding exactly the catalog's access: its tables (and their indexes by
  * name), its secrets under the prefix, the secrets key through Secrets Manager, its log group.
  */
