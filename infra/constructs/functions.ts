@@ -119,6 +119,18 @@ export const SCHEDULING_API_ACCESS = {
     'Threat engine HTTP API, the routes that change scheduler entries (schedules, reconcile, disabling)',
   timeoutSeconds: 29,
   memoryMb: 512,
+  /**
+   * What its routes read and write: the caller's tenant (authentication) and tenant disabling, the
+   * accounts, the schedules, the runs (listed, and recorded by a manual trigger), the
+   * Idempotency-Key claims. Not the providers or the scan results.
+   */
+  tables: {
+    tenants: 'readWrite',
+    accounts: 'readWrite',
+    schedules: 'readWrite',
+    executions: 'readWrite',
+    claims: 'readWrite',
+  } satisfies Partial<Record<TableLogicalName, TableAccess>>,
 } as const;
 
 export interface FunctionsProps {
@@ -255,8 +267,11 @@ export class Functions extends Construct {
         props.environment.corsAllowOrigins.join(','),
       );
     }
-    for (const logicalName of Object.keys(TABLE_NAME_VARIABLES) as TableLogicalName[]) {
-      this.#grantTable(this.schedulingApi.role, logicalName, 'readWrite');
+    for (const [logicalName, access] of Object.entries(SCHEDULING_API_ACCESS.tables) as [
+      TableLogicalName,
+      TableAccess,
+    ][]) {
+      this.#grantTable(this.schedulingApi.role, logicalName, access);
     }
     this.#grantSecrets(this.schedulingApi.role, 'retire');
     this.schedulingApi.role.addToPrincipalPolicy(

@@ -655,6 +655,24 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       );
     });
 
+    it('gives the scheduling API only the tables its routes use', () => {
+      // Prepare
+      const role = roleOfFunction(
+        resources,
+        functionIdByDescription(resources, SCHEDULING_API_ACCESS.description),
+      );
+
+      // Assess
+      expect(Object.fromEntries(tableAccessOfRole(role))).toEqual(
+        Object.fromEntries(
+          Object.keys(SCHEDULING_API_ACCESS.tables).map((name) => [
+            tableLogicalId(name as TableLogicalName),
+            { reads: true, writes: true },
+          ]),
+        ),
+      );
+    });
+
     it('sends every route of each app to the function serving that app: the scheduling routes to the scheduling API, all others to the API', () => {
       // Prepare: the routes both apps mount (built as the OpenAPI generator builds them: the route
       // factories keep the services for their handlers, never run here).
