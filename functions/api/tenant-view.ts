@@ -1,5 +1,16 @@
-import type { Tenant } from '../../schemas/tenant';
-import type { TenantView } from './api-schemas';
+import * as z from 'zod/mini';
+import { type Tenant, TenantStatusSchema } from '../../schemas/tenant';
+
+export const TenantViewSchema = z.object({
+  tenant_id: z.string(),
+  tenant_name: z.string(),
+  description: z.nullable(z.string()),
+  status: TenantStatusSchema,
+  created_at: z.string(),
+  updated_at: z.string(),
+  disabled_at: z.nullable(z.string()),
+});
+export type TenantView = z.infer<typeof TenantViewSchema>;
 
 /** A tenant as every route answers it. */
 export function tenantView(tenant: Tenant): TenantView {

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { ValidationError } from '../../core/errors';
 import { executionStatusUrl, submissionAccepted } from '../account-view';
@@ -11,9 +10,9 @@ import {
   parseWith,
   requestTokenOf,
   requireRole,
+  TenantQuerySchema,
 } from '../api-context';
 import {
-  AccountListQuerySchema,
   CredentialsBodySchema,
   CredentialsDeletedSchema,
   SubmissionAcceptedSchema,
@@ -28,7 +27,6 @@ import { consumeValidationBudget } from '../validation-budget';
 
 const TAGS = ['credentials'];
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
 
 /* @__PURE__ */ registerRoute({
   method: 'post',

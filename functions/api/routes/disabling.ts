@@ -1,16 +1,36 @@
 import { Hono } from 'hono';
-import { IdSchema } from '../../../schemas/common';
+import * as z from 'zod/mini';
+import { AccountStatusSchema } from '../../../schemas/account';
+import { described, IdSchema } from '../../../schemas/common';
 import { disableAccount } from '../../core/onboarding/account-disabling';
-import { type ApiEnv, lookupScope, parseQuery, parseWith, requireRole } from '../api-context';
-import { AccountDisabledSchema, AccountTenantQuerySchema, TenantViewSchema } from '../api-schemas';
+import {
+  type ApiEnv,
+  lookupScope,
+  parseQuery,
+  parseWith,
+  requireRole,
+  TenantQuerySchema,
+} from '../api-context';
 import type { SchedulingServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
-import { tenantView } from '../tenant-view';
+import { TenantViewSchema, tenantView } from '../tenant-view';
 
 /**
  * Disabling a tenant or an account, mounted at `/api/v1`: both pause the schedules they own
  * (table and scheduler entry), so they are served with the schedule routes (scheduling-app.ts).
  */
+
+/** What disabling an account answers. */
+const AccountDisabledSchema = z.object({
+  status: described(
+    z.literal('deleted'),
+    'as the legacy answered; the account itself is disabled (account_status)',
+  ),
+  account_id: z.string(),
+  account_status: AccountStatusSchema,
+  paused_schedule_ids: z.array(z.string()),
+  secret_deletion_date: z.nullable(z.string()),
+});
 
 /* @__PURE__ */ registerRoute({
   method: 'delete',
@@ -29,7 +49,7 @@ import { tenantView } from '../tenant-view';
   tags: ['onboarding'],
   roles: rolesFrom('tenant_admin'),
   params: { account_id: IdSchema },
-  query: AccountTenantQuerySchema,
+  query: TenantQuerySchema,
   response: AccountDisabledSchema,
 });
 
@@ -65,7 +85,7 @@ export function disablingRoutes(services: SchedulingServices): Hono<ApiEnv> {
     const caller = context.get('caller');
     requireRole(caller, 'tenant_admin');
     const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
-    const query = parseQuery(context, AccountTenantQuerySchema);
+    const query = parseQuery(context, TenantQuerySchema);
     const result = await disableAccount(
       disabling,
       lookupScope(caller, query.tenant_id),

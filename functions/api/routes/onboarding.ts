@@ -13,13 +13,13 @@ import {
   parseWith,
   requestTokenOf,
   requireRole,
+  TenantQuerySchema,
   tenantScope,
 } from '../api-context';
 import {
   AccountDetailSchema,
   AccountListQuerySchema,
   AccountPageSchema,
-  AccountTenantQuerySchema,
   AuthMethodsViewSchema,
   CloudFormationTemplateQuerySchema,
   CloudFormationTemplateResponseSchema,
@@ -43,7 +43,6 @@ import { consumeValidationBudget } from '../validation-budget';
 const TAGS = ['onboarding'];
 const PROVIDER_PARAMS = { provider: ProviderParamSchema };
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = AccountTenantQuerySchema;
 const VALIDATION_ANSWERS = {
   '202': {
     description: 'still validating at the deadline, or Prefer: respond-async',
