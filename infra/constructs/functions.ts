@@ -256,6 +256,7 @@ export class Functions extends Construct {
       timeoutSeconds: SCHEDULING_API_ACCESS.timeoutSeconds,
       memoryMb: SCHEDULING_API_ACCESS.memoryMb,
       serviceName: 'threat-engine-api',
+      // Each API function reserves apiReservedConcurrency of its own (when set).
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
       otherWildcardReason:

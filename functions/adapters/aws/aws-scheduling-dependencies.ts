@@ -14,11 +14,7 @@ export function createAwsSchedulingDependencies(
   config: Config,
   env: Record<string, string | undefined> = process.env,
 ): { logger: Logger; services: SchedulingServices } {
-  const {
-    tables: _tables,
-    documentClient: _client,
-    ...request
-  } = createAwsRequestServices(config, env, 'threat-engine-api');
+  const request = createAwsRequestServices(config, env, 'threat-engine-api');
   const { repositories, orchestrator, clock, logger } = request;
   const scheduler = lazySchedulerPort(() => awsScheduler(config));
   const scheduleService = new ScheduleService({
