@@ -329,7 +329,7 @@ line('DynamoDB reads while idle (goal 0)', scheduler.reads_while_idle);
 line('DynamoDB reads at start-up', scheduler.reads_at_startup);
 
 // 5. The per-scan figures the cost model reads, and the bill they imply.
-const apiFunction = lambda.functions.find((fn) => fn.function.endsWith('ApiFunction'));
+const apiFunction = lambda.functions.find((fn) => fn.function === 'FunctionsApiFunction');
 const initOf = (token: string) => {
   const entry = lambda.functions.find((fn) => fn.function === `Functions${token.replace(/Arn$/, '')}`);
   return entry?.init_and_compose_over_bare_ms ?? 0;

@@ -111,6 +111,7 @@ export class ThreatEngineStack extends Stack {
 
     this.api = new Api(this, 'Api', {
       handler: this.functions.api.fn,
+      schedulingHandler: this.functions.schedulingApi.fn,
       oidcIssuer: oidcIssuer.valueAsString,
       oidcAudience: oidcAudience.valueAsString,
       requiredScopes: environment.oidcRequiredScopes,
@@ -135,7 +136,7 @@ export class ThreatEngineStack extends Stack {
       envName: environment.envName,
       stateMachines: this.workflows.stateMachines,
       functions: this.functions.all,
-      apiFunction: this.functions.api,
+      apiFunctions: [this.functions.api, this.functions.schedulingApi],
       httpApi: this.api.httpApi,
       apiUrl: this.api.url,
       deadLetterQueueAlarm: this.scheduling.deadLetterQueueAlarm,

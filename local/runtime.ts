@@ -7,7 +7,7 @@ import {
   LOCAL_ENDPOINT_CREDENTIALS,
   toDocumentClient,
 } from '../functions/adapters/aws/dynamodb-client';
-import { type ApiServices, createApiServices } from '../functions/api/api-services';
+import { type ApiServices, createApiServices, type SchedulingServices } from '../functions/api/api-services';
 import { type ApiSettings, loadApiSettings } from '../functions/api/api-settings';
 import { createApp } from '../functions/api/app';
 import { consoleOidcFrom } from '../functions/api/console-assets';
@@ -16,6 +16,7 @@ import { ClaimsIdempotencyStore } from '../functions/api/idempotency-store';
 import { appOpenApiDocument } from '../functions/api/openapi-document';
 import { WindowRateLimiter } from '../functions/api/rate-limiter';
 import { renderScanRoleTemplateYaml } from '../functions/api/scan-role-template-yaml';
+import { schedulingRoutes } from '../functions/api/scheduling-app';
 import { tablesHealthCheck } from '../functions/api/tables-health-check';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { loadConfig } from '../functions/core/config';
@@ -37,6 +38,7 @@ import {
 import { PROVIDER_TYPES } from '../schemas/common';
 import type { Config } from '../schemas/config';
 import { type TableNames, tableNamesFrom } from '../schemas/tables';
+import { WORKFLOW_DEFINITIONS } from '../workflows/definitions';
 import { createMissingTables } from './create-tables';
 import { acquireDataDirLock } from './data-dir-lock';
 import { startLocalDynamoDbServer } from './dynamodb-server';
@@ -80,7 +82,8 @@ export interface LocalRuntime {
   readonly scheduler: LocalScheduler;
   /** Null when every provider has a configured *_ENGINE_URL. */
   readonly simulator: ScanEngineSimulator | null;
-  readonly services: ApiServices;
+  /** The services of both API apps (the API function's and the scheduling function's). */
+  readonly services: ApiServices & SchedulingServices;
   /** Signs tokens with the runtime's own key (`npm run token` does the same). */
   readonly tokens: LocalTokenIssuer;
   /** Where the platform-admin token was written. */
@@ -309,6 +312,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }),
       platformAwsAccountId: config.PLATFORM_AWS_ACCOUNT_ID,
       scanRoleTemplateYaml: async () => (scanRoleTemplateYaml ??= renderScanRoleTemplateYaml()),
+      workflowDefinition: async (workflow) => WORKFLOW_DEFINITIONS[workflow],
       settings: apiSettings,
       clock,
       logger,
@@ -332,6 +336,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       // Generated from the routes' registry on the first request (the Lambda's is built with its asset).
       openApiDocument: async () => appOpenApiDocument({ version: VERSION }),
+      // One app with every route: the scheduling function's too.
+      otherRoutes: [schedulingRoutes(services)],
     });
     const http = await startHttpServer(app, port);
     closers.push(() => http.close());

@@ -7,6 +7,18 @@ export interface ApiRoute {
   method: string;
   path: string;
   authorized: boolean;
+  /** The logical id of the integration it sends requests to (its IntegrationUri: the function). */
+  integrationId: string | undefined;
+}
+
+/** `integrations/<id>`, resolved or as synthesized (`Fn::Join` over a `Ref`). */
+function integrationIdOf(target: unknown): string | undefined {
+  if (typeof target === 'string') return target.replace(/^integrations\//, '');
+  const parts = (target as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join']?.[1] ?? [];
+  const ref = parts.find(
+    (part): part is { Ref: string } => typeof part === 'object' && part !== null && 'Ref' in part,
+  );
+  return ref?.Ref;
 }
 
 export function apiRoutesOf(resources: Record<string, CfnResource>): ApiRoute[] {
@@ -15,7 +27,13 @@ export function apiRoutesOf(resources: Record<string, CfnResource>): ApiRoute[] 
     .map((resource) => {
       const routeKey = String(resource.Properties?.RouteKey);
       const [method = 'ANY', path = '/'] = routeKey.split(' ');
-      return { routeKey, method, path, authorized: resource.Properties?.AuthorizationType === 'JWT' };
+      return {
+        routeKey,
+        method,
+        path,
+        authorized: resource.Properties?.AuthorizationType === 'JWT',
+        integrationId: integrationIdOf(resource.Properties?.Target),
+      };
     });
 }
 

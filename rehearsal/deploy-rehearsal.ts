@@ -510,10 +510,16 @@ export async function runDeployRehearsal(scenarios: readonly Scenario[]): Promis
         const route = matchRoute(routes, request.method, path);
         if (!route) return { status: 404, body: { message: 'Not Found' }, text: '{"message":"Not Found"}' };
         const event = apiGatewayEvent(request, route, apiInfo);
+        // The function behind the route's integration (the scheduling routes have their own).
+        const integrationUri = route.integrationId
+          ? template.resources[route.integrationId]?.Properties?.IntegrationUri
+          : undefined;
+        const routeFunction = functions.find((fn) => fn.arn === integrationUri);
+        if (!routeFunction) throw new Error(`route ${route.routeKey} reaches no function of the template`);
         const response = (await invokeAs(
           'apigateway.amazonaws.com',
           executeApiSourceArn(route, request.method, apiInfo),
-          apiFunction,
+          routeFunction,
           event,
         )) as { statusCode: number; body?: string; isBase64Encoded?: boolean };
         const text = response.isBase64Encoded

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SERVICE_TASKS, TASKS } from '../functions/tasks/task-catalog';
-import { API_ACCESS, PROJECT_ROOT } from '../infra/constructs/functions';
+import { API_ACCESS, PROJECT_ROOT, SCHEDULING_API_ACCESS } from '../infra/constructs/functions';
 import type { FunctionWorkerData, WorkerRequest, WorkerResponse } from './function-worker';
 import type { RecordedAwsCall } from './recorded-call';
 import type { ResolvedTemplate } from './resolved-template';
@@ -31,7 +31,8 @@ function entriesByDescription(): Map<string, string> {
   for (const task of [...TASKS, ...SERVICE_TASKS]) {
     entries.set(task.description, join(PROJECT_ROOT, 'functions', 'tasks', task.entry));
   }
-  entries.set(API_ACCESS.description, join(PROJECT_ROOT, API_ACCESS.entry));
+  for (const api of [API_ACCESS, SCHEDULING_API_ACCESS])
+    entries.set(api.description, join(PROJECT_ROOT, api.entry));
   return entries;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
-import type * as z from 'zod/mini';
-import { fieldName, fieldPath } from '../../schemas/common';
+import * as z from 'zod/mini';
+import { fieldName, fieldPath, IdSchema } from '../../schemas/common';
 import type { Tenant } from '../../schemas/tenant';
 import { ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
 
@@ -73,6 +73,9 @@ export function tenantScope(caller: Caller, requested?: string | null, entity = 
   if (requested && requested !== caller.tenantId) throw new NotFoundError(entity, requested);
   return caller.tenantId;
 }
+
+/** `?tenant_id=` of the routes on one record: the tenant a platform admin names (lookupScope). */
+export const TenantQuerySchema = z.strictObject({ tenant_id: z.optional(IdSchema) });
 
 /**
  * The scope of a lookup by id: a tenant-scoped caller sees its own tenant only (a different

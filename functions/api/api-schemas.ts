@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { AccountNameSchema, AccountStatusSchema, OnboardingStatusSchema } from '../../schemas/account';
 import { described, IdSchema, IsoUtcTimestampSchema, ProviderTypeSchema } from '../../schemas/common';
 import { AwsAccountNumberSchema, ExternalIdSchema, RoleArnSchema } from '../../schemas/credentials';
-import { TenantStatusSchema } from '../../schemas/tenant';
+import { TenantViewSchema } from './tenant-view';
 
 /**
  * The request and response bodies of the tenant, onboarding and account routes. Requests are
@@ -41,16 +41,6 @@ const NextCursorSchema = described(
 // ---------------------------------------------------------------------------------------------
 // Tenants
 
-export const TenantViewSchema = z.object({
-  tenant_id: z.string(),
-  tenant_name: z.string(),
-  description: z.nullable(z.string()),
-  status: TenantStatusSchema,
-  created_at: z.string(),
-  updated_at: z.string(),
-  disabled_at: z.nullable(z.string()),
-});
-export type TenantView = z.infer<typeof TenantViewSchema>;
 export const TenantPageSchema = z.object({
   tenants: z.array(TenantViewSchema),
   next_cursor: NextCursorSchema,
@@ -260,17 +250,6 @@ export const AccountDetailSchema = z.extend(AccountViewSchema, {
 export const AccountPageSchema = z.object({
   accounts: z.array(AccountViewSchema),
   next_cursor: NextCursorSchema,
-});
-
-export const AccountDisabledSchema = z.object({
-  status: described(
-    z.literal('deleted'),
-    'as the legacy answered; the account itself is disabled (account_status)',
-  ),
-  account_id: z.string(),
-  account_status: AccountStatusSchema,
-  paused_schedule_ids: z.array(z.string()),
-  secret_deletion_date: z.nullable(z.string()),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -12,22 +12,28 @@ import type { RateLimiter } from './rate-limiter';
 import type { TokenVerifier } from './token-verifier';
 
 /**
- * Everything the route modules may use, built once per process by each target's composition root
- * (the API Lambda's, the local runtime's) and handed to `createApp`. Routes parse, authorize, call
- * a core service and shape the answer; they never build clients.
+ * What the cross-cutting middleware of every API app uses (authentication, Idempotency-Key) and
+ * every route module may: built once per process by each target's composition root (the API
+ * Lambdas', the local runtime's). Routes parse, authorize, call a core service and shape the
+ * answer; they never build clients.
  */
-export interface ApiServices {
+export interface RequestServices {
   repositories: Repositories;
+  tokenVerifier: TokenVerifier;
+  idempotencyStore: IdempotencyStore;
+  settings: ApiSettings;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** What the route modules of the API function (app.ts) use. */
+export interface ApiServices extends RequestServices {
   secretStore: SecretStore;
   orchestrator: Orchestrator;
   /** The ARN of execution `name` of `workflow` on this target. */
   executionArnFor(workflow: WorkflowName, name: string): string;
-  scheduler: SchedulerPort;
-  scheduleService: ScheduleService;
   accountService: AccountService;
-  tokenVerifier: TokenVerifier;
   rateLimiter: RateLimiter;
-  idempotencyStore: IdempotencyStore;
   /** The AWS account customers' scan roles trust ('' when not configured). */
   platformAwsAccountId: string;
   /**
@@ -36,11 +42,24 @@ export interface ApiServices {
    * or started (locally).
    */
   scanRoleTemplateYaml(): Promise<string>;
-  settings: ApiSettings;
-  clock: Clock;
-  logger: Logger;
+  /**
+   * A state machine definition as its workflows/*.asl.json file holds it (the API function's asset
+   * carries copies of the files; locally, workflows/definitions.ts).
+   */
+  workflowDefinition(workflow: WorkflowName): Promise<Record<string, unknown>>;
   /** Where an operator sees an execution (the Step Functions console on AWS); absent locally. */
   consoleUrlFor?(executionArn: string): string;
+}
+
+/**
+ * What the routes that change scheduler entries use (scheduling-app.ts): the schedules, the
+ * reconcile, and disabling a tenant or an account (which pauses their schedules). On AWS they are
+ * served by their own function, the only API function granted the scheduler.
+ */
+export interface SchedulingServices extends RequestServices {
+  secretStore: SecretStore;
+  scheduler: SchedulerPort;
+  scheduleService: ScheduleService;
 }
 
 /** The rendered template's file in the API function's asset, beside the bundle (infra/constructs/functions.ts). */
@@ -49,16 +68,15 @@ export const SCAN_ROLE_TEMPLATE_YAML_FILE = 'scan-role-template.yaml';
 /** What `createApiServices` needs; the account service is derived from it. */
 export type ApiServicesInput = Omit<ApiServices, 'accountService'>;
 
-/** Completes the container with the services derived from the others. */
-export function createApiServices(input: ApiServicesInput): ApiServices {
+/** Completes the container with the services derived from the others (other members kept as given). */
+export function createApiServices<Input extends ApiServicesInput>(
+  input: Input,
+): Input & Pick<ApiServices, 'accountService'> {
   const accountService = new AccountService({
     ...input.repositories,
     secretStore: input.secretStore,
     orchestrator: input.orchestrator,
     executionArnFor: (workflow, name) => input.executionArnFor(workflow, name),
-    schedulePauser: {
-      pause: (tenantId, scheduleId, options) => input.scheduleService.pause(tenantId, scheduleId, options),
-    },
     clock: input.clock,
     logger: input.logger,
   });

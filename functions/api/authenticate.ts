@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { ForbiddenError, UnauthenticatedError } from '../core/errors';
 import type { ApiEnv } from './api-context';
-import type { ApiServices } from './api-services';
+import type { RequestServices } from './api-services';
 import { CONSOLE_CONFIG_PATH, isConsolePath } from './console-assets';
 
 /** The only routes served without a bearer token. */
@@ -28,7 +28,7 @@ interface LambdaBindings {
  * is disabled or gone is refused here, once for every route (a read at most a second old: see
  * TenantRepository.getRecent).
  */
-export function authenticate(services: ApiServices): MiddlewareHandler<ApiEnv> {
+export function authenticate(services: RequestServices): MiddlewareHandler<ApiEnv> {
   return async (context, next) => {
     const method = context.req.method === 'HEAD' ? 'GET' : context.req.method;
     if (PUBLIC_ROUTES.has(`${method} ${context.req.path}`)) return next();

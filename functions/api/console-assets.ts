@@ -140,7 +140,7 @@ function contentSecurityPolicy(oidc: ConsoleOidcSettings | null, scriptHashes: s
   ].join('; ');
 }
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/console/config',
   summary: 'How operators sign in to the console here (no authentication)',

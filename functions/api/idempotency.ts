@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { ConflictError, ValidationError } from '../core/errors';
 import type { ApiEnv } from './api-context';
-import type { ApiServices } from './api-services';
+import type { RequestServices } from './api-services';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -17,7 +17,7 @@ const sha256 = (...parts: string[]) => createHash('sha256').update(parts.join('\
  * services get a request token derived from (tenant, key, request), so even a retry that races
  * past the record creates nothing twice.
  */
-export function idempotency(services: ApiServices): MiddlewareHandler<ApiEnv> {
+export function idempotency(services: RequestServices): MiddlewareHandler<ApiEnv> {
   return async (context, next) => {
     context.set('idempotencyToken', undefined);
     if (context.req.method !== 'POST') return next();

@@ -41,7 +41,10 @@ async function composeHandler(): Promise<ReturnType<typeof handle>> {
   );
 }
 
-/** The API behind API Gateway (HTTP API, payload v2): the same Hono app the local runtime serves. */
+/**
+ * The API behind API Gateway (HTTP API, payload v2): the app the local runtime serves, but for the
+ * scheduling routes (their own function: scheduling-lambda.ts).
+ */
 export async function handler(event: LambdaEvent, context: LambdaContext) {
   lambdaHandler ??= composeHandler().catch((error: unknown) => {
     lambdaHandler = undefined; // A configuration error is reported again on the next request.

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { silentLogger } from '../core/logger';
 import { ROLES, type Role } from './api-context';
-import type { ApiServices } from './api-services';
+import type { ApiServices, SchedulingServices } from './api-services';
 import { loadApiSettings } from './api-settings';
 import { createApp } from './app';
 import { OPENAPI_DOCUMENT_FILE, type RouteDocumentation, registeredRoutes, toOpenApiPath } from './openapi';
+import { schedulingRoutes } from './scheduling-app';
 
 /**
  * The OpenAPI 3.1 document of the registered routes, generated from the zod schemas they parse
@@ -202,8 +203,16 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes = registeredRoute
  * the services for their handlers (never run here); the app itself reads its settings.
  */
 function appRoutes(): RouteDocumentation[] {
-  const services = { repositories: {}, settings: loadApiSettings({}) } as unknown as ApiServices;
-  createApp({ logger: silentLogger, healthChecks: [], target: 'openapi', version: 'unknown', services });
+  const services = { repositories: {}, settings: loadApiSettings({}) } as unknown as ApiServices &
+    SchedulingServices;
+  createApp({
+    logger: silentLogger,
+    healthChecks: [],
+    target: 'openapi',
+    version: 'unknown',
+    services,
+    otherRoutes: [schedulingRoutes(services)],
+  });
   return registeredRoutes();
 }
 

@@ -8,6 +8,11 @@ import type { Role } from './api-context';
  * and a test checks that every mounted route is listed. The generator is not part of the app: the
  * document is generated when the API is built (the CDK app writes it into the API function's
  * asset) or started (the local runtime), so the Lambda bundle carries no JSON Schema code.
+ *
+ * Each registration call carries esbuild's `@__PURE__` annotation, which lets the bundler drop it:
+ * the Lambda bundles carry none of the summaries and descriptions (no function reads the registry;
+ * the document is a file in the API's asset). Unbundled code (the generator, the local runtime,
+ * the tests) runs every registration as written.
  */
 
 /** The document's file in the API function's asset, beside the bundle (infra/constructs/functions.ts). */

@@ -17,6 +17,8 @@ import { Construct } from 'constructs';
 
 export interface ApiProps {
   readonly handler: IFunction;
+  /** Serves SCHEDULING_ROUTES (functions/api/scheduling-app.ts). */
+  readonly schedulingHandler: IFunction;
   /** The OIDC issuer URL (a parameter or context value). */
   readonly oidcIssuer: string;
   /** Comma-separated audiences (client ids) accepted in the `aud` claim. */
@@ -58,6 +60,18 @@ export const PUBLIC_CONSOLE_ROUTES = [
   { method: HttpMethod.GET, path: '/api/v1/console/config' },
 ] as const;
 
+/**
+ * What the scheduling function serves (functions/api/scheduling-app.ts): every route that changes
+ * scheduler entries. API Gateway picks the most specific route, so these win over `/{proxy+}`.
+ */
+export const SCHEDULING_ROUTES = [
+  { method: HttpMethod.ANY, path: '/api/v1/schedules' },
+  { method: HttpMethod.ANY, path: '/api/v1/schedules/{proxy+}' },
+  { method: HttpMethod.ANY, path: '/api/v1/scheduler/{proxy+}' },
+  { method: HttpMethod.DELETE, path: '/api/v1/tenants/{tenant_id}' },
+  { method: HttpMethod.DELETE, path: '/api/v1/onboarding/accounts/{account_id}' },
+] as const;
+
 /** Access-log fields (HTTP API context variables); no header, token or body is logged. */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
@@ -78,7 +92,8 @@ const ACCESS_LOG_FIELDS = {
 };
 
 /**
- * API Gateway (HTTP API) in front of the API function: every route behind a JWT authorizer
+ * API Gateway (HTTP API) in front of the API functions (SCHEDULING_ROUTES to the scheduling
+ * function, every other path to the API function): every route behind a JWT authorizer
  * (issuer and audience from the stack's parameters) except the health check, the stage
  * throttled, its access logs in a log group with retention.
  */
@@ -93,6 +108,11 @@ export class Api extends Construct {
     const integration = new HttpLambdaIntegration('ApiFunctionIntegration', props.handler, {
       timeout: Duration.seconds(29),
     });
+    const schedulingIntegration = new HttpLambdaIntegration(
+      'SchedulingApiFunctionIntegration',
+      props.schedulingHandler,
+      { timeout: Duration.seconds(29) },
+    );
     const authorizer = new HttpJwtAuthorizer('OidcAuthorizer', props.oidcIssuer, {
       jwtAudience: Fn.split(',', props.oidcAudience),
       identitySource: ['$request.header.Authorization'],
@@ -140,6 +160,13 @@ export class Api extends Construct {
 
     this.httpApi.addRoutes({ path: '/', methods: [HttpMethod.ANY], integration });
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
+    for (const route of SCHEDULING_ROUTES) {
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method],
+        integration: schedulingIntegration,
+      });
+    }
     const reasons: Record<string, string> = {
       [PUBLIC_HEALTH_ROUTE.path]:
         'The health check is public on purpose (uptime checks and load balancers carry no token); it reports only whether the tables and the secret store answer, never tenant data.',

@@ -28,6 +28,7 @@ import {
 import { PROVIDER_TYPES } from '../../schemas/common';
 import { TABLE_NAME_VARIABLES } from '../../schemas/config';
 import type { TableLogicalName } from '../../schemas/tables';
+import { WORKFLOW_FILES } from '../../workflows/definitions';
 import { acknowledgeWildcardResources } from '../acknowledge-wildcard-resources';
 import type { ThreatEngineEnvironment } from '../environment';
 import { stateMachineNameFor } from '../state-machine-names';
@@ -58,8 +59,8 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
   ],
 };
 
-/** Secret access levels of the catalog (plus the API's), as Secrets Manager actions. */
-export const SECRET_ACTIONS: Record<Exclude<SecretAccess, 'none'> | 'manage', string[]> = {
+/** Secret access levels of the catalog (plus the API functions'), as Secrets Manager actions. */
+export const SECRET_ACTIONS: Record<Exclude<SecretAccess, 'none'> | 'manage' | 'retire', string[]> = {
   read: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
   promote: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
   stage: [
@@ -81,6 +82,8 @@ export const SECRET_ACTIONS: Record<Exclude<SecretAccess, 'none'> | 'manage', st
     'secretsmanager:TagResource',
     'secretsmanager:UpdateSecretVersionStage',
   ],
+  /** The scheduling API: disabling an account schedules its secret's deletion, nothing else. */
+  retire: ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
 };
 
 const SCHEDULER_ACTIONS = [
@@ -103,6 +106,31 @@ export const API_ACCESS = {
   description: 'Threat engine HTTP API (Hono on API Gateway HTTP API, payload v2)',
   timeoutSeconds: 29,
   memoryMb: 512,
+} as const;
+
+/**
+ * The scheduling API function (functions/api/scheduling-app.ts): the routes that change scheduler
+ * entries, the only API function granted EventBridge Scheduler and the scheduler role.
+ */
+export const SCHEDULING_API_ACCESS = {
+  token: 'SchedulingApiFunction',
+  entry: 'functions/api/scheduling-lambda.ts',
+  description:
+    'Threat engine HTTP API, the routes that change scheduler entries (schedules, reconcile, disabling)',
+  timeoutSeconds: 29,
+  memoryMb: 512,
+  /**
+   * What its routes read and write: the caller's tenant (authentication) and tenant disabling, the
+   * accounts, the schedules, the runs (listed, and recorded by a manual trigger), the
+   * Idempotency-Key claims. Not the providers or the scan results.
+   */
+  tables: {
+    tenants: 'readWrite',
+    accounts: 'readWrite',
+    schedules: 'readWrite',
+    executions: 'readWrite',
+    claims: 'readWrite',
+  } satisfies Partial<Record<TableLogicalName, TableAccess>>,
 } as const;
 
 export interface FunctionsProps {
@@ -138,7 +166,8 @@ export interface ServiceFunction {
 }
 
 /**
- * One NodejsFunction per task of the catalog, the terminated-execution recorder and the API,
+ * One NodejsFunction per task of the catalog, the terminated-execution recorder and the two API
+ * functions (the scheduling routes in their own, the only API function granted the scheduler),
  * each with its own role holding exactly the catalog's access: its tables (and their indexes by
  * name), its secrets under the prefix, the secrets key through Secrets Manager, its log group.
  */
@@ -147,6 +176,7 @@ export class Functions extends Construct {
   readonly terminatedExecution: ServiceFunction;
   readonly stuckRunSweep: ServiceFunction;
   readonly api: ServiceFunction;
+  readonly schedulingApi: ServiceFunction;
   readonly all: readonly ServiceFunction[];
   readonly #props: FunctionsProps;
   /** Roles and the created tables they use: one data key statement each. */
@@ -186,7 +216,7 @@ export class Functions extends Construct {
       reservedConcurrency: props.environment.apiReservedConcurrency,
       callsEngines: false,
       // The /docs page's assets (read next to the bundle: functions/api/api-docs.ts), the OpenAPI
-      // document and the operator console's built files (not inlined into the bundle: lambda.ts serves them).
+      // document, the workflow definitions and the operator console's built files (not inlined into the bundle: lambda.ts serves them).
       afterBundling: (inputDir, outputDir) => [
         `mkdir -p "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}"`,
         ...Object.keys(API_DOCS_ASSETS).map(
@@ -194,11 +224,14 @@ export class Functions extends Construct {
             `cp "${inputDir}/node_modules/swagger-ui-dist/${asset}" "${outputDir}/${SWAGGER_UI_BUNDLE_DIRECTORY}/${asset}"`,
         ),
         `cp "${openApiDocument}" "${outputDir}/${OPENAPI_DOCUMENT_FILE}"`,
+        // The state machine definitions GET /workflows/{workflow}/definition serves, as the files are.
+        `mkdir -p "${outputDir}/workflows"`,
+        ...Object.values(WORKFLOW_FILES).map((file) => `cp "${inputDir}/${file}" "${outputDir}/${file}"`),
         `cp "${templateYaml}" "${outputDir}/${SCAN_ROLE_TEMPLATE_YAML_FILE}"`,
         `mkdir -p "${outputDir}/console" && cp -R "${consoleAssets}/." "${outputDir}/console/"`,
       ],
       otherWildcardReason:
-        'secretsmanager:ListSecrets (the API health check) and scheduler:ListSchedules (the reconcile endpoint) support no resource-level permissions either.',
+        'secretsmanager:ListSecrets (the API health check) supports no resource-level permissions either.',
     });
     if (props.environment.consoleOidcClientId) {
       this.api.fn.addEnvironment('CONSOLE_OIDC_CLIENT_ID', props.environment.consoleOidcClientId);
@@ -211,16 +244,48 @@ export class Functions extends Construct {
       this.#grantTable(this.api.role, logicalName, 'readWrite');
     }
     this.#grantSecrets(this.api.role, 'manage');
-    // ListSecrets (the health check) and ListSchedules (POST /scheduler/reconcile) have no
-    // resource-level permissions.
+    // ListSecrets (the health check) has no resource-level permissions.
     this.api.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['secretsmanager:ListSecrets', 'scheduler:ListSchedules'],
-        resources: ['*'],
-      }),
+      new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
     );
 
-    this.all = [...this.tasks.values(), this.terminatedExecution, this.stuckRunSweep, this.api];
+    this.schedulingApi = this.#function({
+      name: SCHEDULING_API_ACCESS.token,
+      entry: join(PROJECT_ROOT, SCHEDULING_API_ACCESS.entry),
+      description: SCHEDULING_API_ACCESS.description,
+      timeoutSeconds: SCHEDULING_API_ACCESS.timeoutSeconds,
+      memoryMb: SCHEDULING_API_ACCESS.memoryMb,
+      serviceName: 'threat-engine-api',
+      // Each API function reserves apiReservedConcurrency of its own (when set).
+      reservedConcurrency: props.environment.apiReservedConcurrency,
+      callsEngines: false,
+      otherWildcardReason:
+        'scheduler:ListSchedules (POST /scheduler/reconcile) supports no resource-level permissions either.',
+    });
+    if (props.environment.corsAllowOrigins.length > 0) {
+      this.schedulingApi.fn.addEnvironment(
+        'API_CORS_ALLOWED_ORIGINS',
+        props.environment.corsAllowOrigins.join(','),
+      );
+    }
+    for (const [logicalName, access] of Object.entries(SCHEDULING_API_ACCESS.tables) as [
+      TableLogicalName,
+      TableAccess,
+    ][]) {
+      this.#grantTable(this.schedulingApi.role, logicalName, access);
+    }
+    this.#grantSecrets(this.schedulingApi.role, 'retire');
+    this.schedulingApi.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['scheduler:ListSchedules'], resources: ['*'] }),
+    );
+
+    this.all = [
+      ...this.tasks.values(),
+      this.terminatedExecution,
+      this.stuckRunSweep,
+      this.api,
+      this.schedulingApi,
+    ];
     for (const [role, tableNames] of this.#tableKeyUsers) props.keys.grantTableUse(role, tableNames);
   }
 
@@ -246,11 +311,13 @@ export class Functions extends Construct {
   connect(connections: WorkflowConnections): void {
     const stack = Stack.of(this);
     const stateMachines = [connections.onboarding, connections.validation, connections.scan];
-    const api = this.api;
-    api.fn.addEnvironment('ONBOARDING_STATE_MACHINE_ARN', connections.onboarding.stateMachineArn);
-    api.fn.addEnvironment('VALIDATION_STATE_MACHINE_ARN', connections.validation.stateMachineArn);
-    api.fn.addEnvironment('OIDC_ISSUER', connections.oidcIssuer);
-    api.fn.addEnvironment('OIDC_AUDIENCE', connections.oidcAudience);
+    const { api, schedulingApi } = this;
+    for (const { fn } of [api, schedulingApi]) {
+      fn.addEnvironment('ONBOARDING_STATE_MACHINE_ARN', connections.onboarding.stateMachineArn);
+      fn.addEnvironment('VALIDATION_STATE_MACHINE_ARN', connections.validation.stateMachineArn);
+      fn.addEnvironment('OIDC_ISSUER', connections.oidcIssuer);
+      fn.addEnvironment('OIDC_AUDIENCE', connections.oidcAudience);
+    }
     api.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['states:ListExecutions', 'states:StartExecution'],
@@ -275,6 +342,24 @@ export class Functions extends Construct {
       api.role,
       executionArns,
       "Execution names are chosen at run time (one per request or schedule slot); the grant is limited to executions of this stack's three state machines.",
+    );
+
+    // A schedule's manual trigger starts a scan from the scheduling API (and reads the execution a
+    // retried start already made); the API function is not in any definition, so no cycle.
+    const scanExecutionArns = [executionArns[stateMachines.indexOf(connections.scan)] as string];
+    schedulingApi.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [connections.scan.stateMachineArn],
+      }),
+    );
+    schedulingApi.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['states:DescribeExecution'], resources: scanExecutionArns }),
+    );
+    acknowledgeWildcardResources(
+      schedulingApi.role,
+      scanExecutionArns,
+      "Execution names are chosen at run time (one per schedule slot or manual trigger); the grant is limited to executions of this stack's scan state machine.",
     );
 
     const catalog: readonly TaskDefinition[] = [...TASKS, ...SERVICE_TASKS];
@@ -302,7 +387,7 @@ export class Functions extends Construct {
     }
 
     const schedulingFunctions = [
-      api,
+      schedulingApi,
       ...catalog.filter((task) => task.managesSchedules).map((task) => this.functionOf(task)),
     ];
     const scheduleArns = [
@@ -320,6 +405,9 @@ export class Functions extends Construct {
       resourceName: stateMachineNameFor(this.#props.environment.namePrefix, 'scan'),
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    // The API starts scans too (manual runs, redrives), without any scheduler grant.
+    api.fn.addEnvironment('SCAN_STATE_MACHINE_ARN', scanStateMachineArn);
+
     for (const { fn, role } of schedulingFunctions) {
       fn.addEnvironment('SCAN_STATE_MACHINE_ARN', scanStateMachineArn);
       fn.addEnvironment('SCHEDULE_GROUP_NAME', connections.scheduleGroupName);
@@ -517,7 +605,7 @@ export class Functions extends Construct {
     );
   }
 
-  #grantSecrets(role: Role, access: Exclude<SecretAccess, 'none'> | 'manage'): void {
+  #grantSecrets(role: Role, access: Exclude<SecretAccess, 'none'> | 'manage' | 'retire'): void {
     const { secretArnPattern, keys } = this.#props;
     role.addToPrincipalPolicy(
       new PolicyStatement({ actions: SECRET_ACTIONS[access], resources: [secretArnPattern] }),

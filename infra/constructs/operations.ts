@@ -20,8 +20,8 @@ export interface OperationsProps {
   readonly envName: string;
   readonly stateMachines: Readonly<Record<WorkflowName, StateMachine>>;
   readonly functions: readonly ServiceFunction[];
-  /** The API function: any error there is unexpected (the app answers errors itself). */
-  readonly apiFunction: ServiceFunction;
+  /** The API functions: any error there is unexpected (the apps answer errors themselves). */
+  readonly apiFunctions: readonly ServiceFunction[];
   readonly httpApi: HttpApi;
   readonly apiUrl: string;
   readonly deadLetterQueueAlarm: Alarm;
@@ -73,7 +73,7 @@ export class Operations extends Construct {
     const perFunctionAlarms = props.operationalAlarms !== 'essential' ? props.functions : [];
     for (const { name, fn } of perFunctionAlarms) {
       // Tasks throw typed errors on purpose (the workflows catch them); a burst is what matters.
-      const errorThreshold = fn === props.apiFunction.fn ? 1 : 5;
+      const errorThreshold = props.apiFunctions.some((api) => api.fn === fn) ? 1 : 5;
       alarms.push(
         new Alarm(this, `${name}Errors`, {
           alarmDescription: `${name} raised ${errorThreshold === 1 ? 'an error' : `${errorThreshold} or more errors`} in five minutes.`,

@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ApiServices, SchedulingServices } from '../../functions/api/api-services';
+import { loadApiSettings } from '../../functions/api/api-settings';
+import { createApp } from '../../functions/api/app';
+import { createSchedulingApp } from '../../functions/api/scheduling-app';
+import { silentLogger } from '../../functions/core/logger';
 import { scanWorkflowTimeoutSeconds } from '../../functions/core/scans/scan-settings';
 import {
   EXECUTION_TERMINATED_TASK,
@@ -13,8 +18,14 @@ import {
 } from '../../functions/tasks/task-catalog';
 import { flattenCfnReference } from '../../infra/acknowledge-wildcard-resources';
 import { PUBLIC_CONSOLE_ROUTES, PUBLIC_ROUTES } from '../../infra/constructs/api';
-import { API_ACCESS, PROJECT_ROOT, SECRET_ACTIONS } from '../../infra/constructs/functions';
+import {
+  API_ACCESS,
+  PROJECT_ROOT,
+  SCHEDULING_API_ACCESS,
+  SECRET_ACTIONS,
+} from '../../infra/constructs/functions';
 import { TERMINATED_STATUSES } from '../../infra/constructs/workflows';
+import { apiRoutesOf, matchRoute } from '../../rehearsal/api-gateway-events';
 import { TABLE_NAME_VARIABLES } from '../../schemas/config';
 import { TABLE_DEFINITIONS, type TableLogicalName } from '../../schemas/tables';
 import { WORKFLOW_FILES } from '../../workflows/definitions';
@@ -390,7 +401,8 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       );
 
       // Assess
-      expect(functions).toHaveLength(TASKS.length + SERVICE_TASKS.length + 1);
+      // The tasks, the API and the scheduling API.
+      expect(functions).toHaveLength(TASKS.length + SERVICE_TASKS.length + 2);
       for (const [id, fn] of functions) {
         expect(fn.Properties?.Architectures, id).toEqual(['arm64']);
         expect(fn.Properties?.Runtime, id).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
@@ -414,23 +426,70 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
       expect(retention.every((days) => days === 90)).toBe(true);
     });
 
-    it('gives the API the state machine ARNs, the scheduling settings and the OIDC settings', () => {
+    it('gives both API functions the state machine ARNs and the OIDC settings, the scheduler settings only to the scheduling API', () => {
       // Prepare
-      const api = resources[functionIdByDescription(resources, API_ACCESS.description)] as CfnResource;
-      const variables = propertyOf<{ Variables: Record<string, unknown> }>(api, 'Environment').Variables;
+      const variablesOf = (description: string) =>
+        propertyOf<{ Variables: Record<string, unknown> }>(
+          resources[functionIdByDescription(resources, description)] as CfnResource,
+          'Environment',
+        ).Variables;
+      const api = variablesOf(API_ACCESS.description);
+      const schedulingApi = variablesOf(SCHEDULING_API_ACCESS.description);
 
       // Assess
-      expect(variables).toMatchObject({
-        ONBOARDING_STATE_MACHINE_ARN: { Ref: stateMachineId('onboarding') },
-        VALIDATION_STATE_MACHINE_ARN: { Ref: stateMachineId('validation') },
+      for (const variables of [api, schedulingApi]) {
+        expect(variables).toMatchObject({
+          ONBOARDING_STATE_MACHINE_ARN: { Ref: stateMachineId('onboarding') },
+          VALIDATION_STATE_MACHINE_ARN: { Ref: stateMachineId('validation') },
+          OIDC_ISSUER: { Ref: 'OidcIssuer' },
+          OIDC_AUDIENCE: { Ref: 'OidcAudience' },
+        });
+        // Built from the state machine's fixed name (the scan tasks can't reference it: a cycle).
+        expect(JSON.stringify(variables.SCAN_STATE_MACHINE_ARN)).toContain(
+          ':stateMachine:threat-engine-scan',
+        );
+      }
+      expect(schedulingApi).toMatchObject({
         SCHEDULE_GROUP_NAME: 'threat-engine-scans',
         SCHEDULER_ROLE_ARN: expect.anything(),
         SCHEDULER_DLQ_ARN: expect.anything(),
-        OIDC_ISSUER: { Ref: 'OidcIssuer' },
-        OIDC_AUDIENCE: { Ref: 'OidcAudience' },
       });
-      // Built from the state machine's fixed name (the scan tasks can't reference it: a cycle).
-      expect(JSON.stringify(variables.SCAN_STATE_MACHINE_ARN)).toContain(':stateMachine:threat-engine-scan');
+      expect(Object.keys(api)).not.toEqual(expect.arrayContaining([expect.stringMatching(/^SCHEDULE(R)?_/)]));
+    });
+
+    it('grants EventBridge Scheduler and the scheduler role to the scheduling API and the schedule-managing tasks, never to the API function', () => {
+      // Prepare
+      const apiRole = roleOfFunction(resources, functionIdByDescription(resources, API_ACCESS.description));
+      const schedulingRole = roleOfFunction(
+        resources,
+        functionIdByDescription(resources, SCHEDULING_API_ACCESS.description),
+      );
+      const schedulerGrantees = new Set(
+        identityStatements(resources)
+          .filter(({ statement }) =>
+            actionsOf(statement).some(
+              (action) => action.startsWith('scheduler:') || action === 'iam:PassRole',
+            ),
+          )
+          .flatMap(({ roles }) => roles),
+      );
+
+      // Assess
+      expect(statementsOfRole(apiRole).flatMap(actionsOf)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^scheduler:|^iam:PassRole$/)]),
+      );
+      expect(statementsOfRole(schedulingRole).flatMap(actionsOf)).toEqual(
+        expect.arrayContaining(['scheduler:UpdateSchedule', 'scheduler:ListSchedules', 'iam:PassRole']),
+      );
+      const managingTasks = [...TASKS, ...SERVICE_TASKS].filter((task) => task.managesSchedules);
+      expect([...schedulerGrantees].sort()).toEqual(
+        [
+          schedulingRole,
+          ...managingTasks.map((task) =>
+            roleOfFunction(resources, functionIdByDescription(resources, task.description)),
+          ),
+        ].sort(),
+      );
     });
 
     it('lets the tasks that count scan runs manage scheduler entries (auto-pause, one-time completion)', () => {
@@ -594,6 +653,65 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
           ...PUBLIC_CONSOLE_ROUTES.map((route) => `${route.method} ${route.path}`),
         ].sort(),
       );
+    });
+
+    it('gives the scheduling API only the tables its routes use', () => {
+      // Prepare
+      const role = roleOfFunction(
+        resources,
+        functionIdByDescription(resources, SCHEDULING_API_ACCESS.description),
+      );
+
+      // Assess
+      expect(Object.fromEntries(tableAccessOfRole(role))).toEqual(
+        Object.fromEntries(
+          Object.keys(SCHEDULING_API_ACCESS.tables).map((name) => [
+            tableLogicalId(name as TableLogicalName),
+            { reads: true, writes: true },
+          ]),
+        ),
+      );
+    });
+
+    it('sends every route of each app to the function serving that app: the scheduling routes to the scheduling API, all others to the API', () => {
+      // Prepare: the routes both apps mount (built as the OpenAPI generator builds them: the route
+      // factories keep the services for their handlers, never run here).
+      const services = { repositories: {}, settings: loadApiSettings({}) } as unknown as ApiServices &
+        SchedulingServices;
+      const mounted = (app: { routes: { method: string; path: string }[] }) =>
+        app.routes
+          .filter((route) => route.method !== 'ALL' && !route.path.includes('*'))
+          .map((route) => ({
+            method: route.method,
+            // A concrete request path: each `:name{pattern}` parameter becomes one segment.
+            path: route.path.replace(/:[A-Za-z_][A-Za-z0-9_]*(\{[^}]*\})?/g, 'x1'),
+          }));
+      const apiRoutes = mounted(
+        createApp({ logger: silentLogger, healthChecks: [], target: 'test', version: 'test', services }),
+      );
+      const schedulingRoutes = mounted(createSchedulingApp({ logger: silentLogger, services }));
+      const gatewayRoutes = apiRoutesOf(resources);
+      const functionReached = (method: string, path: string) => {
+        const route = matchRoute(gatewayRoutes, method, path);
+        const uri = route?.integrationId
+          ? resources[route.integrationId]?.Properties?.IntegrationUri
+          : undefined;
+        return (uri as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+      };
+
+      // Assess
+      expect(schedulingRoutes.length).toBeGreaterThan(10);
+      expect(apiRoutes.length).toBeGreaterThan(30);
+      for (const { method, path } of schedulingRoutes) {
+        expect(functionReached(method, path), `${method} ${path}`).toBe(
+          functionIdByDescription(resources, SCHEDULING_API_ACCESS.description),
+        );
+      }
+      for (const { method, path } of apiRoutes) {
+        expect(functionReached(method, path), `${method} ${path}`).toBe(
+          functionIdByDescription(resources, API_ACCESS.description),
+        );
+      }
     });
 
     it('throttles the stage and writes access logs', () => {
@@ -789,7 +907,7 @@ describe('Stack: ThreatEngine (dev context of cdk.json)', () => {
         }
       }
       // Every function that reads or writes tables, and only through DynamoDB for its own tables.
-      expect(tableRoles.size).toBe(TASKS.filter((task) => Object.keys(task.tables).length > 0).length + 3);
+      expect(tableRoles.size).toBe(TASKS.filter((task) => Object.keys(task.tables).length > 0).length + 4);
     });
 
     it('puts the state machine log groups under /aws/vendedlogs/states/', () => {

@@ -1,111 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Config } from '../../../schemas/config';
-import { tableNamesFrom } from '../../../schemas/tables';
-import { ApiGatewayTokenVerifier } from '../../api/api-gateway-token-verifier';
+import { WORKFLOW_FILES } from '../../../workflows/definitions';
 import { createApiServices, SCAN_ROLE_TEMPLATE_YAML_FILE } from '../../api/api-services';
-import { loadApiSettings } from '../../api/api-settings';
 import type { ApiDependencies } from '../../api/app';
-import { ClaimsIdempotencyStore } from '../../api/idempotency-store';
 import { WindowRateLimiter } from '../../api/rate-limiter';
 import { tablesHealthCheck } from '../../api/tables-health-check';
-import { systemClock } from '../../core/clock';
-import { ConfigurationError } from '../../core/errors';
 import type { WorkflowName } from '../../core/ports/orchestrator';
-import { lazySchedulerPort } from '../../core/ports/scheduler';
-import { createRepositories } from '../../core/repositories/repositories';
-import { ScheduleService } from '../../core/scheduling/schedule-service';
-import { instrumented } from './aws-client-instrumentation';
-import { createDocumentClient } from './dynamodb-client';
-import { awsScheduler } from './eventbridge-scheduler';
-import { createPowertoolsLogger } from './powertools-logger';
-import { SecretsManagerSecretStore } from './secrets-manager-secret-store';
-import { executionArnFor, StepFunctionsOrchestrator } from './step-functions-orchestrator';
-
-const STATE_MACHINE_VARIABLES = {
-  onboarding: 'ONBOARDING_STATE_MACHINE_ARN',
-  validation: 'VALIDATION_STATE_MACHINE_ARN',
-  scan: 'SCAN_STATE_MACHINE_ARN',
-} as const satisfies Record<WorkflowName, keyof Config>;
-
-function stateMachineArnsOf(config: Config): Record<WorkflowName, string> {
-  const missing = Object.values(STATE_MACHINE_VARIABLES).filter((variable) => !config[variable]);
-  if (missing.length > 0) {
-    throw new ConfigurationError(
-      `the API needs ${missing.join(', ')}`,
-      missing.map((field) => ({ field, message: 'expected an ARN' })),
-    );
-  }
-  return {
-    onboarding: config.ONBOARDING_STATE_MACHINE_ARN as string,
-    validation: config.VALIDATION_STATE_MACHINE_ARN as string,
-    scan: config.SCAN_STATE_MACHINE_ARN as string,
-  };
-}
+import { createAwsRequestServices } from './aws-request-services';
 
 /**
- * The API Lambda's composition root: AWS clients built once per execution environment. Callers
- * are authenticated by API Gateway's JWT authorizer; the app reads the claims it passes on.
+ * The API Lambda's composition root: every route but the scheduling function's
+ * (aws-scheduling-dependencies.ts), so no scheduler client and no schedule service.
  */
 export function createAwsApiDependencies(
   config: Config,
   env: Record<string, string | undefined> = process.env,
 ): ApiDependencies {
-  const logger = createPowertoolsLogger({ level: config.LOG_LEVEL, service: 'threat-engine-api' });
+  const { tables, documentClient, ...request } = createAwsRequestServices(config, env, 'threat-engine-api');
+  const { repositories, secretStore, settings, clock, logger } = request;
   let scanRoleTemplateYaml: Promise<string> | undefined;
-  const settings = loadApiSettings(env);
-  const clock = systemClock;
-  const tables = tableNamesFrom(config);
-  const documentClient = createDocumentClient({ region: config.AWS_REGION });
-  const repositories = createRepositories(documentClient, tables, clock);
-  const secretStore = new SecretsManagerSecretStore({
-    client: instrumented(new SecretsManagerClient({ region: config.AWS_REGION })),
-    prefix: config.SECRETS_MANAGER_PREFIX,
-    ...(config.SECRETS_MANAGER_KMS_KEY_ID ? { kmsKeyId: config.SECRETS_MANAGER_KMS_KEY_ID } : {}),
-  });
-  const stateMachineArns = stateMachineArnsOf(config);
-  const orchestrator = new StepFunctionsOrchestrator({
-    client: instrumented(new SFNClient({ region: config.AWS_REGION })),
-    stateMachineArns,
-  });
-  const scheduler = lazySchedulerPort(() => awsScheduler(config));
-  const scheduleService = new ScheduleService({
-    schedules: repositories.schedules,
-    accounts: repositories.accounts,
-    executions: repositories.executions,
-    scheduler,
-    orchestrator,
-    clock,
-    logger,
-    settings: { autoPauseAfterFailuresDefault: config.SCHEDULE_AUTO_PAUSE_AFTER_FAILURES },
-  });
+  const workflowDefinitions: Partial<Record<WorkflowName, Promise<Record<string, unknown>>>> = {};
   const region = config.AWS_REGION;
   const services = createApiServices({
-    repositories,
-    secretStore,
-    orchestrator,
-    executionArnFor: (workflow, name) => executionArnFor(stateMachineArns[workflow], name),
-    scheduler,
-    scheduleService,
-    tokenVerifier: new ApiGatewayTokenVerifier({
-      claimNames: { tenant: settings.AUTH_TENANT_CLAIMS, role: settings.AUTH_ROLE_CLAIMS },
-      issuer: settings.OIDC_ISSUER,
-      audiences: settings.OIDC_AUDIENCE,
-      clock,
-    }),
+    ...request,
     rateLimiter: new WindowRateLimiter({
       claims: repositories.claims,
       limit: settings.API_VALIDATION_RATE_LIMIT,
       windowSeconds: settings.API_VALIDATION_RATE_WINDOW_SECONDS,
       clock,
-    }),
-    idempotencyStore: new ClaimsIdempotencyStore({
-      claims: repositories.claims,
-      ttlSeconds: settings.API_IDEMPOTENCY_TTL_SECONDS,
-      clock,
-      logger,
     }),
     platformAwsAccountId: config.PLATFORM_AWS_ACCOUNT_ID,
     // Rendered when the asset was built (infra/constructs/functions.ts); read on first use.
@@ -114,9 +37,12 @@ export function createAwsApiDependencies(
         join(env.LAMBDA_TASK_ROOT ?? '.', SCAN_ROLE_TEMPLATE_YAML_FILE),
         'utf8',
       )),
-    settings,
-    clock,
-    logger,
+    // Copied into the asset from workflows/ when it was built (infra/constructs/functions.ts).
+    workflowDefinition: (workflow) =>
+      (workflowDefinitions[workflow] ??= readFile(
+        join(env.LAMBDA_TASK_ROOT ?? '.', WORKFLOW_FILES[workflow]),
+        'utf8',
+      ).then((text) => JSON.parse(text) as Record<string, unknown>)),
     consoleUrlFor: (executionArn) =>
       `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`,
   });

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { ValidationError } from '../../core/errors';
 import { executionStatusUrl, submissionAccepted } from '../account-view';
@@ -11,9 +10,9 @@ import {
   parseWith,
   requestTokenOf,
   requireRole,
+  TenantQuerySchema,
 } from '../api-context';
 import {
-  AccountListQuerySchema,
   CredentialsBodySchema,
   CredentialsDeletedSchema,
   SubmissionAcceptedSchema,
@@ -28,9 +27,8 @@ import { consumeValidationBudget } from '../validation-budget';
 
 const TAGS = ['credentials'];
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/accounts/:account_id/credentials',
   summary: 'Replace the credentials of an account (validated by the onboarding workflow before use)',
@@ -54,7 +52,7 @@ registerRoute({
   idempotent: true,
   rateLimited: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/accounts/:account_id/credentials/validate',
   summary: "Validate the account's current credentials again (the validation workflow)",
@@ -76,7 +74,7 @@ registerRoute({
   },
   rateLimited: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'delete',
   path: '/accounts/:account_id/credentials',
   summary:

@@ -18,7 +18,7 @@ const CallerResponseSchema = z.object({
   may: z.object({ operate: z.boolean(), administer_tenant: z.boolean(), administer_platform: z.boolean() }),
 });
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/me',
   summary: "The caller: the token's subject, tenant and role, and what that role may do",

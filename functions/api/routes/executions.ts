@@ -19,7 +19,7 @@ import {
 } from '../../core/executions/executions-of-accounts';
 import { deterministicId, newId } from '../../core/ids';
 import { recordStartedScan, scanIdFor } from '../../core/scans/scan-service';
-import { isScheduleActive } from '../../core/scheduling/schedule-service';
+import { isScheduleActive } from '../../core/scheduling/schedule-status';
 import {
   type ApiEnv,
   type Caller,
@@ -332,7 +332,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const { executions, accounts, schedules, claims, tenants } = services.repositories;
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/executions/:execution_id',
     summary: 'One scan execution: status, progress, timings, error, workflow execution and links',
@@ -350,7 +350,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     return context.json(await viewOf(services, execution));
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/accounts/:account_id/executions',
     summary: "An account's executions, newest first",
@@ -381,7 +381,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/tenants/:tenant_id/executions',
     summary: "A tenant's executions across its accounts, newest first",
@@ -412,7 +412,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/executions',
     summary: 'Executions across the tenants the caller may see, newest first, with filters',
@@ -453,7 +453,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/executions/:execution_id/history',
     summary: "The run's workflow history: every state entered and left, retries, catches, errors",
@@ -490,7 +490,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/executions/:execution_id/cancel',
     summary: 'Cancel a running execution (its workflow execution is stopped)',
@@ -538,7 +538,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     );
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/executions/:execution_id/redrive',
     summary: 'Redrive a failed run: start a new manual scan linked to it',
@@ -637,7 +637,7 @@ export function executionRoutes(services: ApiServices): Hono<ApiEnv> {
     );
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/tenants/:tenant_id/scans',
     summary: 'Scan every active account of a tenant now',

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import * as z from 'zod/mini';
 import { IdSchema } from '../../../schemas/common';
 import { AUTH_METHODS } from '../../../schemas/credentials';
 import { ConflictError, ValidationError } from '../../core/errors';
@@ -14,11 +13,11 @@ import {
   parseWith,
   requestTokenOf,
   requireRole,
+  TenantQuerySchema,
   tenantScope,
 } from '../api-context';
 import {
   AccountDetailSchema,
-  AccountDisabledSchema,
   AccountListQuerySchema,
   AccountPageSchema,
   AuthMethodsViewSchema,
@@ -44,7 +43,6 @@ import { consumeValidationBudget } from '../validation-budget';
 const TAGS = ['onboarding'];
 const PROVIDER_PARAMS = { provider: ProviderParamSchema };
 const ACCOUNT_PARAMS = { account_id: IdSchema };
-const TenantQuerySchema = z.pick(AccountListQuerySchema, { tenant_id: true });
 const VALIDATION_ANSWERS = {
   '202': {
     description: 'still validating at the deadline, or Prefer: respond-async',
@@ -56,7 +54,7 @@ const VALIDATION_ANSWERS = {
   },
 };
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/accounts',
   summary: "List the tenant's accounts (filters, cursor pagination)",
@@ -65,7 +63,7 @@ registerRoute({
   query: AccountListQuerySchema,
   response: AccountPageSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/accounts/:account_id',
   summary: 'Read an account, with the state of its credentials (never their values)',
@@ -75,18 +73,7 @@ registerRoute({
   query: TenantQuerySchema,
   response: AccountDetailSchema,
 });
-registerRoute({
-  method: 'delete',
-  path: '/onboarding/accounts/:account_id',
-  summary:
-    "Disable an account: pauses its schedules and schedules its credentials' deletion (onboard it again to restore)",
-  tags: TAGS,
-  roles: rolesFrom('tenant_admin'),
-  params: ACCOUNT_PARAMS,
-  query: TenantQuerySchema,
-  response: AccountDisabledSchema,
-});
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/executions/:execution_id',
   summary: 'Status of an onboarding or validation execution (the status_url of a 202)',
@@ -95,7 +82,7 @@ registerRoute({
   params: { execution_id: ExecutionIdParamSchema },
   response: ExecutionStatusViewSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/aws/cloudformation-template',
   summary: 'The least-privilege CloudFormation template of an AWS account initialised for role onboarding',
@@ -104,7 +91,7 @@ registerRoute({
   query: CloudFormationTemplateQuerySchema,
   response: CloudFormationTemplateResponseSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/onboarding/:provider/methods',
   summary: "A provider's auth methods and their credential fields",
@@ -113,7 +100,7 @@ registerRoute({
   params: PROVIDER_PARAMS,
   response: AuthMethodsViewSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/onboarding/:provider/init',
   summary: 'Create a pending account (and, for AWS roles, issue and store its external id)',
@@ -127,7 +114,7 @@ registerRoute({
   status: 201,
   idempotent: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/onboarding/:provider/validate',
   summary: 'Submit credentials: staged, then validated and promoted by the onboarding workflow',
@@ -141,7 +128,7 @@ registerRoute({
   idempotent: true,
   rateLimited: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/onboarding/:provider/validate-json',
   summary: "Submit the CloudFormation stack's output (AWS role onboarding)",
@@ -186,21 +173,6 @@ export function onboardingRoutes(services: ApiServices): Hono<ApiEnv> {
         pending: Boolean(secret?.pendingVersionId),
         scheduled_deletion_at: secret?.scheduledDeletionAt ?? null,
       },
-    });
-  });
-
-  app.delete('/onboarding/accounts/:account_id', async (context) => {
-    const caller = context.get('caller');
-    requireRole(caller, 'tenant_admin');
-    const accountId = parseWith(IdSchema, context.req.param('account_id'), 'account_id');
-    const query = parseQuery(context, TenantQuerySchema);
-    const result = await accounts.disable(lookupScope(caller, query.tenant_id), accountId, caller.subject);
-    return context.json({
-      status: 'deleted' as const,
-      account_id: result.account.account_id,
-      account_status: result.account.status,
-      paused_schedule_ids: result.paused_schedule_ids,
-      secret_deletion_date: result.secret_deletion_date,
     });
   });
 

@@ -43,7 +43,7 @@ export function scanResultRoutes(services: ApiServices): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const { accounts, scanResults } = services.repositories;
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/accounts/:account_id/scan-results',
     summary: "An account's scan results, newest first",
@@ -70,7 +70,7 @@ export function scanResultRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/scan-results/:scan_id',
     summary: 'One scan result: status, check counts, timings, its execution and schedule',

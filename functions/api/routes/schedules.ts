@@ -25,7 +25,7 @@ import {
   requireRole,
   tenantScope,
 } from '../api-context';
-import type { ApiServices } from '../api-services';
+import type { SchedulingServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
 
 /**
@@ -246,7 +246,7 @@ function scheduleIdOf(context: Context<ApiEnv>): string {
  * `tenant_id` it names, else the schedule's own tenant (so an admin can open any schedule by id).
  */
 async function tenantOfSchedule(
-  services: ApiServices,
+  services: SchedulingServices,
   caller: Caller,
   scheduleId: string,
   requested?: string,
@@ -259,7 +259,7 @@ async function tenantOfSchedule(
 }
 
 /** The tenant of an account (for a platform admin listing one account's schedules). */
-async function tenantOfAccount(services: ApiServices, accountId: string): Promise<string> {
+async function tenantOfAccount(services: SchedulingServices, accountId: string): Promise<string> {
   const account = await services.repositories.accounts.get(accountId);
   if (!account) throw new NotFoundError('account', accountId);
   return account.tenant_id;
@@ -283,11 +283,11 @@ const ReconcileResponseSchema = z.object({
   dry_run: z.boolean(),
 });
 
-export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
+export function scheduleRoutes(services: SchedulingServices): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const schedules = services.scheduleService;
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/scheduler/reconcile',
     summary: 'Compare the scheduler entries with the schedules table and repair drift (platform admins)',
@@ -315,7 +315,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     return context.json(report);
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/schedules',
     summary: 'Create a schedule for an active account',
@@ -342,7 +342,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     return context.json(written(schedule, 'created'), 201);
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/schedules',
     summary: "List the tenant's schedules (optionally one account's, optionally of one status)",
@@ -373,7 +373,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/schedules/:schedule_id',
     summary: 'One schedule with its next fire times, recent runs and run counters',
@@ -398,7 +398,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     return context.json({ ...details, ...scheduleView(details) });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'put',
     path: '/schedules/:schedule_id',
     summary: 'Change a schedule (any definition field; null clears an optional one)',
@@ -428,7 +428,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     return context.json(written(schedule as Schedule, 'updated'));
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'delete',
     path: '/schedules/:schedule_id',
     summary: 'Delete a schedule and its scheduler entry (its executions stay as history)',
@@ -451,7 +451,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/schedules/:schedule_id/trigger',
     summary: 'Start a scan of the schedule now (answers at once with the execution id)',
@@ -491,7 +491,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     );
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'get',
     path: '/schedules/:schedule_id/executions',
     summary: "The schedule's runs, newest first",
@@ -525,7 +525,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     });
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/schedules/:schedule_id/pause',
     summary: 'Pause a schedule (its scheduler entry is disabled); records who and the note',
@@ -547,7 +547,7 @@ export function scheduleRoutes(services: ApiServices): Hono<ApiEnv> {
     return context.json(scheduleView(schedule));
   });
 
-  registerRoute({
+  /* @__PURE__ */ registerRoute({
     method: 'post',
     path: '/schedules/:schedule_id/resume',
     summary: 'Resume a paused schedule (next run from now; slots passed while paused are not run)',

@@ -1,16 +1,17 @@
 import { Hono } from 'hono';
 import { IdSchema } from '../../../schemas/common';
-import { CreateTenantInputSchema, type Tenant, UpdateTenantInputSchema } from '../../../schemas/tenant';
+import { CreateTenantInputSchema, UpdateTenantInputSchema } from '../../../schemas/tenant';
 import { NotFoundError } from '../../core/errors';
 import { type ApiEnv, canSee, parseJsonBody, parseQuery, parseWith, requireRole } from '../api-context';
-import { PageQuerySchema, TenantPageSchema, type TenantView, TenantViewSchema } from '../api-schemas';
+import { PageQuerySchema, TenantPageSchema } from '../api-schemas';
 import type { ApiServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
+import { TenantViewSchema, tenantView } from '../tenant-view';
 
 const TAGS = ['tenants'];
 const TENANT_PARAMS = { tenant_id: IdSchema };
 
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'post',
   path: '/tenants',
   summary: 'Create a tenant (unique name)',
@@ -21,7 +22,7 @@ registerRoute({
   status: 201,
   idempotent: true,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/tenants',
   summary: 'List tenants',
@@ -30,7 +31,7 @@ registerRoute({
   query: PageQuerySchema,
   response: TenantPageSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'get',
   path: '/tenants/:tenant_id',
   summary: 'Read a tenant (tenant users: their own only)',
@@ -39,7 +40,7 @@ registerRoute({
   params: TENANT_PARAMS,
   response: TenantViewSchema,
 });
-registerRoute({
+/* @__PURE__ */ registerRoute({
   method: 'patch',
   path: '/tenants/:tenant_id',
   summary: 'Rename a tenant or change its description',
@@ -49,27 +50,6 @@ registerRoute({
   request: UpdateTenantInputSchema,
   response: TenantViewSchema,
 });
-registerRoute({
-  method: 'delete',
-  path: '/tenants/:tenant_id',
-  summary: 'Disable a tenant (its users are refused from then on; the name stays taken)',
-  tags: TAGS,
-  roles: rolesFrom('platform_admin'),
-  params: TENANT_PARAMS,
-  response: TenantViewSchema,
-});
-
-export function tenantView(tenant: Tenant): TenantView {
-  return {
-    tenant_id: tenant.tenant_id,
-    tenant_name: tenant.tenant_name,
-    description: tenant.description ?? null,
-    status: tenant.status,
-    created_at: tenant.created_at,
-    updated_at: tenant.updated_at,
-    disabled_at: tenant.disabled_at ?? null,
-  };
-}
 
 /** Tenants (new: the legacy service had none). Platform admins manage them. */
 export function tenantRoutes(services: ApiServices): Hono<ApiEnv> {
@@ -108,23 +88,6 @@ export function tenantRoutes(services: ApiServices): Hono<ApiEnv> {
     const input = await parseJsonBody(context, UpdateTenantInputSchema);
     const tenant = await tenants.update(tenantId, input);
     services.logger.info('tenant updated', { tenant_id: tenantId, by: caller.subject });
-    return context.json(tenantView(tenant));
-  });
-
-  app.delete('/tenants/:tenant_id', async (context) => {
-    const caller = context.get('caller');
-    requireRole(caller, 'platform_admin');
-    const tenantId = parseWith(IdSchema, context.req.param('tenant_id'), 'tenant_id');
-    const tenant = await tenants.disable(tenantId);
-    const paused = await services.scheduleService.pauseAllOfTenant(tenantId, {
-      note: 'tenant disabled',
-      by: caller.subject,
-    });
-    services.logger.info('tenant disabled', {
-      tenant_id: tenantId,
-      by: caller.subject,
-      paused_schedules: paused.length,
-    });
     return context.json(tenantView(tenant));
   });
 

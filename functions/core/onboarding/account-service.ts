@@ -18,37 +18,29 @@ import type { SecretDescription, SecretStore } from '../ports/secret-store';
 import type { AccountRepository } from '../repositories/account-repository';
 import type { Page, PageRequest } from '../repositories/pagination';
 import type { ProviderRepository } from '../repositories/provider-repository';
-import type { ScheduleRepository } from '../repositories/schedule-repository';
 import type { TenantRepository } from '../repositories/tenant-repository';
+import { accountInScope, scheduleSecretDeletion, type TenantScope } from './account-disabling';
 import { type SubmittedOnboarding, submitCredentials } from './credential-submission';
 
+export type { TenantScope } from './account-disabling';
+
 /**
- * Accounts as the API manages them: onboarding (init, credential submission), reads, disabling,
- * credential re-validation and deletion, and the status of onboarding/validation executions.
+ * Accounts as the API manages them: onboarding (init, credential submission), reads, credential
+ * re-validation and deletion (disabling: account-disabling.ts), and the status of onboarding/validation executions.
  *
  * Tenant isolation lives here, not only in routing: every method takes the caller's tenant scope
  * (`null` only for platform administrators acting across tenants) and answers NotFoundError for an
  * id of another tenant, exactly as for an id that does not exist.
  */
 
-/** The caller's tenant, or null for a platform administrator (every tenant). */
-export type TenantScope = string | null;
-
-/** Pauses one schedule (the schedule service: table and scheduler entry together). */
-export interface SchedulePauser {
-  pause(tenantId: string, scheduleId: string, options: { note?: string; by?: string }): Promise<unknown>;
-}
-
 export interface AccountServiceDependencies {
   tenants: TenantRepository;
   providers: ProviderRepository;
   accounts: AccountRepository;
-  schedules: ScheduleRepository;
   secretStore: SecretStore;
   orchestrator: Orchestrator;
   /** The ARN of execution `name` of `workflow` on this target (names are ids; ARNs are where they live). */
   executionArnFor(workflow: WorkflowName, name: string): string;
-  schedulePauser: SchedulePauser;
   clock: Clock;
   logger: Logger;
 }
@@ -75,12 +67,6 @@ export interface SubmitAccountCredentials {
    * body or an unknown account spends nothing.
    */
   beforeStart?: (() => Promise<void>) | undefined;
-}
-
-export interface DisabledAccount {
-  account: Account;
-  paused_schedule_ids: string[];
-  secret_deletion_date: string | null;
 }
 
 export interface ExecutionStatus {
@@ -165,10 +151,7 @@ export class AccountService {
   }
 
   async get(scope: TenantScope, accountId: string): Promise<Account> {
-    const account = await this.deps.accounts.get(accountId);
-    if (!account || (scope !== null && account.tenant_id !== scope))
-      throw new NotFoundError('account', accountId);
-    return account;
+    return accountInScope(this.deps.accounts, scope, accountId);
   }
 
   async list(
@@ -338,39 +321,6 @@ export class AccountService {
   }
 
   /**
-   * Disables the account (soft delete), pauses its active schedules (table and scheduler entry)
-   * and schedules its secret's deletion (7-day recovery window). Idempotent.
-   */
-  async disable(scope: TenantScope, accountId: string, by?: string): Promise<DisabledAccount> {
-    const account = await this.get(scope, accountId);
-    const disabled = await this.deps.accounts.disable(account.account_id);
-    const paused: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.schedules.listByAccount(account.account_id, {
-        status: 'active',
-        page: { limit: 100, ...(cursor ? { cursor } : {}) },
-      });
-      for (const schedule of page.items) {
-        await this.deps.schedulePauser.pause(account.tenant_id, schedule.schedule_id, {
-          note: 'account disabled',
-          ...(by ? { by } : {}),
-        });
-        paused.push(schedule.schedule_id);
-      }
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
-    const deletion = await this.scheduleSecretDeletion(account.account_id);
-    this.deps.logger.info('account disabled', {
-      tenant_id: account.tenant_id,
-      account_id: account.account_id,
-      paused_schedules: paused.length,
-      by,
-    });
-    return { account: disabled, paused_schedule_ids: paused, secret_deletion_date: deletion };
-  }
-
-  /**
    * Schedules the deletion of the account's credentials (404 when it holds none) and returns the
    * account to `pending` (as the legacy service did): it is not scanned until new credentials are
    * submitted. Idempotent.
@@ -381,7 +331,7 @@ export class AccountService {
     by?: string,
   ): Promise<{ deletion_date: string; account: Account }> {
     const account = await this.get(scope, accountId);
-    const deletion = await this.scheduleSecretDeletion(account.account_id);
+    const deletion = await scheduleSecretDeletion(this.deps.secretStore, account.account_id);
     if (deletion === null) throw new NotFoundError('credentials of account', account.account_id);
     const pending = await this.deps.accounts.returnToPending(account.account_id);
     this.deps.logger.info('account credentials scheduled for deletion', {
@@ -410,14 +360,5 @@ export class AccountService {
     const account =
       typeof input.account_id === 'string' ? await this.deps.accounts.get(input.account_id) : undefined;
     return { execution_id: executionId, workflow, description, account };
-  }
-
-  private async scheduleSecretDeletion(accountId: string): Promise<string | null> {
-    const secret = await this.deps.secretStore.describe(accountId);
-    if (!secret) return null;
-    if (secret.scheduledDeletionAt) return secret.scheduledDeletionAt;
-    if (!secret.currentVersionId && !secret.pendingVersionId) return null;
-    const { deletionDate } = await this.deps.secretStore.scheduleDeletion(accountId);
-    return deletionDate;
   }
 }

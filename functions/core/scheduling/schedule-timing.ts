@@ -129,10 +129,7 @@ export function fireTimesAfter(timing: ScheduleTiming, after: Date, count: numbe
   });
 }
 
-/** True when the schedule's entry should fire (status active and the legacy `enabled` flag set). */
-export function isScheduleActive(schedule: Pick<Schedule, 'status' | 'enabled'>): boolean {
-  return schedule.status === 'active' && schedule.enabled === 'true';
-}
+export { isScheduleActive } from './schedule-status';
 
 /** True for a one-time schedule (at(…), or the legacy one_time type). */
 export function isOneTimeSchedule(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PREFIX, createApp } from '../../../functions/api/app';
 import { toOpenApiPath } from '../../../functions/api/openapi';
+import { schedulingRoutes } from '../../../functions/api/scheduling-app';
 import { silentLogger } from '../../../functions/core/logger';
 import { ApiHarness } from '../../support/api-harness';
 
@@ -45,13 +46,14 @@ describe('GET /api/v1/openapi.json', () => {
   });
 
   it('documents every route the app mounts under /api/v1, with its path parameters', () => {
-    // Prepare: the routes of an app built like the runtime's.
+    // Prepare: the routes of an app built like the runtime's (the scheduling app's included).
     const app = createApp({
       logger: silentLogger,
       healthChecks: [],
       target: 'test',
       version: 'test',
       services: harness.runtime.services,
+      otherRoutes: [schedulingRoutes(harness.runtime.services)],
     });
     const mounted = app.routes
       .filter((route) => route.method !== 'ALL' && route.path.startsWith(`${API_PREFIX}/`))

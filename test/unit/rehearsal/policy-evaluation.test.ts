@@ -117,20 +117,26 @@ describe('Function: evaluateRequest (the template resolved for 123456789012 / ap
     });
   });
 
-  it('denies passing the scheduler role to any service but Scheduler', async () => {
+  it('denies passing the scheduler role to any service but Scheduler, and to the API function at all', async () => {
     const schedulerRole = physicalOf('SchedulingSchedulerRole');
     const request = (service: string) => ({
       action: 'iam:PassRole',
       resource: schedulerRole,
       context: { 'iam:PassedToService': service },
     });
+    const schedulingApi = principalOf('FunctionsSchedulingApiFunction');
     const api = principalOf('FunctionsApiFunction');
 
     expect(
-      (await evaluateRequest(request('scheduler.amazonaws.com'), api, policies, template.account)).verdict,
+      (await evaluateRequest(request('scheduler.amazonaws.com'), schedulingApi, policies, template.account))
+        .verdict,
     ).toBe('Allowed');
     expect(
-      (await evaluateRequest(request('lambda.amazonaws.com'), api, policies, template.account)).verdict,
+      (await evaluateRequest(request('lambda.amazonaws.com'), schedulingApi, policies, template.account))
+        .verdict,
+    ).toBe('ImplicitlyDenied');
+    expect(
+      (await evaluateRequest(request('scheduler.amazonaws.com'), api, policies, template.account)).verdict,
     ).toBe('ImplicitlyDenied');
   });
 
