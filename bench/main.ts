@@ -53,6 +53,8 @@ const wholeNumber = (name: string, value: string | undefined, fallback: number) 
 };
 const scans = wholeNumber('scans', values.scans, quick ? 80 : 200);
 const concurrency = wholeNumber('concurrency', values.concurrency, 8);
+/** Both sides of the scan bench run this long, interleaved, before it measures (as the API bench's warm-up). */
+const SCAN_WARM_UP_MS = 2_000;
 const schedules = wholeNumber('schedules', values.schedules, quick ? 25_000 : 100_000);
 const apiSeconds = wholeNumber('api-seconds', values['api-seconds'], quick ? 5 : 20);
 if (values['api-load'] !== 'paced' && values['api-load'] !== 'autocannon') {
@@ -99,7 +101,7 @@ const progress = (title: string, total: number) => {
 /** The scan workflow against the floor of its DynamoDB operations, printed. */
 async function scanSection() {
   process.stderr.write(`running ${scans} scans and their floor…\n`);
-  const scan = await runScanBenchmark({ scans, concurrency });
+  const scan = await runScanBenchmark({ scans, concurrency, warmUpMs: SCAN_WARM_UP_MS });
   const operationCount = Object.values(scan.dynamodb_operations_per_scan).reduce(
     (sum, count) => sum + count,
     0,
@@ -124,6 +126,10 @@ async function scanSection() {
   line(
     'ratio to floor, throughput (goal ≤ 1.25)',
     `${scan.ratio_throughput} (${goal(scan.ratio_throughput <= 1.25)})`,
+  );
+  line(
+    `warm-up before (${SCAN_WARM_UP_MS / 1000} s, not measured)`,
+    `${scan.warm_up.rounds} rounds, ${scan.warm_up.scans} scans each side, throughput ratio ${scan.warm_up.ratio_throughput}`,
   );
   line('state transitions per scan', scan.state_transitions_per_scan);
   line('DynamoDB operations per scan (goal ≤ 10)', `${operationCount} (${goal(operationCount <= 10)})`);
