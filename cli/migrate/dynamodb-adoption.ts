@@ -1,4 +1,5 @@
 import { SecretExpiredError, SecretNotFoundError, ValidationError } from '../../functions/core/errors';
+import type { SecretPayload } from '../../functions/core/ports/secret-store';
 import type { Item } from '../../functions/core/repositories/dynamodb-table';
 import type { MigratedEntity } from '../../functions/core/repositories/migrated-record-repository';
 import { runConcurrently } from '../../functions/core/run-concurrently';
@@ -10,7 +11,7 @@ import type { Schedule } from '../../schemas/schedule';
 import { LegacyRecordError, RUNNING_AT_MIGRATION, SCHEDULE_RUNTIME_FIELDS } from './legacy-records';
 import type { MigrationProgress } from './migration-progress';
 import { type MigrationMode, type MigrationReport, ReportBuilder } from './migration-report';
-import { canBatch, type MigrationTarget } from './migration-target';
+import { canBatch, type MigrationTarget, readsTenantScopedSecrets } from './migration-target';
 import { createRecordSaver, failureReason } from './record-saver';
 import { reconcileSchedulerEntries } from './scheduler-entries';
 
@@ -41,8 +42,9 @@ const ONBOARDED = (item: Item) => item.onboarding_status === 'completed' || item
  * EventBridge expression of each schedule, provider_type and tenant_id carried down from the
  * parents, and on each account the credential type, auth method, secret name and (for a role)
  * external id read from its secret. Every account's secret is checked under the legacy name
- * `{prefix}/account/{account_id}` and must parse as its credential type says (the value is
- * never printed). Then every active schedule gets its scheduler entry and paused ones none.
+ * `{prefix}/account/{account_id}` (or copied there from the later variant's
+ * `{prefix}/account/{tenant_id}/{account_id}`) and must parse as its credential type says (the
+ * value is never printed). Then every active schedule gets its scheduler entry and paused ones none.
  */
 export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Promise<MigrationReport> {
   const { target, mode, progress } = options;
@@ -53,6 +55,7 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
   const providerTypes = new Map<string, string>();
   const accounts = new Map<string, { tenantId: string; providerType: string | undefined }>();
   let runningExecutions = 0;
+  let tenantScopedCopies = 0;
 
   const adopt = async (
     entity: MigratedEntity,
@@ -138,6 +141,11 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
     return item;
   });
   await reconcileSchedulerEntries(target, report, mode);
+  if (tenantScopedCopies > 0) {
+    report.note(
+      `${tenantScopedCopies} secrets ${mode === 'dry-run' ? 'would be' : 'were'} copied from the tenant-scoped name {prefix}/account/{tenant_id}/{account_id} to {prefix}/account/{account_id}; the originals are left as they are`,
+    );
+  }
   if (runningExecutions > 0) {
     report.note(
       `${runningExecutions} executions were still running in the legacy service: they are recorded aborted (error_code ${RUNNING_AT_MIGRATION})`,
@@ -148,32 +156,40 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
   /** Reads the account's secret (in memory only) and fills the account fields the new code reads. */
   async function fillFromSecret(accountId: string, item: Item): Promise<Item> {
     let value: unknown;
+    let copied = false;
     try {
       value = await target.secretStore.read(accountId);
     } catch (error) {
       if (error instanceof SecretNotFoundError) {
-        if (ONBOARDED(item)) {
-          report.fail(
-            'secrets',
-            accountId,
-            `no secret ${target.secretStore.secretNameFor(accountId)} (the account is onboarded)`,
-          );
-        } else report.count('secrets', mode === 'verify' ? 'matched' : 'unchanged');
-        return item;
-      }
-      if (error instanceof SecretExpiredError) {
+        const tenantScoped = ONBOARDED(item)
+          ? await readTenantScopedSecret(accountId, String(item.tenant_id))
+          : 'absent';
+        if (tenantScoped === 'reported') return item;
+        if (tenantScoped === 'absent') {
+          if (ONBOARDED(item)) {
+            report.fail(
+              'secrets',
+              accountId,
+              `no secret ${target.secretStore.secretNameFor(accountId)} (the account is onboarded)`,
+            );
+          } else report.count('secrets', mode === 'verify' ? 'matched' : 'unchanged');
+          return item;
+        }
+        value = tenantScoped.payload;
+        copied = true;
+      } else if (error instanceof SecretExpiredError) {
         report.fail('secrets', accountId, 'the credential has expired (expires_at is past)');
         return item;
-      }
-      if (error instanceof ValidationError) {
+      } else if (error instanceof ValidationError) {
         report.fail(
           'secrets',
           accountId,
           `the secret does not parse: ${error.issues.map((issue) => issue.field).join(', ')}`,
         );
         return item;
+      } else {
+        throw error;
       }
-      throw error;
     }
     const parsed = StoredSecretSchema.safeParse(value);
     if (!parsed.success) {
@@ -185,7 +201,7 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
       );
       return item;
     }
-    report.count('secrets', mode === 'verify' ? 'matched' : 'unchanged');
+    if (!copied) report.count('secrets', mode === 'verify' ? 'matched' : 'unchanged');
     const secret = parsed.data;
     const provider = String(item.provider_type);
     const authMethod = AUTH_METHODS[provider as keyof typeof AUTH_METHODS]?.find(
@@ -197,6 +213,7 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
       );
     }
     const declared = accountNumberOf(secret.credential_type, secret.credentials);
+    if (copied) await copyTenantScopedSecret(accountId, value as SecretPayload);
     return {
       ...item,
       credential_type: secret.credential_type,
@@ -205,6 +222,60 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
       ...(secret.credential_type === 'aws_iam_role' ? { external_id: secret.credentials.external_id } : {}),
       ...(declared !== undefined ? { account_number: declared } : {}),
     };
+  }
+
+  /**
+   * A later legacy variant kept an account's secret under `{prefix}/account/{tenant_id}/{account_id}`.
+   * 'absent' when the store cannot look there (the local vault) or nothing is there; 'reported'
+   * when what is there cannot be adopted, or (verify) when it was not copied yet.
+   */
+  async function readTenantScopedSecret(
+    accountId: string,
+    tenantId: string,
+  ): Promise<{ payload: SecretPayload } | 'absent' | 'reported'> {
+    const store = target.secretStore;
+    if (!readsTenantScopedSecrets(store)) return 'absent';
+    let payload: SecretPayload;
+    try {
+      payload = await store.readTenantScoped(tenantId, accountId);
+    } catch (error) {
+      if (error instanceof SecretNotFoundError) return 'absent';
+      if (error instanceof ValidationError) {
+        report.fail(
+          'secrets',
+          accountId,
+          `the tenant-scoped secret does not parse: ${error.issues.map((issue) => issue.field).join(', ')}`,
+        );
+        return 'reported';
+      }
+      throw error;
+    }
+    if (payload.expires_at && Date.parse(payload.expires_at) <= now.getTime()) {
+      report.fail('secrets', accountId, 'the tenant-scoped credential has expired (expires_at is past)');
+      return 'reported';
+    }
+    if (mode === 'verify') {
+      report.fail(
+        'secrets',
+        accountId,
+        `no secret ${store.secretNameFor(accountId)}, only one under the tenant-scoped name (migrate copies it)`,
+      );
+      return 'reported';
+    }
+    return { payload };
+  }
+
+  /** Copies a checked tenant-scoped secret to this service's name: stage then promote, one version however often it runs. */
+  async function copyTenantScopedSecret(accountId: string, payload: SecretPayload): Promise<void> {
+    tenantScopedCopies += 1;
+    report.count('secrets', 'created');
+    if (mode !== 'migrate') return;
+    const staged = await target.secretStore.stage(
+      accountId,
+      payload,
+      `migrate-tenant-scoped-secret-${accountId}`,
+    );
+    await target.secretStore.promote(accountId, staged.versionId);
   }
 
   function fillSchedule(item: Item): Item {

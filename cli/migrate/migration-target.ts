@@ -12,7 +12,7 @@ import {
 import { awsScheduler } from '../../functions/adapters/aws/eventbridge-scheduler';
 import { SecretsManagerSecretStore } from '../../functions/adapters/aws/secrets-manager-secret-store';
 import type { SchedulerPort } from '../../functions/core/ports/scheduler';
-import type { SecretStore } from '../../functions/core/ports/secret-store';
+import type { SecretPayload, SecretStore } from '../../functions/core/ports/secret-store';
 import { MigratedRecordRepository } from '../../functions/core/repositories/migrated-record-repository';
 import { ScheduleRepository } from '../../functions/core/repositories/schedule-repository';
 import { createMissingTables } from '../../local/create-tables';
@@ -31,6 +31,18 @@ export interface BatchingSecretStore extends SecretStore {
 
 export function canBatch(store: SecretStore): store is BatchingSecretStore {
   return typeof (store as Partial<BatchingSecretStore>).writeBatch === 'function';
+}
+
+/**
+ * A secret store that can read what a later variant of the legacy service kept under
+ * `{prefix}/account/{tenant_id}/{account_id}` (Secrets Manager; the local vault never held it).
+ */
+export interface TenantScopedSecretReader extends SecretStore {
+  readTenantScoped(tenantId: string, accountId: string): Promise<SecretPayload>;
+}
+
+export function readsTenantScopedSecrets(store: SecretStore): store is TenantScopedSecretReader {
+  return typeof (store as Partial<TenantScopedSecretReader>).readTenantScoped === 'function';
 }
 
 /** Where a migration writes: the configured tables, secret store and scheduler of one target. */

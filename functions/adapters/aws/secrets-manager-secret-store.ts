@@ -281,6 +281,33 @@ export class SecretsManagerSecretStore implements SecretStore {
     return stored;
   }
 
+  /**
+   * Reads the current credentials a later variant of the legacy service kept under
+   * `{prefix}/account/{tenantId}/{accountId}` (the migration copies them to this store's own name).
+   * Never cached. Throws SecretNotFoundError when there is no such secret or it holds nothing.
+   */
+  async readTenantScoped(tenantId: string, accountId: string): Promise<SecretPayload> {
+    // Both ids as secretNameFor accepts them (it throws on one a secret name cannot hold).
+    this.secretNameFor(accountId);
+    const secretName = `${this.secretNameFor(tenantId)}/${accountId}`;
+    let response: GetSecretValueCommandOutput;
+    try {
+      response = await this.#client.send(
+        new GetSecretValueCommand({ SecretId: secretName, VersionStage: SECRET_LABELS.current }),
+      );
+    } catch (error) {
+      if (
+        errorName(error) === 'InvalidRequestException' &&
+        (await this.#isScheduledForDeletion(secretName))
+      ) {
+        throw new SecretNotFoundError(accountId, 'current');
+      }
+      throw mapAwsError(error, { operation: 'GetSecretValue', accountId, secretName, stage: 'current' });
+    }
+    if (isNoCredentials(response.SecretString)) throw new SecretNotFoundError(accountId, 'current');
+    return parseStoredSecret(accountId, response.SecretString);
+  }
+
   async describe(accountId: string): Promise<SecretDescription | undefined> {
     const secretName = this.secretNameFor(accountId);
     const description = await this.#describeRaw(accountId, secretName, 'current');

@@ -5,11 +5,16 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDynamoDbAdoption } from '../../../cli/migrate/dynamodb-adoption';
 import type { MigrationMode, MigrationReport } from '../../../cli/migrate/migration-report';
-import { type MigrationTarget, openLocalTarget } from '../../../cli/migrate/migration-target';
+import { awsTargetFrom, type MigrationTarget, openLocalTarget } from '../../../cli/migrate/migration-target';
+import { SecretsManagerSecretStore } from '../../../functions/adapters/aws/secrets-manager-secret-store';
+import { systemClock } from '../../../functions/core/clock';
 import { loadConfig } from '../../../functions/core/config';
 import type { Item } from '../../../functions/core/repositories/dynamodb-table';
 import type { TableNames } from '../../../schemas/tables';
 import { fakeAwsIamRoleCredentials, fakeAzureServicePrincipalCredentials } from '../../fixtures/credentials';
+import { startTestTables } from '../../support/dynalite';
+import { FakeSecretsManager } from '../../support/fake-secrets-manager';
+import { RecordingScheduler } from '../../support/recording-scheduler';
 
 const NAIVE = '2024-03-10T08:15:30.123456';
 const NAIVE_ISO = '2024-03-10T08:15:30.123Z';
@@ -249,5 +254,104 @@ describe('Command: migrate dynamodb', () => {
       [ids.badSecret, ids.noSecret, ids.bothDays].sort(),
     );
     expect(verified.ok).toBe(false);
+  });
+});
+
+describe('Command: migrate dynamodb, on AWS', () => {
+  it('copies a secret a later legacy variant kept under {prefix}/account/{tenant_id}/{account_id} to the service name, once, and leaves the original', async () => {
+    // Prepare: an onboarded account whose only secret is under the tenant-scoped name.
+    const tables = await startTestTables();
+    const secretsManager = new FakeSecretsManager(systemClock);
+    const secretStore = new SecretsManagerSecretStore({
+      client: secretsManager.client,
+      prefix: 'threat-engine',
+      cacheTtlMs: 0,
+    });
+    const target = awsTargetFrom({
+      documentClient: tables.client,
+      tables: tables.tables,
+      secretStore,
+      scheduler: new RecordingScheduler(),
+      description: 'AWS (test)',
+    });
+    const [tenantId, accountId] = ['legacy-tenant-scoped', 'legacy-account-tenant-scoped'];
+    const put = (table: keyof TableNames, item: Item) =>
+      target.documentClient.send(new PutCommand({ TableName: target.tables[table], Item: item }));
+    const stamps = { created_at: NAIVE, updated_at: NAIVE };
+    await put('tenants', {
+      tenant_id: tenantId,
+      tenant_name: 'Tenant-scoped secrets',
+      status: 'active',
+      ...stamps,
+    });
+    await put('providers', {
+      provider_id: 'p-aws',
+      tenant_id: tenantId,
+      provider_type: 'aws',
+      status: 'active',
+    });
+    await put('accounts', {
+      account_id: accountId,
+      provider_id: 'p-aws',
+      tenant_id: tenantId,
+      account_name: 'tenant scoped',
+      status: 'active',
+      onboarding_status: 'completed',
+      ...stamps,
+    });
+    const credentials = fakeAwsIamRoleCredentials();
+    const legacyName = `threat-engine/account/${tenantId}/${accountId}`;
+    const legacyValue = JSON.stringify({
+      credential_type: 'aws_iam_role',
+      credentials,
+      account_id: accountId,
+      created_at: NAIVE,
+      expires_at: null,
+    });
+    secretsManager.createSecret({ Name: legacyName, SecretString: legacyValue });
+    const serviceName = `threat-engine/account/${accountId}`;
+    const run = (mode: MigrationMode) => runDynamoDbAdoption({ target, mode, progress: silent });
+
+    try {
+      // Act
+      const dryRun = await run('dry-run');
+      const namesAfterDryRun = secretsManager.secretNames();
+      const verifyBefore = await run('verify');
+      const migrated = await run('migrate');
+      const versionsAfterFirst = secretsManager.versionCount(serviceName);
+      const again = await run('migrate');
+      const verifyAfter = await run('verify');
+
+      // Assess
+      expect(dryRun.tables.secrets).toMatchObject({ created: 1, failed: 0 });
+      expect(namesAfterDryRun).toEqual([legacyName]);
+      expect(verifyBefore.tables.secrets).toMatchObject({ failed: 1 });
+      expect(verifyBefore.failures).toContainEqual({
+        table: 'secrets',
+        id: accountId,
+        reason: `no secret ${serviceName}, only one under the tenant-scoped name (migrate copies it)`,
+      });
+      expect(migrated.tables.secrets).toMatchObject({ created: 1, failed: 0 });
+      expect(migrated.notes.join('\n')).toContain('1 secrets were copied from the tenant-scoped name');
+      expect(again.tables.secrets).toMatchObject({ created: 0, unchanged: 1, failed: 0 });
+      expect(verifyAfter.tables.secrets).toMatchObject({ matched: 1, failed: 0 });
+      // The store creates a secret empty, then stages the credentials: nothing more on the second run.
+      expect(secretsManager.versionCount(serviceName)).toBe(versionsAfterFirst);
+      expect((await secretStore.read(accountId)).credentials).toEqual(credentials);
+      expect(JSON.parse(secretsManager.storedValues(serviceName).at(-1) ?? '')).toMatchObject({
+        credential_type: 'aws_iam_role',
+        credentials,
+      });
+      expect(secretsManager.storedValues(legacyName)).toEqual([legacyValue]);
+      expect(await target.records.get('accounts', accountId)).toMatchObject({
+        secret_name: serviceName,
+        credential_type: 'aws_iam_role',
+        auth_method: 'iam_role',
+        external_id: credentials.external_id,
+      });
+      expect(JSON.stringify([dryRun, verifyBefore, migrated, again])).not.toContain(credentials.external_id);
+    } finally {
+      await tables.close();
+    }
   });
 });
