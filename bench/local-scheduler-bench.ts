@@ -20,6 +20,7 @@ import { ConfigSchema } from '../schemas/config';
 import { ScheduleSchema } from '../schemas/schedule';
 import { tableNamesFrom } from '../schemas/tables';
 import { startTableServerProcess } from './service-process';
+import { percentile } from './statistics';
 
 export interface SchedulerBenchmarkOptions {
   /** Schedules due in the same minute (default 10,000). */
@@ -64,11 +65,6 @@ const READ_COMMANDS = new Set([
   'TransactGetItemsCommand',
   'TransactGetCommand',
 ]);
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
-}
 
 /** Counts the reads sent through a document client (a middleware on its stack). */
 function countReads(client: DynamoDBDocumentClient): { readonly count: number; reset(): void } {

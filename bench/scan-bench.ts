@@ -19,7 +19,7 @@ import { PROVIDER_TYPES, toIsoUtc } from '../schemas/common';
 import { RecordingScheduler } from '../test/support/recording-scheduler';
 import scanDefinition from '../workflows/scan.asl.json' with { type: 'json' };
 import { startServiceProcess, startTablesInOwnProcess } from './service-process';
-import { median } from './statistics';
+import { median, percentile } from './statistics';
 
 export interface ScanBenchmarkOptions {
   scans: number;
@@ -74,11 +74,6 @@ const TASK_TOKEN_OF_STATE: Record<string, string> = Object.fromEntries(
     .filter(([, state]) => state.Type === 'Task' && state.Resource)
     .map(([name, state]) => [name, String(state.Resource).replace(/^\$\{|\}$/g, '')]),
 );
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
-}
 
 function cpuMicrosSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);

@@ -1,14 +1,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  createDynamoDbClient,
-  LOCAL_ENDPOINT_CREDENTIALS,
-  toDocumentClient,
-} from '../functions/adapters/aws/dynamodb-client';
-import { createMissingTables } from '../local/create-tables';
-import { ConfigSchema } from '../schemas/config';
-import { type TableNames, tableNamesFrom } from '../schemas/tables';
+import type { TableNames } from '../schemas/tables';
+import { tablesOn } from '../test/support/dynalite';
 
 /**
  * A bench's stand-in for a service that is remote on AWS (the table server, the scan engine), in a
@@ -48,19 +42,12 @@ export async function startTablesInOwnProcess(): Promise<{
   close(): Promise<void>;
 }> {
   const server = await startTableServerProcess();
-  const rawClient = createDynamoDbClient({
-    region: 'ap-south-1',
-    endpoint: server.endpoint,
-    credentials: LOCAL_ENDPOINT_CREDENTIALS,
-    loopback: true,
-  });
-  const tables = tableNamesFrom(ConfigSchema.parse({}));
-  await createMissingTables(rawClient, tables);
+  const { client, tables, destroy } = await tablesOn(server.endpoint);
   return {
-    client: toDocumentClient(rawClient),
+    client,
     tables,
     close: async () => {
-      rawClient.destroy();
+      destroy();
       await server.close();
     },
   };

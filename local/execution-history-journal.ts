@@ -63,6 +63,11 @@ export class HistoryJournal {
     else this.#pending.set(executionArn, [serialized]);
   }
 
+  /** True when the journal holds lines of the execution. */
+  has(executionArn: string): boolean {
+    return this.#chunks.has(executionArn);
+  }
+
   get hasPending(): boolean {
     return this.#pending.size > 0;
   }
@@ -86,7 +91,8 @@ export class HistoryJournal {
 
   /** The execution's events so far, oldest first (its pending events are written first). */
   async read(executionArn: string): Promise<WorkflowHistoryEvent[]> {
-    if (this.#pending.has(executionArn)) await this.flush();
+    // A write in flight may hold this execution's events: they are indexed when it ends.
+    if (this.#pending.has(executionArn) || this.#draining) await this.flush();
     const chunks = this.#chunks.get(executionArn);
     if (!chunks) return [];
     const handle = await this.#open();

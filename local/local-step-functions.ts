@@ -844,8 +844,11 @@ export class LocalStepFunctions implements Orchestrator {
         const file = `${fileStem(record.name)}.jsonl`;
         if (record.workflow !== workflow || !files.has(file)) continue;
         const path = join(directory, file);
-        for (const event of await readHistoryFileOfEarlierVersion(path)) {
-          this.#journal.append(record.executionArn, event);
+        // Already in the journal when a process died between folding a file and removing it.
+        if (!this.#journal.has(record.executionArn)) {
+          for (const event of await readHistoryFileOfEarlierVersion(path)) {
+            this.#journal.append(record.executionArn, event);
+          }
         }
         folded.push(path);
       }

@@ -81,6 +81,21 @@ describe('HistoryJournal', () => {
     await Promise.all([reopened.close(), again.close()]);
   });
 
+  it('reads the events of a write still in flight', async () => {
+    // Prepare
+    const journal = await HistoryJournal.open(directory, silentLogger);
+    journal.append(FIRST, event(1, 'ExecutionStarted'));
+
+    // Act
+    const flushed = journal.flush();
+    const events = await journal.read(FIRST);
+    await flushed;
+
+    // Assess
+    expect(events).toEqual([event(1, 'ExecutionStarted')]);
+    await journal.close();
+  });
+
   it('keeps the events of a failed write for the next flush, and writes them once', async () => {
     // Prepare: the journal's path is taken by a directory, so opening it for appending fails.
     const logger = recordingLogger();

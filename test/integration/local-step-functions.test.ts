@@ -984,6 +984,12 @@ describe('Class: LocalStepFunctions', () => {
       const first = await open(definition, { WorkFunctionArn: async () => ({}) });
       const seenFirst = await first.describe(executionArn);
       await first.close();
+      // As a process that died after folding the file in, before removing it, leaves it.
+      await mkdir(join(directory, 'history', 'scan'), { recursive: true });
+      await writeFile(
+        join(directory, 'history', 'scan', `${stem}.jsonl`),
+        history.map((event) => `${JSON.stringify(event)}\n`).join(''),
+      );
       const second = await open(definition, { WorkFunctionArn: async () => ({}) });
 
       // Assess
