@@ -156,7 +156,8 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
   /** Reads the account's secret (in memory only) and fills the account fields the new code reads. */
   async function fillFromSecret(accountId: string, item: Item): Promise<Item> {
     let value: unknown;
-    let copied = false;
+    /** Set when the secret was read under the tenant-scoped name: copied once it passes the checks. */
+    let tenantScopedPayload: SecretPayload | undefined;
     try {
       value = await target.secretStore.read(accountId);
     } catch (error) {
@@ -175,8 +176,8 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
           } else report.count('secrets', mode === 'verify' ? 'matched' : 'unchanged');
           return item;
         }
-        value = tenantScoped.payload;
-        copied = true;
+        tenantScopedPayload = tenantScoped.payload;
+        value = tenantScopedPayload;
       } else if (error instanceof SecretExpiredError) {
         report.fail('secrets', accountId, 'the credential has expired (expires_at is past)');
         return item;
@@ -201,7 +202,7 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
       );
       return item;
     }
-    if (!copied) report.count('secrets', mode === 'verify' ? 'matched' : 'unchanged');
+    if (!tenantScopedPayload) report.count('secrets', mode === 'verify' ? 'matched' : 'unchanged');
     const secret = parsed.data;
     const provider = String(item.provider_type);
     const authMethod = AUTH_METHODS[provider as keyof typeof AUTH_METHODS]?.find(
@@ -213,7 +214,7 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
       );
     }
     const declared = accountNumberOf(secret.credential_type, secret.credentials);
-    if (copied) await copyTenantScopedSecret(accountId, value as SecretPayload);
+    if (tenantScopedPayload) await copyTenantScopedSecret(accountId, tenantScopedPayload);
     return {
       ...item,
       credential_type: secret.credential_type,
@@ -240,6 +241,10 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
       payload = await store.readTenantScoped(tenantId, accountId);
     } catch (error) {
       if (error instanceof SecretNotFoundError) return 'absent';
+      if (error instanceof SecretExpiredError) {
+        report.fail('secrets', accountId, 'the tenant-scoped credential has expired (expires_at is past)');
+        return 'reported';
+      }
       if (error instanceof ValidationError) {
         report.fail(
           'secrets',
@@ -249,10 +254,6 @@ export async function runDynamoDbAdoption(options: DynamoDbAdoptionOptions): Pro
         return 'reported';
       }
       throw error;
-    }
-    if (payload.expires_at && Date.parse(payload.expires_at) <= now.getTime()) {
-      report.fail('secrets', accountId, 'the tenant-scoped credential has expired (expires_at is past)');
-      return 'reported';
     }
     if (mode === 'verify') {
       report.fail(

@@ -246,27 +246,18 @@ export class SecretsManagerSecretStore implements SecretStore {
     }
 
     const notFoundStage = stage ?? `version ${options.versionId}`;
-    let response: GetSecretValueCommandOutput;
-    try {
-      response = await this.#client.send(
-        // One exact version is asked by id alone; its label, if one is required, is checked below
-        // (AWS rejects a VersionId/VersionStage pair that disagree with a less precise error).
-        new GetSecretValueCommand({
-          SecretId: secretName,
-          ...(options.versionId
-            ? { VersionId: options.versionId }
-            : { VersionStage: SECRET_LABELS[stage ?? 'current'] }),
-        }),
-      );
-    } catch (error) {
-      if (
-        errorName(error) === 'InvalidRequestException' &&
-        (await this.#isScheduledForDeletion(secretName))
-      ) {
-        throw new SecretNotFoundError(accountId, notFoundStage);
-      }
-      throw mapAwsError(error, { operation: 'GetSecretValue', accountId, secretName, stage: notFoundStage });
-    }
+    const response = await this.#getSecretValue(
+      accountId,
+      // One exact version is asked by id alone; its label, if one is required, is checked below
+      // (AWS rejects a VersionId/VersionStage pair that disagree with a less precise error).
+      {
+        SecretId: secretName,
+        ...(options.versionId
+          ? { VersionId: options.versionId }
+          : { VersionStage: SECRET_LABELS[stage ?? 'current'] }),
+      },
+      notFoundStage,
+    );
     if (
       response.VersionStages?.includes(NO_CREDENTIALS_LABEL) ||
       isNoCredentials(response.SecretString) ||
@@ -284,28 +275,46 @@ export class SecretsManagerSecretStore implements SecretStore {
   /**
    * Reads the current credentials a later variant of the legacy service kept under
    * `{prefix}/account/{tenantId}/{accountId}` (the migration copies them to this store's own name).
-   * Never cached. Throws SecretNotFoundError when there is no such secret or it holds nothing.
+   * Never cached. Throws SecretNotFoundError when there is no such secret or it holds nothing,
+   * SecretExpiredError as `read` does.
    */
   async readTenantScoped(tenantId: string, accountId: string): Promise<SecretPayload> {
     // Both ids as secretNameFor accepts them (it throws on one a secret name cannot hold).
     this.secretNameFor(accountId);
     const secretName = `${this.secretNameFor(tenantId)}/${accountId}`;
-    let response: GetSecretValueCommandOutput;
+    const response = await this.#getSecretValue(
+      accountId,
+      { SecretId: secretName, VersionStage: SECRET_LABELS.current },
+      'current',
+    );
+    if (isNoCredentials(response.SecretString)) throw new SecretNotFoundError(accountId, 'current');
+    const payload = parseStoredSecret(accountId, response.SecretString);
+    assertNotExpired(accountId, payload, this.#clock());
+    return payload;
+  }
+
+  /** GetSecretValue, with a missing secret or one scheduled for deletion as SecretNotFoundError. */
+  async #getSecretValue(
+    accountId: string,
+    input: { SecretId: string; VersionId?: string; VersionStage?: string },
+    notFoundStage: string,
+  ): Promise<GetSecretValueCommandOutput> {
     try {
-      response = await this.#client.send(
-        new GetSecretValueCommand({ SecretId: secretName, VersionStage: SECRET_LABELS.current }),
-      );
+      return await this.#client.send(new GetSecretValueCommand(input));
     } catch (error) {
       if (
         errorName(error) === 'InvalidRequestException' &&
-        (await this.#isScheduledForDeletion(secretName))
+        (await this.#isScheduledForDeletion(input.SecretId))
       ) {
-        throw new SecretNotFoundError(accountId, 'current');
+        throw new SecretNotFoundError(accountId, notFoundStage);
       }
-      throw mapAwsError(error, { operation: 'GetSecretValue', accountId, secretName, stage: 'current' });
+      throw mapAwsError(error, {
+        operation: 'GetSecretValue',
+        accountId,
+        secretName: input.SecretId,
+        stage: notFoundStage,
+      });
     }
-    if (isNoCredentials(response.SecretString)) throw new SecretNotFoundError(accountId, 'current');
-    return parseStoredSecret(accountId, response.SecretString);
   }
 
   async describe(accountId: string): Promise<SecretDescription | undefined> {
