@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { newId } from '../functions/core/ids';
 import { silentLogger } from '../functions/core/logger';
 import { startLocalRuntime } from '../local/runtime';
 import type { ExecutionStatus } from '../schemas/execution';
+import { launchChromium } from '../test/support/chromium';
 import { median, percentile } from './statistics';
 
 /**
@@ -29,17 +29,6 @@ export interface ConsoleRunsBenchmarkResult {
   api_first_page_ms: { p50: number; max: number };
   seed_seconds: number;
 }
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const RUN_ROWS = 'table.runs tbody tr';
 const FIRST_ROWS_AT = '__firstRunsRowsAt';
@@ -82,7 +71,7 @@ export async function runConsoleRunsBenchmark(
     port: 0,
     logger: silentLogger,
   });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const { tenants, accounts, executions } = runtime.repositories;
     const seedStarted = performance.now();

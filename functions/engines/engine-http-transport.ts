@@ -42,8 +42,8 @@ function loadHttps() {
 }
 
 /**
- * node:http(s) with keep-alive agents. Chosen over fetch (undici) by measurement: one engine call
- * cost about a quarter of the CPU here (bench/scan-bench.ts). Redirects are never followed (a
+ * node:http(s) with keep-alive agents. Chosen over fetch (undici) by measurement: a call costs
+ * about a quarter of fetch's CPU (0.1 against 0.4 ms here, the engine in another process). Redirects are never followed (a
  * redirect would resend the credentials to wherever it points): a 3xx is answered as it is.
  */
 export const nodeHttpTransport: EngineHttpTransport = async (call) => {

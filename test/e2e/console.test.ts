@@ -4,9 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiHarness, startTomorrow, type TenantFixture } from '../support/api-harness';
+import { launchChromium } from '../support/chromium';
 
 /**
  * The operator console in a real headless Chromium (Debian's package, driven by playwright-core)
@@ -17,16 +18,6 @@ import { ApiHarness, startTomorrow, type TenantFixture } from '../support/api-ha
 
 const V1 = '/api/v1';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ACTION_BUTTONS =
   /^(Cancel run|Redrive run|Pause|Resume|Trigger now|Re-validate|Pause selected|Resume selected)/;
 
@@ -104,10 +95,7 @@ async function waitUntilFinished(executionId: string): Promise<string> {
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  [harness, browser] = await Promise.all([
-    ApiHarness.start(),
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
-  ]);
+  [harness, browser] = await Promise.all([ApiHarness.start(), launchChromium()]);
   tenant = await harness.createTenant('Acme Security');
   const accounts = await Promise.all([1, 2, 3].map(() => harness.activeAccount(tenant)));
   schedules = await Promise.all([

@@ -189,23 +189,34 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
     deps.settings.lockLeaseSeconds,
   );
   const waitedSeconds = (deps.clock().getTime() - Date.parse(execution.started_at)) / 1000;
-  if (
-    !locked &&
-    execution.current_step === 'waiting_for_running_scan' &&
-    waitedSeconds > deps.settings.maxBufferedWaitSeconds
-  ) {
-    await finishWithoutScan(
-      deps,
-      execution,
-      'skipped',
-      'buffer_wait_exceeded',
-      `the scan of this account still running after this run waited ${deps.settings.maxBufferedWaitSeconds} seconds for it`,
-    );
+  /** Ends the run as skipped because of the account's running scan, counted on its schedule. */
+  const skipOverlap = async (errorCode: string, reason: string): Promise<ClaimScanOutput> => {
+    await finishWithoutScan(deps, execution, 'skipped', errorCode, reason);
     if (schedule)
       await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), schedule.schedule_id, 'skipped', {
         last_run_at: now,
       });
     return { outcome: 'skipped_overlap', execution_id: executionId };
+  };
+  /** The workflow waits and claims again; the run shows what it waits for. */
+  const waitAndClaimAgain = async (
+    outcome: 'buffered' | 'queued',
+    step: 'waiting_for_running_scan' | 'waiting_for_tenant_scans',
+  ): Promise<ClaimScanOutput> => {
+    if (execution.current_step !== step) {
+      await deps.executions.recordProgress(executionId, { current_step: step, progress_percent: 0 });
+    }
+    return { outcome, execution_id: executionId, wait_seconds: deps.settings.waitingRecheckSeconds };
+  };
+  if (
+    !locked &&
+    execution.current_step === 'waiting_for_running_scan' &&
+    waitedSeconds > deps.settings.maxBufferedWaitSeconds
+  ) {
+    return skipOverlap(
+      'buffer_wait_exceeded',
+      `the scan of this account still running after this run waited ${deps.settings.maxBufferedWaitSeconds} seconds for it`,
+    );
   }
   if (!locked && schedule?.overlap_policy === 'buffer_one') {
     // One run may wait behind the running scan; the workflow waits and claims again.
@@ -214,36 +225,16 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
       executionId,
       deps.settings.lockLeaseSeconds * 2,
     );
-    if (buffered) {
-      if (execution.current_step !== 'waiting_for_running_scan') {
-        await deps.executions.recordProgress(executionId, {
-          current_step: 'waiting_for_running_scan',
-          progress_percent: 0,
-        });
-      }
-      return {
-        outcome: 'buffered',
-        execution_id: executionId,
-        wait_seconds: deps.settings.waitingRecheckSeconds,
-      };
-    }
+    if (buffered) return waitAndClaimAgain('buffered', 'waiting_for_running_scan');
   }
   if (locked && ownRecord && execution.current_step === 'waiting_for_running_scan') {
     await deps.accounts.releaseScanBuffer(account.account_id, executionId);
   }
   if (!locked) {
-    await finishWithoutScan(
-      deps,
-      execution,
-      'skipped',
+    return skipOverlap(
       'overlap_skipped',
       `another scan of this account is running (overlap policy: ${schedule?.overlap_policy === 'buffer_one' ? 'buffer one, and one run already waits' : 'skip'})`,
     );
-    if (schedule)
-      await recordOutcomeAndAutoPause(runOutcomeDependencies(deps), schedule.schedule_id, 'skipped', {
-        last_run_at: now,
-      });
-    return { outcome: 'skipped_overlap', execution_id: executionId };
   }
   const bound = deps.settings.maxRunningScansPerTenant;
   if (bound > 0 && deps.tenantScanSlots) {
@@ -252,19 +243,7 @@ export async function claimScan(deps: ScanDependencies, input: ClaimScanInput): 
       runLeaseSeconds: deps.settings.maxScanSeconds + deps.settings.lockLeaseSeconds,
       waitLeaseSeconds: Math.max(60, deps.settings.waitingRecheckSeconds * 6),
     });
-    if (!slot.admitted) {
-      if (execution.current_step !== 'waiting_for_tenant_scans') {
-        await deps.executions.recordProgress(executionId, {
-          current_step: 'waiting_for_tenant_scans',
-          progress_percent: 0,
-        });
-      }
-      return {
-        outcome: 'queued',
-        execution_id: executionId,
-        wait_seconds: deps.settings.waitingRecheckSeconds,
-      };
-    }
+    if (!slot.admitted) return waitAndClaimAgain('queued', 'waiting_for_tenant_scans');
   }
   // The engine is chosen by provider: an account without one cannot be scanned.
   if (!account.provider_type) throw new NotFoundError('account', account.account_id);
