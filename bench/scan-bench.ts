@@ -36,6 +36,17 @@ export interface LatencySummary {
   p99_ms: number;
   /** CPU time of the bench's process (every thread) per scan: the tables and the engine serve from their own. */
   cpu_ms_per_scan: number;
+  /** CPU time per scan of the table server's and the engine simulator's processes, and of all three. */
+  table_server_cpu_ms_per_scan: number;
+  engine_cpu_ms_per_scan: number;
+  total_cpu_ms_per_scan: number;
+}
+
+/** CPU time (µs) used during one side of a round, by process. */
+interface RoundCpu {
+  bench: number;
+  tables: number;
+  engine: number;
 }
 
 export interface ScanBenchmarkResult {
@@ -47,6 +58,8 @@ export interface ScanBenchmarkResult {
   ratio_p50: number;
   /** Floor throughput over workflow throughput (goal ≤ 1.25). */
   ratio_throughput: number;
+  /** Workflow CPU per scan over the floor's, all three processes (what bounds both on 2 cores). */
+  ratio_total_cpu: number;
   /** The unmeasured rounds before: how many, their scans, and their throughput ratio. */
   warm_up: { rounds: number; scans: number; ratio_throughput: number };
   dynamodb_operations_per_scan: Record<string, number>;
@@ -75,15 +88,14 @@ const TASK_TOKEN_OF_STATE: Record<string, string> = Object.fromEntries(
     .map(([name, state]) => [name, String(state.Resource).replace(/^\$\{|\}$/g, '')]),
 );
 
-function cpuMicrosSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return used.user + used.system;
-}
-
-function summarize(latencies: number[], seconds: number, cpuMicros: number): LatencySummary {
+function summarize(latencies: number[], seconds: number, cpu: RoundCpu): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
+  const perScan = (micros: number) => Number((micros / 1000 / latencies.length).toFixed(2));
   return {
-    cpu_ms_per_scan: Number((cpuMicros / 1000 / latencies.length).toFixed(2)),
+    cpu_ms_per_scan: perScan(cpu.bench),
+    table_server_cpu_ms_per_scan: perScan(cpu.tables),
+    engine_cpu_ms_per_scan: perScan(cpu.engine),
+    total_cpu_ms_per_scan: perScan(cpu.bench + cpu.tables + cpu.engine),
     count: latencies.length,
     seconds: Number(seconds.toFixed(3)),
     throughput_per_second: Number((latencies.length / seconds).toFixed(1)),
@@ -148,26 +160,41 @@ function countOperations(client: DynamoDBDocumentClient): {
   };
 }
 
+/** What the engine simulator answers for a sync scan: the floor writes the same values. */
+const FLOOR_ENGINE_SCAN = {
+  engine_scan_id: 'sim-aws-00000000000000000000',
+  summary: { total_checks: 370, passed_checks: 284, failed_checks: 81, error_checks: 5 },
+};
+
 /**
  * The floor: the DynamoDB operations one synchronous-engine scan makes, issued directly through
- * the same repositories in the same order, without the interpreter, the tasks, the secret store or
- * the engine.
+ * the same repositories in the same order, with the same attributes and values of the same size
+ * (an execution ARN of the local runtime's shape, the simulator's scan id and counts), without the
+ * interpreter, the tasks, the secret store or the engine.
  */
-async function floorScan(repositories: Repositories, tenantId: string, accountId: string): Promise<void> {
+async function floorScan(
+  repositories: Repositories,
+  tenantId: string,
+  accountId: string,
+  executionName: string,
+): Promise<void> {
   const executionId = newId();
   const now = toIsoUtc(new Date());
+  const { engine_scan_id, summary } = FLOOR_ENGINE_SCAN;
   // Claim.
   const account = await repositories.accounts.get(accountId);
   await repositories.executions.create({
     execution_id: executionId,
+    schedule_id: null,
     account_id: accountId,
     tenant_id: tenantId,
     provider_type: account?.provider_type,
     started_at: now,
     status: 'running',
     triggered_by: 'api',
-    workflow_execution_name: `floor-${executionId}`,
-    workflow_execution_arn: `floor-${executionId}`,
+    scheduled_time: null,
+    workflow_execution_name: executionName,
+    workflow_execution_arn: `arn:aws:states:ap-south-1:000000000000:execution:threat-engine-scan:${executionName}`,
     current_step: 'claimed',
     progress_percent: 0,
   });
@@ -189,11 +216,12 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
   await repositories.executions.recordProgress(executionId, {
     current_step: 'engine_completed',
     progress_percent: 90,
-    engine_scan_id: 'floor',
+    engine_scan_id,
   });
   // Record.
+  const scanId = deterministicId('scan-result', executionId);
   await repositories.scanResults.create({
-    scan_id: deterministicId('scan-result', executionId),
+    scan_id: scanId,
     account_id: accountId,
     tenant_id: tenantId,
     provider_type: account?.provider_type ?? 'aws',
@@ -201,25 +229,34 @@ async function floorScan(repositories: Repositories, tenantId: string, accountId
     started_at: now,
     completed_at: now,
     status: 'completed',
-    total_checks: 10,
-    passed_checks: 8,
-    failed_checks: 2,
-    error_checks: 0,
+    ...summary,
     execution_id: executionId,
+    schedule_id: null,
+    engine_scan_id,
+    metadata: { engine_polls: 0 },
   });
+  await repositories.accounts.releaseScanLock(accountId, executionId);
   await repositories.executions.finishOnce(
     executionId,
     'completed',
-    { scan_id: 'floor', total_checks: 10, passed_checks: 8, failed_checks: 2 },
+    {
+      scan_id: scanId,
+      engine_scan_id,
+      total_checks: summary.total_checks,
+      passed_checks: summary.passed_checks,
+      failed_checks: summary.failed_checks,
+      current_step: 'completed',
+      progress_percent: 100,
+    },
     { startedAt: now },
   );
-  await repositories.accounts.releaseScanLock(accountId, executionId);
 }
 
 export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<ScanBenchmarkResult> {
   const directory = await mkdtemp(join(tmpdir(), 'te-bench-'));
   // The same in-memory table server and tables the integration tests use, in a process of their own.
-  const { client, tables, close: closeTables } = await startTablesInOwnProcess();
+  const tableServer = await startTablesInOwnProcess();
+  const { client, tables } = tableServer;
   const operations = countOperations(client);
   const repositories = createRepositories(client, tables);
   const secretStore = await LocalVaultSecretStore.open({
@@ -385,16 +422,35 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
     const floorLatencies: number[] = [];
     let workflowSeconds = 0;
     let floorSeconds = 0;
-    let workflowCpuMicros = 0;
-    let floorCpuMicros = 0;
+    const workflowCpu: RoundCpu = { bench: 0, tables: 0, engine: 0 };
+    const floorCpu: RoundCpu = { bench: 0, tables: 0, engine: 0 };
+    /** CPU time so far (µs) of each process: asked of the two services at once. */
+    const cpuNow = async (): Promise<RoundCpu> => {
+      const [tables, engine] = await Promise.all([tableServer.cpuMicros(), simulator.cpuMicros()]);
+      const own = process.cpuUsage();
+      return { bench: own.user + own.system, tables, engine };
+    };
+    const cpuSince = async (start: RoundCpu): Promise<RoundCpu> => {
+      const now = await cpuNow();
+      return {
+        bench: now.bench - start.bench,
+        tables: now.tables - start.tables,
+        engine: now.engine - start.engine,
+      };
+    };
+    const add = (total: RoundCpu, round: RoundCpu) => {
+      total.bench += round.bench;
+      total.tables += round.tables;
+      total.engine += round.engine;
+    };
     operations.reset();
-    await floorScan(repositories, tenant.tenant_id, accounts[0] as string);
+    await floorScan(repositories, tenant.tenant_id, accounts[0] as string, `floor--1-0-${Date.now()}`);
     const floorOperationsPerScan = Object.fromEntries(operations.counts);
     operations.stop();
     /** One round: every lane scans its own account perLane times through the workflow, then directly. */
     const runRound = async (round: number) => {
+      const workflowCpuStart = await cpuNow();
       const workflowStart = performance.now();
-      const workflowCpuStart = process.cpuUsage();
       const roundRuns = await Promise.all(
         accounts.map(async (_, lane) => {
           const laneRuns = [];
@@ -404,17 +460,18 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       );
       const workflowRound = {
         seconds: (performance.now() - workflowStart) / 1000,
-        cpuMicros: cpuMicrosSince(workflowCpuStart),
+        cpu: await cpuSince(workflowCpuStart),
         runs: roundRuns.flat(),
       };
+      const floorCpuStart = await cpuNow();
       const floorStart = performance.now();
-      const floorCpuStart = process.cpuUsage();
       const roundFloor = await Promise.all(
-        accounts.map(async (accountId) => {
+        accounts.map(async (accountId, lane) => {
           const latencies: number[] = [];
           for (let i = 0; i < perLane; i += 1) {
             const started = performance.now();
-            await floorScan(repositories, tenant.tenant_id, accountId);
+            const name = `floor-${round * 1000 + i}-${lane}-${Date.now()}`;
+            await floorScan(repositories, tenant.tenant_id, accountId, name);
             latencies.push(performance.now() - started);
           }
           return latencies;
@@ -422,7 +479,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       );
       const floorRound = {
         seconds: (performance.now() - floorStart) / 1000,
-        cpuMicros: cpuMicrosSince(floorCpuStart),
+        cpu: await cpuSince(floorCpuStart),
         latencies: roundFloor.flat(),
       };
       return { workflowRound, floorRound };
@@ -447,19 +504,19 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
     for (let round = 0; round < rounds; round += 1) {
       const { workflowRound, floorRound } = await runRound(round);
       workflowSeconds += workflowRound.seconds;
-      workflowCpuMicros += workflowRound.cpuMicros;
+      add(workflowCpu, workflowRound.cpu);
       runs.push(...workflowRound.runs);
       floorSeconds += floorRound.seconds;
-      floorCpuMicros += floorRound.cpuMicros;
+      add(floorCpu, floorRound.cpu);
       floorLatencies.push(...floorRound.latencies);
     }
 
     const workflow = summarize(
       runs.map((run) => run.latency),
       workflowSeconds,
-      workflowCpuMicros,
+      workflowCpu,
     );
-    const floor = summarize(floorLatencies, floorSeconds, floorCpuMicros);
+    const floor = summarize(floorLatencies, floorSeconds, floorCpu);
     return {
       scans: runs.length,
       concurrency: options.concurrency,
@@ -467,6 +524,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       floor,
       ratio_p50: Number((workflow.p50_ms / floor.p50_ms).toFixed(2)),
       ratio_throughput: Number((floor.throughput_per_second / workflow.throughput_per_second).toFixed(2)),
+      ratio_total_cpu: Number((workflow.total_cpu_ms_per_scan / floor.total_cpu_ms_per_scan).toFixed(2)),
       warm_up: {
         rounds: warmUpRounds,
         scans: warmUpScans,
@@ -487,7 +545,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
   } finally {
     await workflows.close({ gracePeriodMs: 500 });
     await simulator.close();
-    await closeTables();
+    await tableServer.close();
     await rm(directory, { recursive: true, force: true });
   }
 }

@@ -3,15 +3,21 @@ import { fileURLToPath } from 'node:url';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TableNames } from '../schemas/tables';
 import { tablesOn } from '../test/support/dynalite';
+import { isCpuAnswer } from './serve-bench';
+
+/** Controls of a service process: its CPU time so far, and stopping it. */
+export interface ServiceProcess {
+  /** CPU time (user + system, µs) the process has used so far, asked over IPC. */
+  cpuMicros(): Promise<number>;
+  close(): Promise<void>;
+}
 
 /**
  * A bench's stand-in for a service that is remote on AWS (the table server, the scan engine), in a
  * process of its own: what the bench measures in its own process is then the orchestration's work,
- * not the service's. The script sends one message when it serves (its address) and exits when told.
+ * not the service's (whose CPU time can be asked for apart). The script calls serveBench.
  */
-export async function startServiceProcess<Ready>(
-  script: string,
-): Promise<Ready & { close(): Promise<void> }> {
+export async function startServiceProcess<Ready>(script: string): Promise<Ready & ServiceProcess> {
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -22,6 +28,16 @@ export async function startServiceProcess<Ready>(
   });
   return {
     ...ready,
+    cpuMicros: () =>
+      new Promise<number>((resolve) => {
+        const answer = (message: unknown) => {
+          if (!isCpuAnswer(message)) return;
+          child.off('message', answer);
+          resolve(message.cpuMicros);
+        };
+        child.on('message', answer);
+        child.send('cpu');
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -31,21 +47,23 @@ export async function startServiceProcess<Ready>(
 }
 
 /** The in-memory table server in its own process, as DynamoDB is on AWS. */
-export function startTableServerProcess(): Promise<{ endpoint: string; close(): Promise<void> }> {
+export function startTableServerProcess(): Promise<{ endpoint: string } & ServiceProcess> {
   return startServiceProcess<{ endpoint: string }>('./table-server-process.ts');
 }
 
 /** Every table, created from the shared definitions, on a table server in its own process. */
-export async function startTablesInOwnProcess(): Promise<{
-  client: DynamoDBDocumentClient;
-  tables: TableNames;
-  close(): Promise<void>;
-}> {
+export async function startTablesInOwnProcess(): Promise<
+  {
+    client: DynamoDBDocumentClient;
+    tables: TableNames;
+  } & ServiceProcess
+> {
   const server = await startTableServerProcess();
   const { client, tables, destroy } = await tablesOn(server.endpoint);
   return {
     client,
     tables,
+    cpuMicros: server.cpuMicros,
     close: async () => {
       destroy();
       await server.close();
