@@ -26,6 +26,7 @@ import { runScanBenchmark, type ScanBenchmarkResult } from './scan-bench';
  * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
  * `npm run bench -- --only lambda [--json file]`: only the Lambda bundles (same `lambda.*` keys).
  * `npm run bench -- --only scan [--scans N] [--json file]`: only the scan workflow and its floor (same `scan.*` keys).
+ *   `--floor-with-calls`: the floor also reads the secret twice and calls the engine, as a scan does.
  */
 const { values } = parseArgs({
   options: {
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'scan-api': { type: 'boolean', default: false },
     'api-load': { type: 'string', default: 'paced' },
     executions: { type: 'string', default: '10000' },
+    'floor-with-calls': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -101,7 +103,12 @@ const progress = (title: string, total: number) => {
 /** The scan workflow against the floor of its DynamoDB operations, printed. */
 async function scanSection() {
   process.stderr.write(`running ${scans} scans and their floor…\n`);
-  const scan = await runScanBenchmark({ scans, concurrency, warmUpMs: SCAN_WARM_UP_MS });
+  const scan = await runScanBenchmark({
+    scans,
+    concurrency,
+    warmUpMs: SCAN_WARM_UP_MS,
+    floorWithCalls: values['floor-with-calls'] === true,
+  });
   const operationCount = Object.values(scan.dynamodb_operations_per_scan).reduce(
     (sum, count) => sum + count,
     0,
@@ -112,7 +119,10 @@ async function scanSection() {
   );
   process.stdout.write(
     `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n` +
-      '(the table server and the engine simulator serve from processes of their own, as DynamoDB and the engines are remote on AWS)\n',
+      '(the table server and the engine simulator serve from processes of their own, as DynamoDB and the engines are remote on AWS)\n' +
+      (scan.floor_kind === 'dynamodb_operations'
+        ? 'floor: the same DynamoDB operations, issued directly\n'
+        : 'floor: the same DynamoDB operations, two secret reads and the engine call, issued directly (--floor-with-calls)\n'),
   );
   line('workflow throughput (scans/s)', scan.workflow.throughput_per_second);
   line('workflow latency p50 / p99 (ms)', `${scan.workflow.p50_ms} / ${scan.workflow.p99_ms}`);
