@@ -2,6 +2,7 @@ import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../functions/core/logger';
 import type { WorkflowHistoryEvent } from '../functions/core/ports/orchestrator';
+import { appendWhole } from './append-whole';
 
 const JOURNAL_FILE = 'journal.jsonl';
 const LINE_PREFIX = '{"executionArn":"';
@@ -172,7 +173,7 @@ export class HistoryJournal {
             return { executionArn: line.executionArn, chunk };
           });
           const text = `${separator}${lines.map((line) => `${line.text}\n`).join('')}`;
-          await handle.write(text, null, 'utf8');
+          appendWhole(handle.fd, text);
           this.#size = offset;
           this.#mayEndCut = false;
           for (const { executionArn, chunk } of placed) this.#addChunk(executionArn, chunk);

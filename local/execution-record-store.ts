@@ -7,6 +7,7 @@ import {
   type WorkflowExecutionStatus,
   type WorkflowName,
 } from '../functions/core/ports/orchestrator';
+import { appendWhole } from './append-whole';
 
 /** What is kept on disk for one execution: its latest snapshot in the journal. */
 export interface ExecutionRecord {
@@ -175,7 +176,7 @@ export class ExecutionRecordStore {
         try {
           this.#handle ??= open(this.#journalPath, 'a', 0o600);
           const text = batch.map((pending) => pending.line).join('');
-          await (await this.#handle).write(this.#mayEndCut ? `\n${text}` : text, null, 'utf8');
+          appendWhole((await this.#handle).fd, this.#mayEndCut ? `\n${text}` : text);
           this.#mayEndCut = false;
           for (const pending of batch) pending.resolve();
         } catch (error) {

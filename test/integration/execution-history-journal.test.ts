@@ -56,6 +56,31 @@ describe('HistoryJournal', () => {
     await reopened.close();
   });
 
+  it('places every line by its bytes, so histories after text of several bytes a character read back whole', async () => {
+    // Prepare: a cause in several scripts (2-, 3- and 4-byte UTF-8 characters) before another line.
+    const journal = await HistoryJournal.open(directory, silentLogger);
+    const failed = {
+      ...event(2, 'TaskFailed'),
+      error: 'States.TaskFailed',
+      cause: 'Zugriff verweigert — 拒绝访问 🔒',
+    };
+    journal.append(FIRST, failed);
+    journal.append(SECOND, event(1, 'ExecutionStarted'));
+    await journal.flush();
+    journal.append(FIRST, event(3, 'ExecutionFailed'));
+
+    // Act
+    const beforeReopening = await journal.read(SECOND);
+    await journal.close();
+    const reopened = await HistoryJournal.open(directory, silentLogger);
+
+    // Assess
+    expect(beforeReopening).toEqual([event(1, 'ExecutionStarted')]);
+    expect(await reopened.read(FIRST)).toEqual([failed, event(3, 'ExecutionFailed')]);
+    expect(await reopened.read(SECOND)).toEqual([event(1, 'ExecutionStarted')]);
+    await reopened.close();
+  });
+
   it('ignores a last line a crash cut, and starts the next write on a new line', async () => {
     // Prepare
     const first = await HistoryJournal.open(directory, silentLogger);
