@@ -53,10 +53,10 @@ const wholeNumber = (name: string, value: string | undefined, fallback: number) 
   }
   return parsed;
 };
-const scans = wholeNumber('scans', values.scans, quick ? 80 : 200);
+const scans = wholeNumber('scans', values.scans, quick ? 240 : 800);
 const concurrency = wholeNumber('concurrency', values.concurrency, 8);
 /** Both sides of the scan bench run this long, interleaved, before it measures (as the API bench's warm-up). */
-const SCAN_WARM_UP_MS = 2_000;
+const SCAN_WARM_UP_MS = 5_000;
 const schedules = wholeNumber('schedules', values.schedules, quick ? 25_000 : 100_000);
 const apiSeconds = wholeNumber('api-seconds', values['api-seconds'], quick ? 5 : 20);
 if (values['api-load'] !== 'paced' && values['api-load'] !== 'autocannon') {

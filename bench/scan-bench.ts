@@ -95,6 +95,9 @@ export interface ScanBenchmarkResult {
   failed_scans: number;
 }
 
+/** Scans each lane runs in one round of each side (see runRound). */
+const SCANS_PER_LANE_AND_ROUND = 10;
+
 const READ_COMMAND = /^(Get|BatchGet|Query|Scan|TransactGet)/;
 
 /** The Task states of the scan definition, by name, with the task token each invokes. */
@@ -451,7 +454,8 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
 
     // Workflow and floor alternate in rounds, so both meet the same machine load. In each round,
     // lane i scans account i only (no two concurrent scans share an account).
-    const rounds = 5;
+    // Short rounds (about ten scans a lane), so a change in the machine's speed meets both sides.
+    const rounds = Math.max(5, Math.round(options.scans / options.concurrency / SCANS_PER_LANE_AND_ROUND));
     const perLane = Math.max(1, Math.ceil(options.scans / options.concurrency / rounds));
     const runs: Array<{ latency: number; ok: boolean }> = [];
     const floorLatencies: number[] = [];
