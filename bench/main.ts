@@ -1,6 +1,4 @@
-import { fork } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { monthlyBill, type RegionPrices, type ScanFigures } from '../cost/cost-model';
@@ -12,7 +10,8 @@ import { type ApiBenchmarkResult, runApiBenchmark } from './api-bench';
 import { runConsoleRunsBenchmark } from './console-runs-bench';
 import { DEFAULT_ASSEMBLY_DIRECTORY, runLambdaBenchmark } from './lambda-bench';
 import type { SchedulerBenchmarkResult } from './local-scheduler-bench';
-import { runScanBenchmark, type ScanBenchmarkResult } from './scan-bench';
+import type { ScanBenchmarkOptions, ScanBenchmarkResult } from './scan-bench';
+import { runBenchProcess } from './service-process';
 
 /**
  * `npm run bench [-- --quick] [--json file] [--scans N --concurrency C --schedules N --api-seconds S]`:
@@ -103,12 +102,15 @@ const progress = (title: string, total: number) => {
 /** The scan workflow against the floor of its DynamoDB operations, printed. */
 async function scanSection() {
   process.stderr.write(`running ${scans} scans and their floor…\n`);
-  const scan = await runScanBenchmark({
+  const options: ScanBenchmarkOptions = {
     scans,
     concurrency,
     warmUpMs: SCAN_WARM_UP_MS,
     floorWithCalls: values['floor-with-calls'] === true,
-  });
+  };
+  const scan = await runBenchProcess<ScanBenchmarkResult>('./scan-bench-process.ts', [
+    JSON.stringify(options),
+  ]);
   const operationCount = Object.values(scan.dynamodb_operations_per_scan).reduce(
     (sum, count) => sum + count,
     0,
@@ -310,27 +312,14 @@ const api = await apiSection();
 
 // 4. The local scheduler.
 const loadBar = progress('writing schedules', schedules);
-const scheduler = await new Promise<SchedulerBenchmarkResult>((resolve, reject) => {
-  const child = fork(
-    fileURLToPath(new URL('./scheduler-bench-process.ts', import.meta.url)),
-    [String(schedules)],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  child.on(
-    'message',
-    (message: { written?: number; loaded?: boolean; result?: SchedulerBenchmarkResult }) => {
-      if (message.written !== undefined) loadBar.update(message.written);
-      if (message.loaded) loadBar.stop();
-      if (message.result) resolve(message.result);
-    },
-  );
-  child.once('error', reject);
-  child.once('exit', (code) => {
-    if (code !== 0) reject(new Error(`the scheduler bench exited with ${code}`));
-  });
-});
+const scheduler = await runBenchProcess<SchedulerBenchmarkResult, { written?: number; loaded?: boolean }>(
+  './scheduler-bench-process.ts',
+  [String(schedules)],
+  (message) => {
+    if (message.written !== undefined) loadBar.update(message.written);
+    if (message.loaded) loadBar.stop();
+  },
+);
 process.stdout.write(
   `\nLocal scheduler, ${schedules.toLocaleString('en-US')} schedules due in the same minute\n`,
 );

@@ -70,3 +70,28 @@ export async function startTablesInOwnProcess(): Promise<
     },
   };
 }
+
+/**
+ * Runs one part of the bench in a fresh process (forked with this process's loader and polyfills),
+ * so its memory and timing are its own, not shaped by the parts that ran before it. The script
+ * sends `{ result }` last; any other message goes to onMessage (progress).
+ */
+export function runBenchProcess<Result, Message = unknown>(
+  script: string,
+  args: string[],
+  onMessage?: (message: Message) => void,
+): Promise<Result> {
+  return new Promise<Result>((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (message: Message & { result?: Result }) => {
+      if (message.result !== undefined) resolve(message.result);
+      else onMessage?.(message);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`${script} exited with ${code}`));
+    });
+  });
+}
