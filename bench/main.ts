@@ -57,7 +57,7 @@ const concurrency = wholeNumber('concurrency', values.concurrency, 8);
 /** Both sides of the scan bench run this long, interleaved, before it measures (as the API bench's warm-up). */
 const SCAN_WARM_UP_MS = 5_000;
 const schedules = wholeNumber('schedules', values.schedules, quick ? 25_000 : 100_000);
-const apiSeconds = wholeNumber('api-seconds', values['api-seconds'], quick ? 5 : 20);
+const apiSeconds = wholeNumber('api-seconds', values['api-seconds'], quick ? 10 : 20);
 if (values['api-load'] !== 'paced' && values['api-load'] !== 'autocannon') {
   process.stderr.write('bench: --api-load takes paced or autocannon\n');
   process.exit(2);
