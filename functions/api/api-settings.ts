@@ -16,20 +16,24 @@ const positiveInt = (what: string, min: number, max: number) =>
       z.lte(max, `expected at most ${max}`),
     );
 
+/** A comma-separated list: each item trimmed (then normalized), empty items dropped. */
+const commaList = (normalize: (item: string) => string = (item) => item) =>
+  z.pipe(
+    z.string(),
+    z.transform((value) =>
+      value
+        .split(',')
+        .map((item) => normalize(item.trim()))
+        .filter(Boolean),
+    ),
+  );
+
 const CLAIM_NAME = /^[A-Za-z0-9_:.-]{1,64}$/;
 
 const claimNames = (fallback: string) =>
   z._default(
     z.pipe(
-      z.pipe(
-        z.string(),
-        z.transform((value) =>
-          value
-            .split(',')
-            .map((name) => name.trim())
-            .filter(Boolean),
-        ),
-      ),
+      commaList(),
       z
         .array(z.string().check(z.regex(CLAIM_NAME, 'expected claim names of A-Z a-z 0-9 _ : . -')))
         .check(z.minLength(1, 'expected at least one claim name')),
@@ -43,15 +47,7 @@ export const ApiSettingsSchema = z.object({
   /** Comma-separated origins allowed by CORS (scheme://host[:port]); empty: no CORS headers at all. */
   API_CORS_ALLOWED_ORIGINS: z._default(
     z.pipe(
-      z.pipe(
-        z.string(),
-        z.transform((value) =>
-          value
-            .split(',')
-            .map((origin) => origin.trim().replace(/\/+$/, ''))
-            .filter(Boolean),
-        ),
-      ),
+      commaList((origin) => origin.replace(/\/+$/, '')),
       z.array(
         z.string().check(z.regex(ORIGIN, 'expected origins such as https://console.example.com (never *)')),
       ),
@@ -86,17 +82,7 @@ export const ApiSettingsSchema = z.object({
    * (set by the CDK app). When set, the API checks `iss` / `aud` again (defence in depth).
    */
   OIDC_ISSUER: z.optional(z.string().check(z.minLength(1))),
-  OIDC_AUDIENCE: z.optional(
-    z.pipe(
-      z.string(),
-      z.transform((value) =>
-        value
-          .split(',')
-          .map((audience) => audience.trim())
-          .filter(Boolean),
-      ),
-    ),
-  ),
+  OIDC_AUDIENCE: z.optional(commaList()),
   /** The console's hosted login (authorization code + PKCE at OIDC_ISSUER): its public client id. */
   CONSOLE_OIDC_CLIENT_ID: z.optional(
     z.string().check(z.regex(CLAIM_NAME, 'expected a client id of A-Z a-z 0-9 _ : . -')),
