@@ -32,6 +32,7 @@ import {
 } from '../api-context';
 import type { ApiServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
+import { PageCursorSchema, PageLimitSchema } from '../page-query';
 
 /**
  * Executions (one scan run each): read one, cancel a running one, redrive a failed one, and scan
@@ -108,17 +109,8 @@ export const ExecutionViewSchema = z.extend(ExecutionSchema, {
 
 export const ListExecutionsQuerySchema = z.strictObject({
   status: z.optional(ExecutionStatusSchema),
-  limit: z._default(
-    z.coerce
-      .number({ message: 'must be a number' })
-      .check(z.int('must be a whole number'), z.gte(1, 'must be 1 to 100'), z.lte(100, 'must be 1 to 100')),
-    25,
-  ),
-  cursor: z.optional(
-    z
-      .string()
-      .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters')),
-  ),
+  limit: PageLimitSchema(25),
+  cursor: z.optional(PageCursorSchema),
 });
 
 const QueryTimeSchema = z.pipe(
@@ -176,11 +168,7 @@ export const TenantScansBodySchema = z.strictObject({
   /** Only the accounts of one provider. */
   provider_type: z.optional(ProviderTypeSchema),
   /** The next_cursor of a previous answer, to start the following accounts. */
-  cursor: z.optional(
-    z
-      .string()
-      .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters')),
-  ),
+  cursor: z.optional(PageCursorSchema),
 });
 
 const StartedScanSchema = z.object({

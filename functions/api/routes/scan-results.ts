@@ -6,6 +6,7 @@ import { NotFoundError } from '../../core/errors';
 import { type ApiEnv, canSee, parseQuery, parseWith, requireRole } from '../api-context';
 import type { ApiServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
+import { PageCursorSchema, PageLimitSchema } from '../page-query';
 
 /**
  * Scan results (the metadata of each finished scan; findings stay with the engine): an account's,
@@ -15,17 +16,8 @@ import { registerRoute, rolesFrom } from '../openapi';
 const TAGS = ['scan-results'] as const;
 
 export const ListScanResultsQuerySchema = z.object({
-  limit: z._default(
-    z.coerce
-      .number({ message: 'must be a number' })
-      .check(z.int('must be a whole number'), z.gte(1, 'must be 1 to 100'), z.lte(100, 'must be 1 to 100')),
-    25,
-  ),
-  cursor: z.optional(
-    z
-      .string()
-      .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters')),
-  ),
+  limit: PageLimitSchema(25),
+  cursor: z.optional(PageCursorSchema),
 });
 
 export const ScanResultListResponseSchema = z.object({

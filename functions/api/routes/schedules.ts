@@ -27,6 +27,7 @@ import {
 } from '../api-context';
 import type { SchedulingServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
+import { PageCursorSchema, PageLimitSchema } from '../page-query';
 
 /**
  * Schedules (legacy endpoints plus pause, resume and the richer GET), mounted at `/api/v1`.
@@ -44,16 +45,6 @@ const TAGS = ['schedules'] as const;
 const ScheduleIdParams = { schedule_id: IdSchema } as const;
 const BodyObjectSchema = z.record(z.string(), z.unknown());
 
-const LimitSchema = (fallback: number) =>
-  z._default(
-    z.coerce
-      .number({ message: 'must be a number' })
-      .check(z.int('must be a whole number'), z.gte(1, 'must be 1 to 100'), z.lte(100, 'must be 1 to 100')),
-    fallback,
-  );
-const CursorSchema = z
-  .string()
-  .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'must be at most 2048 characters'));
 const OFFSET_MESSAGE = `must be a whole number from 0 to ${MAX_OFFSET} (pass next_cursor as cursor to go further)`;
 const LegacyOffsetSchema = z.coerce
   .number({ message: OFFSET_MESSAGE })
@@ -68,8 +59,8 @@ export const ListSchedulesQuerySchema = z.object({
       error: `expected one of ${[...ScheduleStatusSchema.options, 'error'].join(', ')}`,
     }),
   ),
-  limit: LimitSchema(25),
-  cursor: z.optional(CursorSchema),
+  limit: PageLimitSchema(25),
+  cursor: z.optional(PageCursorSchema),
 });
 
 export const GetScheduleQuerySchema = z.object({
@@ -86,8 +77,8 @@ export const GetScheduleQuerySchema = z.object({
 export const ListRunsQuerySchema = z
   .object({
     status: z.optional(ExecutionStatusSchema),
-    limit: LimitSchema(50),
-    cursor: z.optional(CursorSchema),
+    limit: PageLimitSchema(50),
+    cursor: z.optional(PageCursorSchema),
     offset: z.optional(LegacyOffsetSchema),
   })
   .check(
