@@ -4,25 +4,15 @@ import { DependencyUnavailableError } from '../functions/core/errors';
 import type { Logger } from '../functions/core/logger';
 import {
   WORKFLOW_NAMES,
-  type WorkflowExecutionStatus,
+  type WorkflowExecutionDescription,
   type WorkflowName,
 } from '../functions/core/ports/orchestrator';
 import { appendWhole } from './append-whole';
 
 /** What is kept on disk for one execution: its latest snapshot in the journal. */
-export interface ExecutionRecord {
+export interface ExecutionRecord extends WorkflowExecutionDescription {
   version: number;
-  workflow: WorkflowName;
-  name: string;
-  executionArn: string;
   stateMachineArn: string;
-  status: WorkflowExecutionStatus;
-  startedAt: string;
-  stoppedAt?: string;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
   /** Events written so far (the next event's id is this + 1). */
   eventCount: number;
 }
