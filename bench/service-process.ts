@@ -90,8 +90,7 @@ export function runBenchProcess<Result, Message = unknown>(
       else onMessage?.(message);
     });
     child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`${script} exited with ${code}`));
-    });
+    // After a result this does nothing; without one (a crash, or an exit before sending it) it fails.
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before its result`)));
   });
 }
