@@ -25,7 +25,6 @@ import { runBenchProcess } from './service-process';
  * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
  * `npm run bench -- --only lambda [--json file]`: only the Lambda bundles (same `lambda.*` keys).
  * `npm run bench -- --only scan [--scans N] [--json file]`: only the scan workflow and its floor (same `scan.*` keys).
- *   `--floor-with-calls`: the floor also reads the secret twice and calls the engine, as a scan does.
  */
 const { values } = parseArgs({
   options: {
@@ -40,7 +39,6 @@ const { values } = parseArgs({
     'scan-api': { type: 'boolean', default: false },
     'api-load': { type: 'string', default: 'paced' },
     executions: { type: 'string', default: '10000' },
-    'floor-with-calls': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -106,7 +104,6 @@ async function scanSection() {
     scans,
     concurrency,
     warmUpMs: SCAN_WARM_UP_MS,
-    floorWithCalls: values['floor-with-calls'] === true,
   };
   const scan = await runBenchProcess<ScanBenchmarkResult>('./scan-bench-process.ts', [
     JSON.stringify(options),
@@ -122,24 +119,29 @@ async function scanSection() {
   process.stdout.write(
     `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n` +
       '(the table server and the engine simulator serve from processes of their own, as DynamoDB and the engines are remote on AWS)\n' +
-      (scan.floor_kind === 'dynamodb_operations'
-        ? 'floor: the same DynamoDB operations, issued directly\n'
-        : 'floor: the same DynamoDB operations, two secret reads and the engine call, issued directly (--floor-with-calls)\n'),
+      'floor: the same DynamoDB operations, issued directly; calls floor: those, the two secret reads and the engine call\n',
   );
   line('workflow throughput (scans/s)', scan.workflow.throughput_per_second);
   line('workflow latency p50 / p99 (ms)', `${scan.workflow.p50_ms} / ${scan.workflow.p99_ms}`);
   line('floor throughput (scans/s)', scan.floor.throughput_per_second);
   line('floor latency p50 / p99 (ms)', `${scan.floor.p50_ms} / ${scan.floor.p99_ms}`);
+  line('calls floor throughput (scans/s)', scan.calls_floor.throughput_per_second);
+  line('calls floor latency p50 / p99 (ms)', `${scan.calls_floor.p50_ms} / ${scan.calls_floor.p99_ms}`);
   const cpu = (side: typeof scan.workflow) =>
     `${side.total_cpu_ms_per_scan} (bench ${side.cpu_ms_per_scan}, tables ${side.table_server_cpu_ms_per_scan}, engine ${side.engine_cpu_ms_per_scan})`;
   line('CPU per scan, workflow (ms)', cpu(scan.workflow));
   line('CPU per scan, floor (ms)', cpu(scan.floor));
+  line('CPU per scan, calls floor (ms)', cpu(scan.calls_floor));
   line('ratio to floor, CPU of all three processes', scan.ratio_total_cpu);
   line('ratio to floor, p50 (goal ≤ 1.25)', `${scan.ratio_p50} (${goal(scan.ratio_p50 <= 1.25)})`);
   line(
     'ratio to floor, throughput (goal ≤ 1.25)',
     `${scan.ratio_throughput} (${goal(scan.ratio_throughput <= 1.25)})`,
   );
+  const parts = (ratio: typeof scan.calls_over_floor) =>
+    `${ratio.p50} / ${ratio.throughput} / ${ratio.total_cpu}`;
+  line('the calls: calls floor / floor (p50 / throughput / CPU)', parts(scan.calls_over_floor));
+  line('orchestration: workflow / calls floor (same)', parts(scan.workflow_over_calls_floor));
   line(
     `warm-up before (${SCAN_WARM_UP_MS / 1000} s, not measured)`,
     `${scan.warm_up.rounds} rounds, ${scan.warm_up.scans} scans each side, throughput ratio ${scan.warm_up.ratio_throughput}`,

@@ -26,15 +26,9 @@ export interface ScanBenchmarkOptions {
   concurrency: number;
   /** How long both sides run, interleaved, before anything is measured. */
   warmUpMs: number;
-  /**
-   * The floor also makes the scan's calls that are not DynamoDB operations (the two secret reads
-   * and the engine call), so the ratio is the orchestration's alone. Off by default: the goal's
-   * floor is the DynamoDB operations only.
-   */
-  floorWithCalls?: boolean;
 }
 
-/** The scan's calls besides its DynamoDB operations, made directly (floorWithCalls). */
+/** The scan's calls besides its DynamoDB operations, made directly (the calls floor). */
 interface FloorCalls {
   /** Reads the account's current credentials, as validation and the engine start each do. */
   readCredentials(accountId: string): Promise<Record<string, unknown>>;
@@ -63,19 +57,31 @@ interface RoundCpu {
   engine: number;
 }
 
+/** How much slower one side is than another: p50 latency, throughput and CPU of all three processes. */
+export interface SideRatio {
+  p50: number;
+  throughput: number;
+  total_cpu: number;
+}
+
 export interface ScanBenchmarkResult {
   scans: number;
   concurrency: number;
   workflow: LatencySummary;
+  /** The goal's floor: the scan's DynamoDB operations, issued directly. */
   floor: LatencySummary;
+  /** The floor plus the scan's other calls (two secret reads, the engine call), issued directly. */
+  calls_floor: LatencySummary;
   /** Workflow p50 latency over floor p50 latency (goal ≤ 1.25). */
   ratio_p50: number;
   /** Floor throughput over workflow throughput (goal ≤ 1.25). */
   ratio_throughput: number;
   /** Workflow CPU per scan over the floor's, all three processes (what bounds both on 2 cores). */
   ratio_total_cpu: number;
-  /** What the floor does: the DynamoDB operations, or those and the scan's other calls. */
-  floor_kind: 'dynamodb_operations' | 'dynamodb_operations_secret_reads_and_engine_call';
+  /** The calls floor over the floor: what the scan's calls besides DynamoDB cost, with no orchestration. */
+  calls_over_floor: SideRatio;
+  /** The workflow over the calls floor: what the orchestration itself costs. */
+  workflow_over_calls_floor: SideRatio;
   /** The unmeasured rounds before: how many, their scans, and their throughput ratio. */
   warm_up: { rounds: number; scans: number; ratio_throughput: number };
   dynamodb_operations_per_scan: Record<string, number>;
@@ -106,6 +112,14 @@ const TASK_TOKEN_OF_STATE: Record<string, string> = Object.fromEntries(
     .filter(([, state]) => state.Type === 'Task' && state.Resource)
     .map(([name, state]) => [name, String(state.Resource).replace(/^\$\{|\}$/g, '')]),
 );
+
+function ratioOf(slower: LatencySummary, faster: LatencySummary): SideRatio {
+  return {
+    p50: Number((slower.p50_ms / faster.p50_ms).toFixed(2)),
+    throughput: Number((faster.throughput_per_second / slower.throughput_per_second).toFixed(2)),
+    total_cpu: Number((slower.total_cpu_ms_per_scan / faster.total_cpu_ms_per_scan).toFixed(2)),
+  };
+}
 
 function summarize(latencies: number[], seconds: number, cpu: RoundCpu): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -319,22 +333,20 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
     // As the local runtime wires it (notifications go to the log): publishing must not add reads.
     events: new LocalEventBus({ logger: silentLogger }),
   };
-  const floorCalls: FloorCalls | undefined = options.floorWithCalls
-    ? {
-        readCredentials: async (accountId) => (await secretStore.read(accountId)).credentials,
-        startEngineScan: async (credentials, requestId) => {
-          await dependencies.engine.startScan({
-            provider: 'aws',
-            accountNumber: '111122223333',
-            credentials,
-            regions: [],
-            services: [],
-            excludeServices: [],
-            requestId,
-          });
-        },
-      }
-    : undefined;
+  const floorCalls: FloorCalls = {
+    readCredentials: async (accountId) => (await secretStore.read(accountId)).credentials,
+    startEngineScan: async (credentials, requestId) => {
+      await dependencies.engine.startScan({
+        provider: 'aws',
+        accountNumber: '111122223333',
+        credentials,
+        regions: [],
+        services: [],
+        excludeServices: [],
+        requestId,
+      });
+    },
+  };
   const workflows = await openLocalWorkflows({
     directory: join(directory, 'workflows'),
     region: 'ap-south-1',
@@ -452,128 +464,113 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       .reduce((sum, [, count]) => sum + count, 0);
     const total = Object.values(operationsPerScan).reduce((sum, count) => sum + count, 0);
 
-    // Workflow and floor alternate in rounds, so both meet the same machine load. In each round,
-    // lane i scans account i only (no two concurrent scans share an account).
-    // Short rounds (about ten scans a lane), so a change in the machine's speed meets both sides.
+    // The workflow, the floor and the calls floor alternate in rounds, so all meet the same machine
+    // load. In each round, lane i scans account i only (no two concurrent scans share an account).
+    // Short rounds (about ten scans a lane), so a change in the machine's speed meets every side.
     const rounds = Math.max(5, Math.round(options.scans / options.concurrency / SCANS_PER_LANE_AND_ROUND));
     const perLane = Math.max(1, Math.ceil(options.scans / options.concurrency / rounds));
-    const runs: Array<{ latency: number; ok: boolean }> = [];
-    const floorLatencies: number[] = [];
-    let workflowSeconds = 0;
-    let floorSeconds = 0;
-    const workflowCpu: RoundCpu = { bench: 0, tables: 0, engine: 0 };
-    const floorCpu: RoundCpu = { bench: 0, tables: 0, engine: 0 };
     /** CPU time so far (µs) of each process: asked of the two services at once. */
     const cpuNow = async (): Promise<RoundCpu> => {
       const [tables, engine] = await Promise.all([tableServer.cpuMicros(), simulator.cpuMicros()]);
       const own = process.cpuUsage();
       return { bench: own.user + own.system, tables, engine };
     };
-    const cpuSince = async (start: RoundCpu): Promise<RoundCpu> => {
-      const now = await cpuNow();
-      return {
-        bench: now.bench - start.bench,
-        tables: now.tables - start.tables,
-        engine: now.engine - start.engine,
-      };
-    };
-    const add = (total: RoundCpu, round: RoundCpu) => {
-      total.bench += round.bench;
-      total.tables += round.tables;
-      total.engine += round.engine;
-    };
     operations.reset();
-    await floorScan(
-      repositories,
-      tenant.tenant_id,
-      accounts[0] as string,
-      `floor--1-0-${Date.now()}`,
-      floorCalls,
-    );
+    await floorScan(repositories, tenant.tenant_id, accounts[0] as string, `floor--1-0-${Date.now()}`);
     const floorOperationsPerScan = Object.fromEntries(operations.counts);
     operations.stop();
-    /** One round: every lane scans its own account perLane times through the workflow, then directly. */
-    const runRound = async (round: number) => {
-      const workflowCpuStart = await cpuNow();
-      const workflowStart = performance.now();
-      const roundRuns = await Promise.all(
-        accounts.map(async (_, lane) => {
-          const laneRuns = [];
-          for (let i = 0; i < perLane; i += 1) laneRuns.push(await runWorkflowScan(lane, round * 1000 + i));
-          return laneRuns;
-        }),
-      );
-      const workflowRound = {
-        seconds: (performance.now() - workflowStart) / 1000,
-        cpu: await cpuSince(workflowCpuStart),
-        runs: roundRuns.flat(),
-      };
-      const floorCpuStart = await cpuNow();
-      const floorStart = performance.now();
-      const roundFloor = await Promise.all(
-        accounts.map(async (accountId, lane) => {
-          const latencies: number[] = [];
-          for (let i = 0; i < perLane; i += 1) {
-            const started = performance.now();
-            const name = `floor-${round * 1000 + i}-${lane}-${Date.now()}`;
-            await floorScan(repositories, tenant.tenant_id, accountId, name, floorCalls);
-            latencies.push(performance.now() - started);
-          }
-          return latencies;
-        }),
-      );
-      const floorRound = {
-        seconds: (performance.now() - floorStart) / 1000,
-        cpu: await cpuSince(floorCpuStart),
-        latencies: roundFloor.flat(),
-      };
-      return { workflowRound, floorRound };
+
+    /** One side of the comparison: how it scans an account, and what it measured so far. */
+    interface Side {
+      scan(lane: number, index: number): Promise<{ latency: number; ok: boolean }>;
+      latencies: number[];
+      seconds: number;
+      cpu: RoundCpu;
+      failed: number;
+    }
+    const side = (scan: Side['scan']): Side => ({
+      scan,
+      latencies: [],
+      seconds: 0,
+      cpu: { bench: 0, tables: 0, engine: 0 },
+      failed: 0,
+    });
+    const timedFloorScan = (calls?: FloorCalls) => async (lane: number, index: number) => {
+      const started = performance.now();
+      const name = `floor-${index}-${lane}-${Date.now()}`;
+      await floorScan(repositories, tenant.tenant_id, accounts[lane] as string, name, calls);
+      return { latency: performance.now() - started, ok: true };
+    };
+    const workflowSide = side(runWorkflowScan);
+    const floorSide = side(timedFloorScan());
+    const callsFloorSide = side(timedFloorScan(floorCalls));
+    const sides = [workflowSide, floorSide, callsFloorSide];
+
+    /**
+     * One round: each side in turn, every lane scanning its own account perLane times. Returns each
+     * side's seconds; adds its latencies and CPU to the side's totals when `measured`.
+     */
+    const runRound = async (round: number, measured: boolean) => {
+      const seconds: number[] = [];
+      for (const each of sides) {
+        const cpuStart = await cpuNow();
+        const started = performance.now();
+        const results = await Promise.all(
+          accounts.map(async (_, lane) => {
+            const laneResults = [];
+            for (let i = 0; i < perLane; i += 1) laneResults.push(await each.scan(lane, round * 1000 + i));
+            return laneResults;
+          }),
+        );
+        const elapsed = (performance.now() - started) / 1000;
+        const cpuEnd = await cpuNow();
+        seconds.push(elapsed);
+        if (!measured) continue;
+        each.seconds += elapsed;
+        each.cpu.bench += cpuEnd.bench - cpuStart.bench;
+        each.cpu.tables += cpuEnd.tables - cpuStart.tables;
+        each.cpu.engine += cpuEnd.engine - cpuStart.engine;
+        for (const result of results.flat()) {
+          each.latencies.push(result.latency);
+          if (!result.ok) each.failed += 1;
+        }
+      }
+      return seconds;
     };
 
-    // Warm-up, as the API bench has: rounds for WARM_UP_MS before anything is measured, so both
-    // sides are compiled by the JIT (the first rounds of the workflow cost twice the CPU of later
+    // Warm-up, as the API bench has: rounds for WARM_UP_MS before anything is measured, so every
+    // side is compiled by the JIT (the first rounds of the workflow cost twice the CPU of later
     // ones; on AWS the same cold start is the Lambda bench's "init"). Reported apart.
     const warmUpStart = performance.now();
     let warmUpRounds = 0;
-    let warmUpScans = 0;
     let warmUpWorkflowSeconds = 0;
     let warmUpFloorSeconds = 0;
     while (warmUpRounds === 0 || performance.now() - warmUpStart < options.warmUpMs) {
-      const { workflowRound, floorRound } = await runRound(-1 - warmUpRounds);
+      const [workflowSeconds = 0, floorSeconds = 0] = await runRound(-1 - warmUpRounds, false);
       warmUpRounds += 1;
-      warmUpScans += workflowRound.runs.length;
-      warmUpWorkflowSeconds += workflowRound.seconds;
-      warmUpFloorSeconds += floorRound.seconds;
+      warmUpWorkflowSeconds += workflowSeconds;
+      warmUpFloorSeconds += floorSeconds;
     }
+    for (let round = 0; round < rounds; round += 1) await runRound(round, true);
 
-    for (let round = 0; round < rounds; round += 1) {
-      const { workflowRound, floorRound } = await runRound(round);
-      workflowSeconds += workflowRound.seconds;
-      add(workflowCpu, workflowRound.cpu);
-      runs.push(...workflowRound.runs);
-      floorSeconds += floorRound.seconds;
-      add(floorCpu, floorRound.cpu);
-      floorLatencies.push(...floorRound.latencies);
-    }
-
-    const workflow = summarize(
-      runs.map((run) => run.latency),
-      workflowSeconds,
-      workflowCpu,
-    );
-    const floor = summarize(floorLatencies, floorSeconds, floorCpu);
+    const [workflow, floor, callsFloor] = sides.map((each) =>
+      summarize(each.latencies, each.seconds, each.cpu),
+    ) as [LatencySummary, LatencySummary, LatencySummary];
+    const ratio = ratioOf(workflow, floor);
     return {
-      scans: runs.length,
+      scans: workflow.count,
       concurrency: options.concurrency,
       workflow,
       floor,
-      ratio_p50: Number((workflow.p50_ms / floor.p50_ms).toFixed(2)),
-      ratio_throughput: Number((floor.throughput_per_second / workflow.throughput_per_second).toFixed(2)),
-      ratio_total_cpu: Number((workflow.total_cpu_ms_per_scan / floor.total_cpu_ms_per_scan).toFixed(2)),
-      floor_kind: floorCalls ? 'dynamodb_operations_secret_reads_and_engine_call' : 'dynamodb_operations',
+      calls_floor: callsFloor,
+      ratio_p50: ratio.p50,
+      ratio_throughput: ratio.throughput,
+      ratio_total_cpu: ratio.total_cpu,
+      calls_over_floor: ratioOf(callsFloor, floor),
+      workflow_over_calls_floor: ratioOf(workflow, callsFloor),
       warm_up: {
         rounds: warmUpRounds,
-        scans: warmUpScans,
+        scans: warmUpRounds * perLane * accounts.length,
         ratio_throughput: Number((warmUpWorkflowSeconds / warmUpFloorSeconds).toFixed(2)),
       },
       dynamodb_operations_per_scan: operationsPerScan,
@@ -586,7 +583,7 @@ export async function runScanBenchmark(options: ScanBenchmarkOptions): Promise<S
       task_ms: Object.fromEntries(Object.entries(taskTimes).map(([token, times]) => [token, median(times)])),
       secret_reads_per_scan: probeSecretReads,
       log_bytes_per_scan: probeLogBytes,
-      failed_scans: runs.filter((run) => !run.ok).length,
+      failed_scans: workflowSide.failed,
     };
   } finally {
     await workflows.close({ gracePeriodMs: 500 });
