@@ -99,7 +99,7 @@ const progress = (title: string, total: number) => {
 
 /** The scan workflow against the floor of its DynamoDB operations, printed. */
 async function scanSection() {
-  process.stderr.write(`running ${scans} scans and their floor…\n`);
+  process.stderr.write(`running ${scans} scans and their two floors…\n`);
   const options: ScanBenchmarkOptions = {
     scans,
     concurrency,
