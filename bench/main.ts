@@ -24,7 +24,7 @@ import { runBenchProcess } from './service-process';
  * of the paced one (a request every 1/200 s).
  * `npm run bench -- --console [--executions N]`: only the console's first Runs screen (console-runs-bench.ts).
  * `npm run bench -- --only lambda [--json file]`: only the Lambda bundles (same `lambda.*` keys).
- * `npm run bench -- --only scan [--scans N] [--json file]`: only the scan workflow and its floor (same `scan.*` keys).
+ * `npm run bench -- --only scan [--scans N] [--json file]`: only the scan workflow and its two floors (same `scan.*` keys).
  */
 const { values } = parseArgs({
   options: {
@@ -117,7 +117,7 @@ async function scanSection() {
     0,
   );
   process.stdout.write(
-    `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with the floor\n` +
+    `\nScan workflow, ${scan.scans} scans at concurrency ${concurrency} (local runtime, sync engine simulator), interleaved with its two floors\n` +
       '(the table server and the engine simulator serve from processes of their own, as DynamoDB and the engines are remote on AWS)\n' +
       'floor: the same DynamoDB operations, issued directly; calls floor: those, the two secret reads and the engine call\n',
   );

@@ -24,7 +24,7 @@ import { median, percentile } from './statistics';
 export interface ScanBenchmarkOptions {
   scans: number;
   concurrency: number;
-  /** How long both sides run, interleaved, before anything is measured. */
+  /** How long every side runs, interleaved, before anything is measured. */
   warmUpMs: number;
 }
 
