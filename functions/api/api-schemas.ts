@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { AccountNameSchema, AccountStatusSchema, OnboardingStatusSchema } from '../../schemas/account';
 import { described, IdSchema, IsoUtcTimestampSchema, ProviderTypeSchema } from '../../schemas/common';
 import { AwsAccountNumberSchema, ExternalIdSchema, RoleArnSchema } from '../../schemas/credentials';
+import { PageQuerySchema } from './page-query';
 import { TenantViewSchema } from './tenant-view';
 
 /**
@@ -15,21 +16,6 @@ import { TenantViewSchema } from './tenant-view';
 
 export const ProviderParamSchema = z.enum(ProviderTypeSchema.options, {
   error: `expected one of ${ProviderTypeSchema.options.join(', ')}`,
-});
-
-export const PageQuerySchema = z.strictObject({
-  limit: z.optional(
-    z.coerce
-      .number({ message: 'expected a whole number from 1 to 100' })
-      .check(
-        z.int('expected a whole number from 1 to 100'),
-        z.gte(1, 'expected a whole number from 1 to 100'),
-        z.lte(100, 'expected a whole number from 1 to 100'),
-      ),
-  ),
-  cursor: z.optional(
-    z.string().check(z.minLength(1), z.maxLength(2048, 'expected a cursor from a previous page')),
-  ),
 });
 
 /** Every listing answers `{<resource>: [...], next_cursor}` (the legacy keys: `accounts`, `tenants` ...). */

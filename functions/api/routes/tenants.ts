@@ -3,9 +3,10 @@ import { IdSchema } from '../../../schemas/common';
 import { CreateTenantInputSchema, UpdateTenantInputSchema } from '../../../schemas/tenant';
 import { NotFoundError } from '../../core/errors';
 import { type ApiEnv, canSee, parseJsonBody, parseQuery, parseWith, requireRole } from '../api-context';
-import { PageQuerySchema, TenantPageSchema } from '../api-schemas';
+import { TenantPageSchema } from '../api-schemas';
 import type { ApiServices } from '../api-services';
 import { registerRoute, rolesFrom } from '../openapi';
+import { PageQuerySchema } from '../page-query';
 import { TenantViewSchema, tenantView } from '../tenant-view';
 
 const TAGS = ['tenants'];

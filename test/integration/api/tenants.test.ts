@@ -110,6 +110,19 @@ describe('Tenants API', () => {
       expect(new Set(seen).size).toBe(seen.length);
     });
 
+    it.each([
+      ['limit=0', 'limit', 'must be 1 to 100'],
+      ['limit=2.5', 'limit', 'must be a whole number'],
+      ['cursor=', 'cursor', 'must not be empty'],
+    ])('answers 400 for ?%s naming %s, as every listing does', async (query, field, message) => {
+      const response = await harness.request('GET', `/api/v1/tenants?${query}`, {
+        token: harness.adminToken,
+      });
+
+      expect(response.status).toBe(400);
+      expect(response.body.details).toEqual([expect.objectContaining({ field, message })]);
+    });
+
     it('answers 403 to tenant users', async () => {
       const response = await harness.request('GET', '/api/v1/tenants', { token: tenant.tokens.tenant_admin });
 
